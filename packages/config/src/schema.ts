@@ -1,0 +1,160 @@
+import { Environment, Health, ServiceName } from '@spillway/model';
+import { z } from 'zod';
+
+/** `host:port`, host may be an IPv4, a name or a bracketed IPv6. */
+const HostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7070');
+
+const Url = z.url({ error: 'expected a URL such as http://127.0.0.1:8500' });
+
+/** Secrets never sit in the file: a field ending in `Env` names the variable holding them. */
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+
+const Seconds = z.number().positive();
+
+const StaticEndpoint = z.strictObject({
+  address: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  zone: z.string().default(''),
+  subZone: z.string().default(''),
+  health: Health.default('healthy'),
+  weight: z.number().int().min(1).max(128).default(1),
+  labels: z.record(z.string(), z.string()).default({}),
+});
+
+const StaticService = z.strictObject({
+  name: ServiceName,
+  namespace: ServiceName.default('default'),
+  endpoints: z.array(StaticEndpoint),
+});
+
+const ClusterBase = {
+  name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a lowercase name (a-z, 0-9, "-")'),
+  environment: Environment,
+  region: z.string().min(1),
+  /** How long a failing source keeps its endpoints before they are served unhealthy. */
+  staleAfterSeconds: Seconds.optional(),
+};
+
+/**
+ * Consul and Nomad have no Kubernetes namespace of their own. Spillway's namespace for one of
+ * their services is, in order: the service's meta/tag value under `fromMeta`, then `default`.
+ */
+const NamespaceMapping = z
+  .strictObject({
+    default: ServiceName.default('default'),
+    fromMeta: z.string().optional(),
+  })
+  .default({ default: 'default' });
+
+export const StaticCluster = z.strictObject({
+  ...ClusterBase,
+  kind: z.literal('static'),
+  services: z.array(StaticService).default([]),
+});
+
+export const KubernetesCluster = z.strictObject({
+  ...ClusterBase,
+  kind: z.literal('kubernetes'),
+  /** Path to a kubeconfig; absent: in-cluster config or $KUBECONFIG / ~/.kube/config. */
+  kubeconfig: z.string().optional(),
+  context: z.string().optional(),
+  /** Only these namespaces; absent: all namespaces. */
+  namespaces: z.array(ServiceName).optional(),
+});
+
+export const ConsulCluster = z.strictObject({
+  ...ClusterBase,
+  kind: z.literal('consul'),
+  address: Url,
+  datacenter: z.string().optional(),
+  tokenEnv: EnvName.optional(),
+  namespace: NamespaceMapping,
+  /** Blocking-query wait, seconds (Consul caps it at 600). */
+  waitSeconds: z.number().int().min(1).max(600).default(300),
+});
+
+export const NomadCluster = z.strictObject({
+  ...ClusterBase,
+  kind: z.literal('nomad'),
+  address: Url,
+  tokenEnv: EnvName.optional(),
+  /** Nomad namespaces to read; `*` reads all of them. */
+  nomadNamespace: z.string().default('*'),
+  namespace: NamespaceMapping,
+  waitSeconds: z.number().int().min(1).max(600).default(300),
+});
+
+export const EksCluster = z.strictObject({
+  ...ClusterBase,
+  kind: z.literal('eks'),
+  /** EKS cluster names to watch; absent: every cluster ListClusters returns in the region. */
+  clusterNames: z.array(z.string().min(1)).optional(),
+  /** Override of the EKS API endpoint (tests, VPC endpoints). */
+  eksEndpoint: Url.optional(),
+  namespaces: z.array(ServiceName).optional(),
+});
+
+export const ClusterConfig = z.discriminatedUnion('kind', [
+  StaticCluster,
+  KubernetesCluster,
+  ConsulCluster,
+  NomadCluster,
+  EksCluster,
+]);
+export type ClusterConfig = z.infer<typeof ClusterConfig>;
+export type StaticClusterConfig = z.infer<typeof StaticCluster>;
+export type KubernetesClusterConfig = z.infer<typeof KubernetesCluster>;
+export type ConsulClusterConfig = z.infer<typeof ConsulCluster>;
+export type NomadClusterConfig = z.infer<typeof NomadCluster>;
+export type EksClusterConfig = z.infer<typeof EksCluster>;
+
+export const Role = z.enum(['viewer', 'operator', 'admin']);
+export type Role = z.infer<typeof Role>;
+
+const Token = z.strictObject({
+  name: z.string().min(1),
+  role: Role,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected the hex SHA-256 of the token (64 lowercase hex digits)'),
+});
+
+export const FederationSettings = z
+  .strictObject({
+    /** Default grace period for a failing source before its endpoints go unhealthy. */
+    staleAfterSeconds: Seconds.default(60),
+    /** How many catalog changes the change feed keeps for followers that fall behind. */
+    changeHistory: z.number().int().min(16).max(1_000_000).default(4096),
+  })
+  .default({ staleAfterSeconds: 60, changeHistory: 4096 });
+
+export const SpillwayConfig = z
+  .strictObject({
+    listen: z
+      .strictObject({
+        http: HostPort.default('127.0.0.1:7070'),
+        xds: HostPort.default('127.0.0.1:18000'),
+      })
+      .default({ http: '127.0.0.1:7070', xds: '127.0.0.1:18000' }),
+    redis: z
+      .string()
+      .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+      .optional(),
+    auth: z.strictObject({ tokens: z.array(Token).default([]) }).default({ tokens: [] }),
+    federation: FederationSettings,
+    clusters: z.array(ClusterConfig).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.clusters.forEach((cluster, index) => {
+      const first = seen.get(cluster.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', index, 'name'],
+          message: `duplicate cluster name "${cluster.name}" (first at clusters[${first}])`,
+        });
+      } else seen.set(cluster.name, index);
+    });
+  });
+export type SpillwayConfig = z.infer<typeof SpillwayConfig>;

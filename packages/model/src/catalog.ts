@@ -1,0 +1,17 @@
+import type { Service, ServiceKey } from './service.js';
+import type { SourceStatus } from './source.js';
+
+/** One immutable version of the merged catalog. */
+export interface CatalogSnapshot {
+  readonly version: number;
+  readonly services: ReadonlyMap<ServiceKey, Service>;
+  readonly sources: readonly SourceStatus[];
+}
+
+/** What changed between two catalog versions; `removed` services no longer exist anywhere. */
+export interface CatalogChange {
+  readonly version: number;
+  readonly previousVersion: number;
+  readonly changed: readonly ServiceKey[];
+  readonly removed: readonly ServiceKey[];
+}

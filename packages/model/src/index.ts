@@ -1,0 +1,6 @@
+export * from './catalog.js';
+export * from './endpoint.js';
+export * from './locality.js';
+export * from './policy.js';
+export * from './service.js';
+export * from './source.js';
