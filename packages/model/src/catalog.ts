@@ -15,3 +15,10 @@ export interface CatalogChange {
   readonly changed: readonly ServiceKey[];
   readonly removed: readonly ServiceKey[];
 }
+
+/** Read side of the catalog: what the router and the burst controller consume. */
+export interface CatalogReader {
+  current(): CatalogSnapshot;
+  /** Calls `listener` after every new version, in order; returns an unsubscribe function. */
+  subscribe(listener: (change: CatalogChange, snapshot: CatalogSnapshot) => void): () => void;
+}

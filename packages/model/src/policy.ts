@@ -18,3 +18,17 @@ export const TrafficPolicy = z.object({
   updatedAt: z.string(),
 });
 export type TrafficPolicy = z.infer<typeof TrafficPolicy>;
+
+/** Read side of the traffic policies: what the router consumes. */
+export interface TrafficPolicyReader {
+  get(service: string): TrafficPolicy | undefined;
+  all(): readonly TrafficPolicy[];
+  /** Calls `listener` with the service whose policy changed; returns an unsubscribe function. */
+  subscribe(listener: (service: string) => void): () => void;
+}
+
+/** Write side: the burst controller, drills and tests set policies through it. */
+export interface TrafficPolicyWriter {
+  set(policy: TrafficPolicy): Promise<void>;
+  clear(service: string): Promise<void>;
+}
