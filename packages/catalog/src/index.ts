@@ -1,1 +1,4 @@
-export {};
+export * from './catalog-store.js';
+export * from './change-history.js';
+export * from './liveness.js';
+export * from './merge.js';
