@@ -83,7 +83,8 @@ function locate(issue: z.core.$ZodIssue, document: Document, lines: LineCounter)
 function describe(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys')
     return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  if (issue.code === 'invalid_union' && 'discriminator' in issue) return `${issue.message}`;
+  if (issue.code === 'invalid_union')
+    return issue.message.replace(/^Invalid discriminator value\. Expected/, 'expected one of');
   return issue.message;
 }
 

@@ -1,2 +1,3 @@
+export * from './factory.js';
 export * from './source.js';
 export * from './static/static-source.js';

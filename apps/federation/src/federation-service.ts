@@ -1,0 +1,98 @@
+import { CatalogStore } from '@spillway/catalog';
+import type { SpillwayConfig } from '@spillway/config';
+import type { RegistrySource } from '@spillway/model';
+import {
+  createMetricsRegistry,
+  installProblemHandlers,
+  type Logger,
+  type Registry,
+  registerOperationalRoutes,
+} from '@spillway/observability';
+import { createSource } from '@spillway/sources';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerCatalogRoutes } from './http/catalog-routes.js';
+
+export interface FederationOptions {
+  readonly config: SpillwayConfig;
+  readonly logger: Logger;
+  readonly registry?: Registry;
+  /** Sources to federate; default: one per configured cluster. */
+  readonly sources?: readonly RegistrySource[];
+  /** `host:port` for the HTTP API; default config.listen.http. Port 0 picks a free port. */
+  readonly httpAddress?: string;
+}
+
+export interface Federation {
+  readonly store: CatalogStore;
+  readonly url: string;
+  readonly app: FastifyInstance;
+  stop(): Promise<void>;
+}
+
+/**
+ * The federation service: starts every source, merges what they report into the catalog and
+ * serves it over HTTP. A source that fails to start is reported as failing, not fatal: the
+ * other sites still need their catalog.
+ */
+export async function startFederation(options: FederationOptions): Promise<Federation> {
+  const { config, logger } = options;
+  const registry = options.registry ?? createMetricsRegistry({ labels: { service: 'federation' } });
+  const store = new CatalogStore({
+    staleAfterMs: config.federation.staleAfterSeconds * 1000,
+    historySize: config.federation.changeHistory,
+    logger: logger.child({ component: 'catalog' }),
+    registry,
+  });
+  const sources = options.sources ?? config.clusters.map((cluster) => createSource(cluster, { logger }));
+  const staleAfter = new Map(config.clusters.map((cluster) => [cluster.name, cluster.staleAfterSeconds]));
+  for (const source of sources) {
+    const seconds = staleAfter.get(source.name);
+    const sink = store.attach({ ...describe(source), ...(seconds ? { staleAfterMs: seconds * 1000 } : {}) });
+    source.start(sink).catch((error: Error) => sink.failed(error));
+  }
+
+  // pino's Logger is a FastifyBaseLogger; naming the base type keeps FastifyInstance's default generics.
+  const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
+  const app: FastifyInstance = Fastify({ loggerInstance: httpLogger, bodyLimit: 1024 * 1024 });
+  installProblemHandlers(app);
+  registerOperationalRoutes(app, {
+    registry,
+    checks: [{ name: 'sources-synced', check: () => syncedCheck(store) }],
+  });
+  registerCatalogRoutes(app, store);
+  const url = await listen(app, options.httpAddress ?? config.listen.http);
+
+  return {
+    store,
+    url,
+    app,
+    async stop() {
+      await Promise.allSettled(sources.map((source) => source.stop()));
+      store.close();
+      await app.close();
+    },
+  };
+}
+
+function describe(source: RegistrySource) {
+  return { name: source.name, kind: source.kind, environment: source.environment, region: source.region };
+}
+
+function syncedCheck(store: CatalogStore) {
+  const waiting = store
+    .sourceStatuses()
+    .filter((status) => status.lastSyncAt === null)
+    .map((status) => status.name);
+  return waiting.length === 0 ? { ready: true } : { ready: false, detail: `waiting for ${waiting.join(', ')}` };
+}
+
+/** Listens on `host:port` and returns the base URL with the port actually bound. */
+export async function listen(app: FastifyInstance, address: string): Promise<string> {
+  const separator = address.lastIndexOf(':');
+  const host = address.slice(0, separator).replace(/^\[|\]$/g, '');
+  const port = Number(address.slice(separator + 1));
+  await app.listen({ host, port });
+  const bound = app.server.address();
+  const boundPort = typeof bound === 'object' && bound ? bound.port : port;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+}

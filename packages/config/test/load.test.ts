@@ -1,0 +1,101 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, embeddedDefaultConfig, loadConfigFile, parseConfig } from '../src/index.js';
+
+const VALID = `
+listen: { http: 127.0.0.1:7070, xds: 127.0.0.1:18000 }
+auth:
+  tokens:
+    - { name: ops, role: operator, sha256: "${'ab'.repeat(32)}" }
+clusters:
+  - name: lab
+    kind: static
+    environment: onprem
+    region: lab
+    services:
+      - name: echo
+        namespace: demo
+        endpoints:
+          - { address: 127.0.0.1, port: 50051, zone: lab-a }
+          - { address: 127.0.0.1, port: 50052, zone: lab-b, health: unhealthy }
+  - name: dc1-consul
+    kind: consul
+    environment: onprem
+    region: dc1
+    address: http://127.0.0.1:8500
+    tokenEnv: CONSUL_HTTP_TOKEN
+    namespace: { fromMeta: k8s-namespace }
+`;
+
+function problems(text: string): string[] {
+  try {
+    parseConfig(text, 'spillway.yaml', {});
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message.split('\n');
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('parses the documented shape with defaults filled in', () => {
+    const config = parseConfig(VALID, 'spillway.yaml', {});
+    expect(config.clusters[0]).toMatchObject({ kind: 'static', services: [{ name: 'echo', namespace: 'demo' }] });
+    expect(config.clusters[0]?.kind === 'static' && config.clusters[0].services[0]?.endpoints[1]?.health).toBe(
+      'unhealthy',
+    );
+    expect(config.clusters[1]).toMatchObject({ kind: 'consul', waitSeconds: 300, namespace: { default: 'default' } });
+    expect(config.federation.staleAfterSeconds).toBe(60);
+    expect(config.redis).toBeUndefined();
+  });
+
+  it('names the file, line, field path and what was expected', () => {
+    const broken = VALID.replace('address: http://127.0.0.1:8500', 'address: not a url').replace(
+      'port: 50052',
+      'port: 70000',
+    );
+    expect(problems(broken)).toEqual([
+      expect.stringMatching(/^spillway\.yaml:16:\d+: clusters\[0\]\.services\[0\]\.endpoints\[1\]\.port: .*65535/),
+      expect.stringMatching(/^spillway\.yaml:21:\d+: clusters\[1\]\.address: expected a URL/),
+    ]);
+  });
+
+  it('rejects unknown fields, unknown kinds and duplicate cluster names', () => {
+    expect(problems(`clusters:\n  - { name: a, kind: static, environment: onprem, region: r, sevices: [] }\n`)).toEqual(
+      [expect.stringMatching(/clusters\[0\]: unknown field "sevices"/)],
+    );
+    expect(problems(`clusters:\n  - { name: a, kind: zookeeper, environment: onprem, region: r }\n`)[0]).toMatch(
+      /clusters\[0\]\.kind: expected one of 'static' \| 'kubernetes'/,
+    );
+    const twice = `clusters:\n  - { name: a, kind: static, environment: onprem, region: r }\n  - { name: a, kind: static, environment: cloud, region: r }\n`;
+    expect(problems(twice)).toEqual([expect.stringMatching(/:3:\d+: clusters\[1\]\.name: duplicate cluster name "a"/)]);
+  });
+
+  it('reports YAML syntax errors with their position', () => {
+    expect(problems('listen: { http: 127.0.0.1:7070\nclusters: [')[0]).toMatch(/^spillway\.yaml:\d+:\d+: invalid YAML/);
+  });
+
+  it('reads files and says which file could not be read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'spillway-config-'));
+    const file = join(dir, 'spillway.yaml');
+    await writeFile(file, VALID);
+    expect((await loadConfigFile(file, {})).clusters).toHaveLength(2);
+    await expect(loadConfigFile(join(dir, 'missing.yaml'), {})).rejects.toThrow(/missing\.yaml: cannot read the file/);
+  });
+
+  it('lets the environment override deployment-specific values', () => {
+    const config = parseConfig(VALID, 'spillway.yaml', {
+      SPILLWAY_REDIS_URL: 'redis://127.0.0.1:6380',
+      SPILLWAY_HTTP_LISTEN: '0.0.0.0:8080',
+    });
+    expect(config.redis).toBe('redis://127.0.0.1:6380');
+    expect(config.listen).toEqual({ http: '0.0.0.0:8080', xds: '127.0.0.1:18000' });
+  });
+
+  it('ships a valid embedded default with on-prem and cloud endpoints', () => {
+    const config = embeddedDefaultConfig();
+    expect(config.clusters.map((c) => c.environment)).toEqual(['onprem', 'cloud']);
+  });
+});
