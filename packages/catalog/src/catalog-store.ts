@@ -15,6 +15,7 @@ import type {
 import { type Logger, type Registry, silentLogger } from '@spillway/observability';
 import { CatalogMetrics } from './catalog-metrics.js';
 import { ChangeHistory, type ChangesSince } from './change-history.js';
+import { LayeredMap } from './layered-map.js';
 import { type LivenessRecord, sourceState } from './liveness.js';
 import { type Contribution, mergeService, sameService } from './merge.js';
 
@@ -42,6 +43,7 @@ interface SourceRecord extends LivenessRecord {
   readonly descriptor: SourceDescriptor;
   readonly graceMs: number;
   services: Map<ServiceKey, readonly Endpoint[]>;
+  endpointCount: number;
   synced: boolean;
   lastSyncAt: number | null;
   failingSince: number | null;
@@ -69,7 +71,7 @@ export class CatalogStore implements CatalogReader {
   private readonly metrics: CatalogMetrics | undefined;
   private readonly now: () => number;
   private readonly setTimer: (callback: () => void, ms: number) => () => void;
-  private services = new Map<ServiceKey, Service>();
+  private services = LayeredMap.empty<ServiceKey, Service>();
   private endpointCount = 0;
   private version = 0;
   private flushScheduled = false;
@@ -90,6 +92,7 @@ export class CatalogStore implements CatalogReader {
       descriptor,
       graceMs: descriptor.staleAfterMs ?? this.options.staleAfterMs,
       services: new Map(),
+      endpointCount: 0,
       synced: false,
       lastSyncAt: null,
       failingSince: null,
@@ -157,9 +160,11 @@ export class CatalogStore implements CatalogReader {
   private replaceAll(record: SourceRecord, services: ServiceEndpoints): void {
     for (const key of record.services.keys()) this.dirty.add(key);
     record.services = new Map();
+    record.endpointCount = 0;
     for (const [key, endpoints] of services) {
       if (endpoints.length === 0) continue;
       record.services.set(key, endpoints);
+      record.endpointCount += endpoints.length;
       this.dirty.add(key);
     }
     record.synced = true;
@@ -170,6 +175,7 @@ export class CatalogStore implements CatalogReader {
 
   private replaceServices(record: SourceRecord, services: ServiceEndpoints): void {
     for (const [key, endpoints] of services) {
+      record.endpointCount += endpoints.length - (record.services.get(key)?.length ?? 0);
       if (endpoints.length === 0) record.services.delete(key);
       else record.services.set(key, endpoints);
       this.dirty.add(key);
@@ -237,29 +243,22 @@ export class CatalogStore implements CatalogReader {
   /** Re-merges the dirty services and publishes a version if any of them changed. */
   private flush(): void {
     this.flushScheduled = false;
-    const changed: ServiceKey[] = [];
+    const updated = new Map<ServiceKey, Service>();
     const removed: ServiceKey[] = [];
-    let next: Map<ServiceKey, Service> | undefined;
     for (const key of this.dirty) {
       const merged = mergeService(key, this.contributionsFor(key));
       const previous = this.services.get(key);
       if (sameService(previous, merged)) continue;
-      next ??= new Map(this.services);
       this.endpointCount += (merged?.endpoints.length ?? 0) - (previous?.endpoints.length ?? 0);
-      if (merged) {
-        next.set(key, merged);
-        changed.push(key);
-      } else {
-        next.delete(key);
-        removed.push(key);
-      }
+      if (merged) updated.set(key, merged);
+      else removed.push(key);
     }
     this.dirty.clear();
-    if (!next) return;
-    this.publish(next, changed, removed);
+    if (updated.size === 0 && removed.length === 0) return;
+    this.publish(this.services.derive(updated, removed), [...updated.keys()], removed);
   }
 
-  private publish(services: Map<ServiceKey, Service>, changed: ServiceKey[], removed: ServiceKey[]): void {
+  private publish(services: LayeredMap<ServiceKey, Service>, changed: ServiceKey[], removed: ServiceKey[]): void {
     const change: CatalogChange = { version: this.version + 1, previousVersion: this.version, changed, removed };
     this.services = services;
     this.version = change.version;
@@ -286,8 +285,6 @@ export class CatalogStore implements CatalogReader {
   }
 
   private statusOf(record: SourceRecord): SourceStatus {
-    let endpointCount = 0;
-    for (const endpoints of record.services.values()) endpointCount += endpoints.length;
     return {
       name: record.descriptor.name,
       kind: record.descriptor.kind,
@@ -299,7 +296,7 @@ export class CatalogStore implements CatalogReader {
       staleSince: isoOrNull(record.staleSince),
       lastError: record.lastError,
       serviceCount: record.services.size,
-      endpointCount,
+      endpointCount: record.endpointCount,
     };
   }
 }

@@ -1,4 +1,5 @@
 export * from './catalog-store.js';
 export * from './change-history.js';
+export * from './layered-map.js';
 export * from './liveness.js';
 export * from './merge.js';
