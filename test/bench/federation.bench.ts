@@ -136,7 +136,7 @@ async function feedLatency(views: Views) {
     sources,
     httpAddress: '127.0.0.1:0',
   });
-  sources.forEach((source) => source.sink.replaceAll(views.get(source.name)!));
+  for (const source of sources) source.sink.replaceAll(views.get(source.name)!);
   await nextTick();
   let index = federation.store.current().version;
   const samples: number[] = [];
