@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the system packages Spillway's tests run for real: Redis, Prometheus and
+# Alertmanager (Debian packages). Tests start their own servers on free loopback ports and
+# stop them; nothing here starts a daemon. Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "test-setup: please install ${need[*]} (no apt-get on this machine)" >&2
+  exit 1
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "test-setup: installing ${need[*]} with apt-get"
+# Debian's packages start their daemons on install; tests never use those, so keep them off.
+policy=/usr/sbin/policy-rc.d
+created_policy=""
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod +x "$policy" && created_policy=1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+[ -n "$created_policy" ] && $sudo rm -f "$policy"
+echo "test-setup: done"
