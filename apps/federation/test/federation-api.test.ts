@@ -17,7 +17,10 @@ async function start(sources: ManualSource[]) {
   return federation;
 }
 
-async function get(path: string) {
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are inspected field by field by the assertions
+type Json = any;
+
+async function get(path: string): Promise<{ status: number; type: string | null; body: Json }> {
   const response = await fetch(`${federation!.url}${path}`);
   return { status: response.status, type: response.headers.get('content-type'), body: await response.json() };
 }
