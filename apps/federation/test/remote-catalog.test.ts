@@ -1,0 +1,89 @@
+import { createServer } from 'node:http';
+import { RemoteCatalog } from '@spillway/catalog';
+import { buildConfig } from '@spillway/config';
+import { silentLogger } from '@spillway/observability';
+import { closeServer, listenOnLoopback } from '@spillway/test/support/http';
+import { ManualSource } from '@spillway/test/support/manual-source';
+import { waitFor } from '@spillway/test/support/wait';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Federation, startFederation } from '../src/federation-service.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function federationWith(source: ManualSource, address = '127.0.0.1:0'): Promise<Federation> {
+  const federation = await startFederation({
+    config: buildConfig({}),
+    logger: silentLogger(),
+    sources: [source],
+    httpAddress: address,
+  });
+  cleanups.push(() => federation.stop());
+  return federation;
+}
+
+function follow(url: string): RemoteCatalog {
+  const remote = new RemoteCatalog({ url, waitSeconds: 5, backoff: { minMs: 10, maxMs: 50 } });
+  remote.start();
+  cleanups.push(() => remote.stop());
+  return remote;
+}
+
+const addresses = (remote: RemoteCatalog, key: string) =>
+  remote
+    .current()
+    .services.get(key)
+    ?.endpoints.map((e) => `${e.address} ${e.health}`);
+
+describe('RemoteCatalog (the router following a federation process)', () => {
+  it('follows changes, keeps serving through an outage, and resyncs after the federation restarts', async () => {
+    const dc1 = new ManualSource('dc1');
+    const federation = await federationWith(dc1);
+    dc1.report({ 'echo.demo': [dc1.endpoint('10.0.0.1')], 'cart.shop': [dc1.endpoint('10.0.0.2')] });
+    const remote = follow(federation.url);
+    await waitFor(() => remote.current().services.size === 2, { message: 'initial sync' });
+
+    const changes: { changed: readonly string[]; removed: readonly string[] }[] = [];
+    remote.subscribe((change) => changes.push(change));
+    dc1.sink.replaceServices(new Map([['echo.demo', [dc1.endpoint('10.0.0.1', { health: 'unhealthy' })]]]));
+    await waitFor(() => addresses(remote, 'echo.demo')?.[0] === '10.0.0.1 unhealthy', { message: 'change' });
+    expect(changes).toEqual([expect.objectContaining({ changed: ['echo.demo'], removed: [] })]);
+
+    const port = new URL(federation.url).port;
+    await federation.stop();
+    await waitFor(() => !remote.connected, { message: 'outage noticed' });
+    expect(remote.lastError).toBeTruthy();
+    expect(remote.current().services.size).toBe(2); // last good catalog kept
+
+    const restarted = new ManualSource('dc1');
+    await federationWith(restarted, `127.0.0.1:${port}`);
+    restarted.report({ 'echo.demo': [restarted.endpoint('10.0.0.7')] });
+    await waitFor(() => addresses(remote, 'echo.demo')?.[0] === '10.0.0.7 healthy', { message: 'resync' });
+    expect(remote.connected).toBe(true);
+    expect(remote.current().services.has('cart.shop')).toBe(false); // removed by the full resync
+  });
+
+  it('rejects a garbage change feed and keeps its last good catalog', async () => {
+    const dc1 = new ManualSource('dc1');
+    const federation = await federationWith(dc1);
+    dc1.report({ 'echo.demo': [dc1.endpoint('10.0.0.1')] });
+    let garbage = false;
+    // Forwards the long poll, and once `garbage` is set answers it with a malformed body.
+    const proxy = createServer(async (request, response) => {
+      const upstream = await fetch(`${federation.url}${request.url}`);
+      const body = await upstream.text();
+      response.setHeader('content-type', 'application/json');
+      response.end(garbage ? JSON.stringify({ index: 'many', services: [{ name: 'UPPER CASE' }] }) : body);
+    });
+    const url = await listenOnLoopback(proxy);
+    cleanups.push(() => closeServer(proxy));
+    const remote = follow(url);
+    await waitFor(() => remote.current().services.size === 1, { message: 'initial sync' });
+    garbage = true;
+    dc1.sink.replaceServices(new Map([['echo.demo', [dc1.endpoint('10.0.0.1', { health: 'unhealthy' })]]]));
+    await waitFor(() => remote.lastError?.includes('invalid change feed'), { message: 'garbage rejected' });
+    expect(addresses(remote, 'echo.demo')).toEqual(['10.0.0.1 healthy']);
+  });
+});

@@ -1,0 +1,139 @@
+import {
+  type CatalogChange,
+  type CatalogReader,
+  type CatalogSnapshot,
+  Service,
+  type ServiceKey,
+  serviceKey,
+} from '@spillway/model';
+import { type Logger, silentLogger } from '@spillway/observability';
+import axios, { type AxiosInstance } from 'axios';
+import pRetry from 'p-retry';
+import { z } from 'zod';
+import { LayeredMap } from './layered-map.js';
+
+const ChangesResponse = z.object({
+  index: z.number().int().min(0),
+  reset: z.boolean(),
+  services: z.array(Service),
+  removed: z.array(z.string()),
+});
+type ChangesResponse = z.infer<typeof ChangesResponse>;
+
+export interface RemoteCatalogOptions {
+  /** Base URL of the federation service, e.g. http://127.0.0.1:7070. */
+  readonly url: string;
+  readonly logger?: Logger;
+  /** Long-poll wait the server may hold a request for. */
+  readonly waitSeconds?: number;
+  readonly backoff?: { readonly minMs: number; readonly maxMs: number };
+}
+
+type Listener = (change: CatalogChange, snapshot: CatalogSnapshot) => void;
+
+/**
+ * The catalog of a federation service in another process, followed through its long-poll
+ * change feed. It keeps serving its last good catalog while the federation is unreachable or
+ * answers garbage, and resyncs fully when the federation restarts or it fell too far behind.
+ * Its own version counts the changes it applied; `remoteIndex` is the federation's.
+ */
+export class RemoteCatalog implements CatalogReader {
+  private readonly http: AxiosInstance;
+  private readonly logger: Logger;
+  private readonly listeners = new Set<Listener>();
+  private readonly abort = new AbortController();
+  private services = LayeredMap.empty<ServiceKey, Service>();
+  private version = 0;
+  private loop: Promise<void> | undefined;
+  remoteIndex = 0;
+  /** True while the last poll succeeded. */
+  connected = false;
+  lastError: string | null = null;
+
+  constructor(private readonly options: RemoteCatalogOptions) {
+    const waitSeconds = options.waitSeconds ?? 30;
+    this.http = axios.create({ baseURL: options.url, timeout: (waitSeconds + 10) * 1000 });
+    this.logger = options.logger ?? silentLogger();
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop?.catch(() => undefined);
+  }
+
+  current(): CatalogSnapshot {
+    return { version: this.version, services: this.services, sources: [] };
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async run(): Promise<void> {
+    const backoff = this.options.backoff ?? { minMs: 200, maxMs: 10_000 };
+    while (!this.abort.signal.aborted) {
+      const response = await pRetry(() => this.poll(), {
+        retries: Number.POSITIVE_INFINITY,
+        minTimeout: backoff.minMs,
+        maxTimeout: backoff.maxMs,
+        randomize: true,
+        signal: this.abort.signal,
+        onFailedAttempt: ({ error }) => this.failed(error),
+      }).catch((error: unknown) => {
+        if (!this.abort.signal.aborted) throw error;
+        return undefined;
+      });
+      if (response) this.apply(response);
+    }
+  }
+
+  private async poll(): Promise<ChangesResponse> {
+    const wait = `${this.options.waitSeconds ?? 30}s`;
+    const { data } = await this.http.get('/v1/catalog/changes', {
+      params: { index: this.remoteIndex, wait },
+      signal: this.abort.signal,
+    });
+    const parsed = ChangesResponse.safeParse(data);
+    if (!parsed.success) throw new Error(`federation answered an invalid change feed: ${parsed.error.message}`);
+    if (!this.connected) this.logger.info({ url: this.options.url }, 'following the federation catalog');
+    this.connected = true;
+    this.lastError = null;
+    return parsed.data;
+  }
+
+  private failed(error: Error): void {
+    if (this.abort.signal.aborted) return;
+    if (this.connected || this.lastError === null) {
+      this.logger.warn(
+        { url: this.options.url, err: error.message },
+        'federation unreachable; serving the last catalog',
+      );
+    }
+    this.connected = false;
+    this.lastError = error.message;
+  }
+
+  private apply(response: ChangesResponse): void {
+    this.remoteIndex = response.index;
+    const updated = new Map(response.services.map((service) => [serviceKey(service.name, service.namespace), service]));
+    const removed = new Set(response.removed);
+    if (response.reset) for (const key of this.services.keys()) if (!updated.has(key)) removed.add(key);
+    const present = [...removed].filter((key) => this.services.has(key));
+    if (updated.size === 0 && present.length === 0) return;
+    this.services = this.services.derive(updated, present);
+    const change: CatalogChange = {
+      version: this.version + 1,
+      previousVersion: this.version,
+      changed: [...updated.keys()],
+      removed: present,
+    };
+    this.version = change.version;
+    const snapshot = this.current();
+    for (const listener of this.listeners) listener(change, snapshot);
+  }
+}
