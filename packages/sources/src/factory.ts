@@ -1,6 +1,8 @@
 import type { ClusterConfig } from '@spillway/config';
 import type { RegistrySource } from '@spillway/model';
 import type { Logger } from '@spillway/observability';
+import { ConsulSource } from './consul/consul-source.js';
+import { NomadSource } from './nomad/nomad-source.js';
 import { StaticSource } from './static/static-source.js';
 
 export interface SourceDependencies {
@@ -11,10 +13,14 @@ export interface SourceDependencies {
 /** The source for one configured cluster. */
 export function createSource(cluster: ClusterConfig, deps: SourceDependencies): RegistrySource {
   const logger = deps.logger.child({ source: cluster.name, kind: cluster.kind });
-  void logger;
+  const env = deps.env ?? process.env;
   switch (cluster.kind) {
     case 'static':
       return new StaticSource(cluster);
+    case 'consul':
+      return new ConsulSource(cluster, { logger, env });
+    case 'nomad':
+      return new NomadSource(cluster, { logger, env });
     default:
       throw new Error(`clusters[${cluster.name}]: kind "${cluster.kind}" is not supported yet`);
   }
