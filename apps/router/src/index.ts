@@ -1,0 +1,2 @@
+export * from './router-http-server.js';
+export * from './router-service.js';

@@ -1,0 +1,26 @@
+import {
+  installProblemHandlers,
+  type Logger,
+  type ReadinessCheck,
+  type Registry,
+  registerOperationalRoutes,
+} from '@spillway/observability';
+import type { XdsClientInfo } from '@spillway/xds';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+
+export interface RouterHttpOptions {
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly checks: readonly ReadinessCheck[];
+  readonly clients: () => readonly XdsClientInfo[];
+}
+
+/** The router's HTTP face: operational routes and the xDS clients view. */
+export function buildRouterHttpServer(options: RouterHttpOptions): FastifyInstance {
+  // Widened to Fastify's logger interface so the instance has Fastify's default type parameters.
+  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger });
+  installProblemHandlers(app);
+  registerOperationalRoutes(app, { registry: options.registry, checks: options.checks });
+  app.get('/v1/xds/clients', async () => ({ clients: options.clients() }));
+  return app;
+}

@@ -1,0 +1,83 @@
+import type { CatalogReader, ProximityRing, ServiceKey, TrafficPolicyReader } from '@spillway/model';
+import type { Logger, ReadinessCheck, Registry } from '@spillway/observability';
+import { DEFAULT_XDS_ADDRESS, type XdsClientInfo, XdsServer } from '@spillway/xds';
+import { buildRouterHttpServer } from './router-http-server.js';
+
+export interface RouterOptions {
+  readonly catalog: CatalogReader;
+  readonly policies: TrafficPolicyReader;
+  /** `host:port` for ADS; default 127.0.0.1:18000, port 0 for any free port. */
+  readonly xdsAddress?: string;
+  /** `host:port` for the HTTP API; no HTTP server when absent (embedded mode shares one). */
+  readonly httpAddress?: string;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly proximity?: (service: ServiceKey) => readonly ProximityRing[] | undefined;
+}
+
+export interface RunningRouter {
+  readonly xdsPort: number;
+  readonly httpPort?: number;
+  clients(): XdsClientInfo[];
+  /** Ends every xDS stream, then closes both servers. */
+  stop(): Promise<void>;
+}
+
+/** Starts the locality router: the xDS server and, if asked, its HTTP server. */
+export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
+  const xds = new XdsServer({
+    catalog: options.catalog,
+    policies: options.policies,
+    logger: options.logger.child({ component: 'xds' }),
+    registry: options.registry,
+    ...(options.proximity ? { proximity: options.proximity } : {}),
+  });
+  const xdsPort = await xds.listen(options.xdsAddress ?? DEFAULT_XDS_ADDRESS);
+  if (!options.httpAddress) {
+    return { xdsPort, clients: () => xds.clients(), stop: () => xds.stop() };
+  }
+  const http = buildRouterHttpServer({
+    logger: options.logger.child({ component: 'http' }),
+    registry: options.registry,
+    checks: readinessChecks(options.catalog),
+    clients: () => xds.clients(),
+  });
+  const { host, port } = parseAddress(options.httpAddress);
+  try {
+    await http.listen({ host, port });
+  } catch (error) {
+    await xds.stop();
+    throw error;
+  }
+  const address = http.server.address();
+  const httpPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    xdsPort,
+    httpPort,
+    clients: () => xds.clients(),
+    stop: async () => {
+      await xds.stop();
+      await http.close();
+    },
+  };
+}
+
+/** Ready once the catalog has published a version: before that the router would serve nothing. */
+function readinessChecks(catalog: CatalogReader): ReadinessCheck[] {
+  return [
+    {
+      name: 'catalog',
+      check: () =>
+        catalog.current().version > 0 ? { ready: true } : { ready: false, detail: 'the catalog has no version yet' },
+    },
+  ];
+}
+
+function parseAddress(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  const port = Number(address.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`invalid address "${address}": expected host:port`);
+  }
+  return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port };
+}

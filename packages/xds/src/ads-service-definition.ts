@@ -1,0 +1,63 @@
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import type protobuf from 'protobufjs';
+import type {
+  DeltaDiscoveryRequestMessage,
+  DeltaDiscoveryResponseMessage,
+  DiscoveryRequestMessage,
+  DiscoveryResponseMessage,
+} from './discovery-messages.js';
+import { envoyProtos } from './envoy-protos.js';
+
+export const ADS_SERVICE_NAME = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
+
+/** Decoding keeps proto names, renders enums as names and fills defaults, as Envoy's docs show messages. */
+const TO_OBJECT: protobuf.IConversionOptions = {
+  longs: String,
+  enums: String,
+  defaults: true,
+  arrays: true,
+  objects: true,
+};
+
+/**
+ * The ADS service for @grpc/grpc-js, built from the reflected protos instead of proto-loader so
+ * responses can carry the cached, already-encoded resource bytes as they are. Used by the
+ * server and, with the same (de)serializers, by test clients.
+ */
+export function adsServiceDefinition(): ServiceDefinition {
+  const protos = envoyProtos();
+  return {
+    StreamAggregatedResources: method<DiscoveryRequestMessage, DiscoveryResponseMessage>(
+      'StreamAggregatedResources',
+      protos.DiscoveryRequest,
+      protos.DiscoveryResponse,
+    ),
+    DeltaAggregatedResources: method<DeltaDiscoveryRequestMessage, DeltaDiscoveryResponseMessage>(
+      'DeltaAggregatedResources',
+      protos.DeltaDiscoveryRequest,
+      protos.DeltaDiscoveryResponse,
+    ),
+  };
+}
+
+function method<Request, Response>(name: string, requestType: protobuf.Type, responseType: protobuf.Type) {
+  return {
+    path: `/${ADS_SERVICE_NAME}/${name}`,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: (message: Request) => serialize(requestType, message as object),
+    requestDeserialize: (bytes: Buffer) => deserialize(requestType, bytes) as Request,
+    responseSerialize: (message: Response) => serialize(responseType, message as object),
+    responseDeserialize: (bytes: Buffer) => deserialize(responseType, bytes) as Response,
+    originalName: name,
+  };
+}
+
+function serialize(type: protobuf.Type, message: object): Buffer {
+  return Buffer.from(type.encode(type.fromObject(message)).finish());
+}
+
+/** protobufjs returns an untyped object; the message interfaces describe the fields we read. */
+function deserialize(type: protobuf.Type, bytes: Buffer): unknown {
+  return type.toObject(type.decode(bytes), TO_OBJECT);
+}

@@ -1,0 +1,169 @@
+import { type ClientNode, clientNode } from './client-node.js';
+import { CONTROL_PLANE, type DiscoveryRequestMessage, type DiscoveryResponseMessage } from './discovery-messages.js';
+import { type EncodedResource, hashVersion } from './encoded-resource.js';
+import type { ResourceSource } from './resource-source.js';
+import { type NackRecord, NonceSequence, type StreamObserver, type StreamSnapshot } from './stream-observer.js';
+
+/** What one SotW stream knows about one type URL. */
+interface SotwTypeState {
+  readonly typeUrl: string;
+  /** Explicitly subscribed names (without `*`). */
+  names: ReadonlySet<string>;
+  wildcard: boolean;
+  /** Once a request named a resource, an empty list means "nothing", no longer "everything". */
+  explicit: boolean;
+  lastSentVersion: string | null;
+  lastSentNonce: string | null;
+  ackedVersion: string | null;
+  lastNack: NackRecord | null;
+}
+
+/**
+ * State-of-the-world protocol for one ADS stream, independent of gRPC and of the content:
+ * requests in, responses out through `send`.
+ * - A request without a nonce (first one, or a client back from a reconnect) is always
+ *   answered with the current state, even at the version the client says it has.
+ * - A request whose nonce is not the latest sent for its type is stale and ignored.
+ * - With the latest nonce: `error_detail` makes it a NACK (recorded, the client keeps its
+ *   last good version, nothing is re-sent until the content changes); otherwise an ACK. Either
+ *   way a changed subscription is answered at once, even at an unchanged version.
+ * - Every response carries all subscribed resources that exist (required for LDS/CDS, harmless
+ *   for RDS/EDS); its version is a hash of their names and versions, so "changed?" is a compare.
+ */
+export class SotwStream {
+  private node: ClientNode | null = null;
+  private readonly types = new Map<string, SotwTypeState>();
+  private readonly nonces = new NonceSequence();
+  private readonly connectedSince = new Date().toISOString();
+
+  constructor(
+    private readonly source: ResourceSource,
+    private readonly send: (response: DiscoveryResponseMessage) => void,
+    private readonly observer: StreamObserver,
+  ) {}
+
+  handleRequest(request: DiscoveryRequestMessage): void {
+    if (!this.node && request.node) this.node = clientNode(request.node);
+    const state = this.typeState(request.type_url);
+    const nonce = request.response_nonce;
+    if (nonce !== '' && nonce !== state.lastSentNonce) return;
+    if (nonce !== '') this.recordAckOrNack(state, request);
+    const subscriptionChanged = this.updateSubscription(state, request.resource_names);
+    if (nonce === '' || subscriptionChanged) this.respond(state);
+  }
+
+  /** Content changed for `names`: re-send each affected type whose version moved. */
+  handleChange(names: ReadonlySet<string>): void {
+    for (const state of this.types.values()) {
+      if (state.lastSentNonce === null || !this.affects(state, names)) continue;
+      if (this.versionOf(this.resources(state)) !== state.lastSentVersion) this.respond(state);
+    }
+  }
+
+  /** Re-sends the current state of `typeUrl` even if unchanged (keeps `endpoint_stale_after` from firing). */
+  refresh(typeUrl: string): void {
+    const state = this.types.get(typeUrl);
+    if (state?.lastSentNonce) this.respond(state);
+  }
+
+  snapshot(): StreamSnapshot {
+    return {
+      protocol: 'sotw',
+      node: this.node,
+      connectedSince: this.connectedSince,
+      types: [...this.types.values()].map((state) => ({
+        typeUrl: state.typeUrl,
+        subscribed: [...(state.wildcard ? ['*'] : []), ...[...state.names].sort()],
+        lastSentVersion: state.lastSentVersion,
+        ackedVersion: state.ackedVersion,
+        lastNack: state.lastNack,
+      })),
+    };
+  }
+
+  private typeState(typeUrl: string): SotwTypeState {
+    let state = this.types.get(typeUrl);
+    if (!state) {
+      state = {
+        typeUrl,
+        names: new Set(),
+        wildcard: false,
+        explicit: false,
+        lastSentVersion: null,
+        lastSentNonce: null,
+        ackedVersion: null,
+        lastNack: null,
+      };
+      this.types.set(typeUrl, state);
+    }
+    return state;
+  }
+
+  private recordAckOrNack(state: SotwTypeState, request: DiscoveryRequestMessage): void {
+    if (request.error_detail) {
+      state.ackedVersion = request.version_info || state.ackedVersion;
+      state.lastNack = {
+        at: new Date().toISOString(),
+        typeUrl: state.typeUrl,
+        rejectedVersion: state.lastSentVersion ?? '',
+        keptVersion: request.version_info,
+        detail: request.error_detail.message,
+      };
+      this.observer.onNack(state.lastNack, this.node);
+    } else {
+      state.ackedVersion = request.version_info;
+      this.observer.onAck(state.typeUrl, request.version_info);
+    }
+  }
+
+  /** Applies the legacy-wildcard rule; returns whether the subscription changed. */
+  private updateSubscription(state: SotwTypeState, resourceNames: readonly string[]): boolean {
+    const names = new Set(resourceNames.filter((name) => name !== '*'));
+    const wildcard = resourceNames.includes('*') || (resourceNames.length === 0 && !state.explicit);
+    const changed = wildcard !== state.wildcard || !sameSet(names, state.names);
+    state.explicit ||= resourceNames.length > 0;
+    state.names = names;
+    state.wildcard = wildcard;
+    return changed;
+  }
+
+  private affects(state: SotwTypeState, names: ReadonlySet<string>): boolean {
+    if (state.wildcard) return true;
+    for (const name of names) if (state.names.has(name)) return true;
+    return false;
+  }
+
+  private resources(state: SotwTypeState): EncodedResource[] {
+    const wanted = new Set(state.names);
+    if (state.wildcard) for (const name of this.source.names(state.typeUrl)) wanted.add(name);
+    const node = this.node ?? clientNode(undefined);
+    return [...wanted]
+      .sort()
+      .map((name) => this.source.resource(state.typeUrl, name, node))
+      .filter((resource): resource is EncodedResource => resource !== undefined);
+  }
+
+  private versionOf(resources: readonly EncodedResource[]): string {
+    return hashVersion(...resources.flatMap((resource) => [resource.name, resource.version]));
+  }
+
+  private respond(state: SotwTypeState): void {
+    const resources = this.resources(state);
+    state.lastSentVersion = this.versionOf(resources);
+    state.lastSentNonce = this.nonces.take();
+    this.send({
+      version_info: state.lastSentVersion,
+      resources: resources.map((resource) => ({ type_url: resource.typeUrl, value: resource.value })),
+      type_url: state.typeUrl,
+      nonce: state.lastSentNonce,
+      control_plane: CONTROL_PLANE,
+    });
+    this.observer.onResponse(state.typeUrl, resources.length);
+  }
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const item of a) if (!b.has(item)) return false;
+  return true;
+}
