@@ -2,6 +2,8 @@ import type { ClusterConfig } from '@spillway/config';
 import type { RegistrySource } from '@spillway/model';
 import type { Logger } from '@spillway/observability';
 import { ConsulSource } from './consul/consul-source.js';
+import { EksSource } from './eks/eks-source.js';
+import { KubernetesSource } from './kubernetes/kubernetes-source.js';
 import { NomadSource } from './nomad/nomad-source.js';
 import { StaticSource } from './static/static-source.js';
 
@@ -21,7 +23,9 @@ export function createSource(cluster: ClusterConfig, deps: SourceDependencies): 
       return new ConsulSource(cluster, { logger, env });
     case 'nomad':
       return new NomadSource(cluster, { logger, env });
-    default:
-      throw new Error(`clusters[${cluster.name}]: kind "${cluster.kind}" is not supported yet`);
+    case 'kubernetes':
+      return KubernetesSource.fromConfig(cluster, logger);
+    case 'eks':
+      return new EksSource(cluster, { logger });
   }
 }

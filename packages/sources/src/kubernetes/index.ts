@@ -1,0 +1,2 @@
+export * from './kubernetes-source.js';
+export { choosePort, healthOf, nodeTopology, SERVICE_NAME_LABEL } from './mapping.js';
