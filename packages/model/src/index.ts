@@ -1,3 +1,4 @@
+export * from './burst-policy.js';
 export * from './catalog.js';
 export * from './endpoint.js';
 export * from './locality.js';

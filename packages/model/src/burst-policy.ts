@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+const Share = z.number().min(0).max(1);
+const Seconds = z.number().positive();
+
+/**
+ * The SLO that triggers a burst. Each query is PromQL evaluated as an instant query; the
+ * result's first sample is compared with its threshold. A multi-window burn rate is expressed
+ * as several windows that must all exceed their burn-rate threshold (Google SRE workbook).
+ */
+export const SloPolicy = z.strictObject({
+  /** Latency: e.g. histogram_quantile(0.99, sum by (le) (rate(..._bucket[5m]))) in seconds. */
+  latency: z.strictObject({ query: z.string().min(1), thresholdSeconds: z.number().positive() }).optional(),
+  /** Error-ratio burn rate: every window's query must exceed `burnRate × (1 − objective)`. */
+  errorBudget: z
+    .strictObject({
+      objective: z.number().gt(0).lt(1),
+      windows: z
+        .array(z.strictObject({ name: z.string().min(1), query: z.string().min(1), burnRate: z.number().positive() }))
+        .min(1),
+    })
+    .optional(),
+  /** Hysteresis: the SLO counts as recovered only below this fraction of every threshold. */
+  recoverBelow: z.number().gt(0).lt(1).default(0.8),
+  evaluationIntervalSeconds: Seconds.default(15),
+});
+export type SloPolicy = z.infer<typeof SloPolicy>;
+
+/** An Alertmanager alert that triggers this policy: its alertname plus label equalities. */
+export const AlertTrigger = z.strictObject({
+  alertname: z.string().min(1),
+  labels: z.record(z.string(), z.string()).default({}),
+});
+export type AlertTrigger = z.infer<typeof AlertTrigger>;
+
+/** Where the cloud capacity for this service lives and how traffic reaches it outside xDS. */
+export const CloudTarget = z.strictObject({
+  eks: z
+    .strictObject({ region: z.string().min(1), cluster: z.string().min(1), nodegroup: z.string().min(1) })
+    .optional(),
+  deployment: z
+    .strictObject({
+      /** A configured cluster (kind kubernetes or eks) whose API scales the Deployment. */
+      cluster: z.string().min(1),
+      namespace: z.string().min(1),
+      name: z.string().min(1),
+    })
+    .optional(),
+  route53: z
+    .strictObject({
+      hostedZoneId: z.string().min(1),
+      recordName: z.string().min(1),
+      type: z.enum(['A', 'AAAA', 'CNAME']).default('A'),
+      onpremSetIdentifier: z.string().min(1),
+      cloudSetIdentifier: z.string().min(1),
+    })
+    .optional(),
+});
+export type CloudTarget = z.infer<typeof CloudTarget>;
+
+/** How much cloud capacity a share needs, and the most that may ever be asked for. */
+export const CapacityBudget = z.strictObject({
+  /** Deployment replicas that carry a cloud share of 1.0; a share s asks for ceil(s × this). */
+  replicasAtFullShare: z.number().int().positive(),
+  /** Pods that fit on one nodegroup node; nodes = ceil(replicas / this). */
+  podsPerNode: z.number().int().positive().default(10),
+  maxReplicas: z.number().int().positive(),
+  maxNodes: z.number().int().positive(),
+  /** Floor kept while idle (warm capacity); usually 0. */
+  minReplicas: z.number().int().min(0).default(0),
+  minNodes: z.number().int().min(0).default(0),
+});
+export type CapacityBudget = z.infer<typeof CapacityBudget>;
+
+/** One service's bursting policy, as written in the config file under `policies:`. */
+export const BurstPolicy = z
+  .strictObject({
+    /** `NAME.NS`. */
+    service: z.string().regex(/^[a-z0-9-_]+\.[a-z0-9-_]+$/, 'expected NAME.NS'),
+    slo: SloPolicy.optional(),
+    triggers: z.strictObject({ alerts: z.array(AlertTrigger).default([]) }).default({ alerts: [] }),
+    cloud: CloudTarget.default({}),
+    /** Cloud shares to step through, ascending, each ≤ maxShare. */
+    steps: z.array(Share.positive()).min(1).default([0.1, 0.25, 0.5]),
+    stepIntervalSeconds: Seconds.default(60),
+    maxShare: Share.default(0.5),
+    capacity: CapacityBudget,
+    /** After the signal clears, wait this long before stepping traffic back. */
+    cooldownSeconds: Seconds.default(300),
+    /** The least time spent at a step before moving again, in either direction. */
+    minDwellSeconds: Seconds.default(60),
+  })
+  .superRefine((policy, ctx) => {
+    policy.steps.forEach((step, index) => {
+      if (step > policy.maxShare) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', index],
+          message: `step ${step} is above maxShare ${policy.maxShare}`,
+        });
+      }
+      const previous = policy.steps[index - 1];
+      if (previous !== undefined && step <= previous) {
+        ctx.addIssue({ code: 'custom', path: ['steps', index], message: 'steps must be strictly ascending' });
+      }
+    });
+  });
+export type BurstPolicy = z.infer<typeof BurstPolicy>;
