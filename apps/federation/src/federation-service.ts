@@ -20,6 +20,8 @@ export interface FederationOptions {
   readonly sources?: readonly RegistrySource[];
   /** `host:port` for the HTTP API; default config.listen.http. Port 0 picks a free port. */
   readonly httpAddress?: string;
+  /** More routes on the same HTTP server (embedded mode mounts the other services' APIs). */
+  readonly routes?: readonly ((app: FastifyInstance) => void)[];
 }
 
 export interface Federation {
@@ -60,6 +62,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     checks: [{ name: 'sources-synced', check: () => syncedCheck(store) }],
   });
   registerCatalogRoutes(app, store);
+  for (const register of options.routes ?? []) register(app);
   const url = await listen(app, options.httpAddress ?? config.listen.http);
 
   return {

@@ -21,6 +21,11 @@ export function buildRouterHttpServer(options: RouterHttpOptions): FastifyInstan
   const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger });
   installProblemHandlers(app);
   registerOperationalRoutes(app, { registry: options.registry, checks: options.checks });
-  app.get('/v1/xds/clients', async () => ({ clients: options.clients() }));
+  registerXdsClientRoutes(app, options.clients);
   return app;
+}
+
+/** `GET /v1/xds/clients`; embedded mode mounts it on the one shared HTTP server. */
+export function registerXdsClientRoutes(app: FastifyInstance, clients: () => readonly XdsClientInfo[]): void {
+  app.get('/v1/xds/clients', async () => ({ clients: clients() }));
 }

@@ -1,4 +1,4 @@
-import { Environment, Health, ServiceName } from '@spillway/model';
+import { BurstPolicy, Environment, Health, ServiceName } from '@spillway/model';
 import { z } from 'zod';
 
 /** `host:port`, host may be an IPv4, a name or a bracketed IPv6. */
@@ -143,6 +143,8 @@ export const SpillwayConfig = z
     auth: z.strictObject({ tokens: z.array(Token).default([]) }).default({ tokens: [] }),
     federation: FederationSettings,
     clusters: z.array(ClusterConfig).default([]),
+    /** Per-service bursting policies (see docs/burst-controller.md). */
+    policies: z.array(BurstPolicy).default([]),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();
@@ -156,5 +158,28 @@ export const SpillwayConfig = z
         });
       } else seen.set(cluster.name, index);
     });
+    checkPolicies(config, seen, ctx);
   });
+
+function checkPolicies(config: { policies: BurstPolicy[] }, clusters: Map<string, number>, ctx: z.RefinementCtx): void {
+  const services = new Set<string>();
+  config.policies.forEach((policy, index) => {
+    if (services.has(policy.service)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['policies', index, 'service'],
+        message: `second policy for ${policy.service}`,
+      });
+    }
+    services.add(policy.service);
+    const deployment = policy.cloud.deployment?.cluster;
+    if (deployment && !clusters.has(deployment)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['policies', index, 'cloud', 'deployment', 'cluster'],
+        message: `no cluster named "${deployment}" in clusters`,
+      });
+    }
+  });
+}
 export type SpillwayConfig = z.infer<typeof SpillwayConfig>;

@@ -99,3 +99,32 @@ describe('config', () => {
     expect(config.clusters.map((c) => c.environment)).toEqual(['onprem', 'cloud']);
   });
 });
+
+describe('config policies', () => {
+  const withPolicy = (policy: string) =>
+    `clusters:\n  - { name: eks-use1, kind: static, environment: cloud, region: us-east-1 }\npolicies:\n${policy}`;
+
+  it('validates burst policies and fills their defaults', () => {
+    const config = parseConfig(
+      withPolicy(
+        '  - service: checkout.shop\n    capacity: { replicasAtFullShare: 20, maxReplicas: 20, maxNodes: 4 }\n    cloud: { deployment: { cluster: eks-use1, namespace: shop, name: checkout } }\n',
+      ),
+      'spillway.yaml',
+      {},
+    );
+    expect(config.policies[0]).toMatchObject({ steps: [0.1, 0.25, 0.5], maxShare: 0.5, cooldownSeconds: 300 });
+  });
+
+  it('rejects steps above the maximum share and deployments in unknown clusters', () => {
+    expect(
+      problems(
+        withPolicy(
+          '  - service: checkout.shop\n    steps: [0.2, 0.7]\n    capacity: { replicasAtFullShare: 20, maxReplicas: 20, maxNodes: 4 }\n    cloud: { deployment: { cluster: nowhere, namespace: shop, name: checkout } }\n',
+        ),
+      ),
+    ).toEqual([
+      expect.stringMatching(/:5:\d+: policies\[0\]\.steps\[1\]: step 0\.7 is above maxShare 0\.5/),
+      expect.stringMatching(/policies\[0\]\.cloud\.deployment\.cluster: no cluster named "nowhere"/),
+    ]);
+  });
+});

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry point through tsx: packages ship their sources, not a build.
+// Runs the TypeScript entry point through tsx: the workspace ships sources, not a build.
 import { register } from 'tsx/esm/api';
 
 register();

@@ -1,0 +1,3 @@
+export * from './federation-service.js';
+export * from './http/catalog-routes.js';
+export * from './summary.js';

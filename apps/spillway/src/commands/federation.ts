@@ -1,0 +1,23 @@
+import { formatCatalogSummary, startFederation } from '@spillway/federation';
+import { createLogger, createMetricsRegistry } from '@spillway/observability';
+import { loadConfigOrDefault } from '../load-config.js';
+import { stopOnSignals } from '../shutdown.js';
+
+/** `spillway federation`: the federation service as its own process. */
+export async function federation(options: { config?: string; listen?: string }): Promise<void> {
+  const config = await loadConfigOrDefault(options.config);
+  const logger = createLogger('spillway-federation');
+  const running = await startFederation({
+    config,
+    logger,
+    registry: createMetricsRegistry({ labels: { service: 'federation' } }),
+    httpAddress: options.listen ?? config.listen.http,
+  });
+  process.stdout.write(
+    `Spillway federation: ${config.clusters.length} cluster(s)\n` +
+      `  API      ${running.url}/v1/services  ${running.url}/v1/catalog/changes\n` +
+      `  metrics  ${running.url}/metrics\n`,
+  );
+  running.store.subscribe((_change, snapshot) => process.stdout.write(`${formatCatalogSummary(snapshot)}\n`));
+  stopOnSignals(logger, () => running.stop());
+}

@@ -1,0 +1,1 @@
+export { describeFailure } from './load-config.js';

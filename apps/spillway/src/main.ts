@@ -1,0 +1,44 @@
+import { Command } from 'commander';
+import { configValidate } from './commands/config-validate.js';
+import { federation } from './commands/federation.js';
+import { router } from './commands/router.js';
+import { up } from './commands/up.js';
+import { describeFailure } from './load-config.js';
+
+function program(): Command {
+  const cli = new Command('spillway')
+    .description('Multi-cluster cloud bursting: federated catalog, burst controller, xDS locality router')
+    .showHelpAfterError();
+  cli
+    .command('up', { isDefault: true })
+    .description('run every service in one process (embedded mode)')
+    .option('-c, --config <file>', 'config file (YAML); default: the embedded demo config')
+    .option('--listen <host:port>', 'HTTP API address (overrides listen.http)')
+    .option('--xds <host:port>', 'xDS address (overrides listen.xds)')
+    .action(up);
+  cli
+    .command('federation')
+    .description('run the federation service alone')
+    .option('-c, --config <file>', 'config file (YAML)')
+    .option('--listen <host:port>', 'HTTP API address (overrides listen.http)')
+    .action(federation);
+  cli
+    .command('router')
+    .description('run the locality router alone, following a federation service')
+    .option('-c, --config <file>', 'config file (YAML)')
+    .requiredOption('--federation <url>', 'base URL of the federation service, e.g. http://127.0.0.1:7070')
+    .option('--xds <host:port>', 'xDS address (overrides listen.xds)')
+    .option('--listen <host:port>', 'HTTP address for /v1/xds/clients and /metrics', '127.0.0.1:7071')
+    .action(router);
+  const config = cli.command('config').description('config file tools');
+  config.command('validate <file>').description('check a config file').action(configValidate);
+  return cli;
+}
+
+program()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    const { message, exitCode } = describeFailure(error);
+    process.stderr.write(`spillway: ${message}\n`);
+    process.exit(exitCode);
+  });

@@ -1,0 +1,49 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from '@spillway/test/support/wait';
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+/** `spillway ARGS` as a child process, its output collected for assertions. */
+export class CliProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    });
+    this.child.stdout.on('data', (chunk: Buffer) => {
+      this.stdout += chunk.toString();
+    });
+    this.child.stderr.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+    });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  /** The first capture of `pattern` in stdout, once it appears. */
+  async waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    const match = await waitFor(() => pattern.exec(this.stdout), {
+      timeoutMs,
+      message: `output ${pattern} (stdout so far: ${this.stdout.slice(-500)} stderr: ${this.stderr.slice(-500)})`,
+    });
+    return match[1] ?? match[0];
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+    return this.exited;
+  }
+}
+
+/** Runs `spillway ARGS` to completion. */
+export async function runCli(
+  args: readonly string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cli = new CliProcess(args);
+  const code = await cli.exited;
+  return { code, stdout: cli.stdout, stderr: cli.stderr };
+}
