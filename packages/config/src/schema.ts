@@ -110,7 +110,8 @@ export type ConsulClusterConfig = z.infer<typeof ConsulCluster>;
 export type NomadClusterConfig = z.infer<typeof NomadCluster>;
 export type EksClusterConfig = z.infer<typeof EksCluster>;
 
-export const Role = z.enum(['viewer', 'operator', 'admin']);
+/** viewer reads, operator starts and aborts bursts, admin does everything; webhook may only post alerts. */
+export const Role = z.enum(['viewer', 'operator', 'admin', 'webhook']);
 export type Role = z.infer<typeof Role>;
 
 const Token = z.strictObject({

@@ -1,0 +1,66 @@
+import type { Role } from '@spillway/config';
+import { sendProblem } from '@spillway/observability';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type Principal, roleAllows, type TokenAuthenticator } from './tokens.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The role a route needs. Routes without one are reads: open when reads are open. */
+    role?: Role;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export interface AuthOptions {
+  readonly authenticator: TokenAuthenticator;
+  /** Serve reads without a token (the default on loopback). */
+  readonly openReads: boolean;
+}
+
+/**
+ * Every route declares the role it needs in its config; this hook enforces it. Missing or
+ * unknown token → 401, known token without the role → 403, both as problem+json. Operational
+ * routes (/healthz, /readyz, /metrics) stay open for probes and scrapers.
+ */
+export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const needed = requiredRole(request, options.openReads);
+    const principal = options.authenticator.authenticate(request.headers.authorization);
+    if (principal) request.principal = principal;
+    if (!needed) return;
+    if (!principal) {
+      reply.header('WWW-Authenticate', 'Bearer realm="spillway"');
+      return sendProblem(reply, {
+        title: 'Unauthorized',
+        status: 401,
+        detail: request.headers.authorization ? 'the bearer token is not known' : 'this request needs a bearer token',
+      });
+    }
+    if (!roleAllows(principal.role, needed)) {
+      return sendProblem(reply, {
+        title: 'Forbidden',
+        status: 403,
+        detail: `token "${principal.name}" has role ${principal.role}; this request needs ${needed}`,
+      });
+    }
+  });
+}
+
+const OPERATIONAL = new Set(['/healthz', '/readyz', '/metrics']);
+
+function requiredRole(request: FastifyRequest, openReads: boolean): Role | undefined {
+  const declared = request.routeOptions.config?.role;
+  if (declared) return declared;
+  if (OPERATIONAL.has(request.routeOptions.url ?? '')) return undefined;
+  if (request.method === 'GET' || request.method === 'HEAD') return openReads ? undefined : 'viewer';
+  // A mutation nobody gave a role to is an admin's: never an open door by omission.
+  return 'admin';
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return bare === 'localhost' || bare === '::1' || /^127\./.test(bare);
+}

@@ -1,0 +1,3 @@
+export * from './fastify-auth.js';
+export * from './generated-admin-token.js';
+export * from './tokens.js';
