@@ -1,85 +1,32 @@
 import type { ConsulClusterConfig } from '@spillway/config';
-import type { Environment } from '@spillway/model';
-import { type Logger, silentLogger } from '@spillway/observability';
-import type { BlockingFetch, BlockingTuning } from '../blocking/blocking-query.js';
-import { FanOutWatch } from '../blocking/fan-out.js';
+import type { BlockingFetch } from '../blocking/blocking-query.js';
 import {
-  type ApiClient,
-  clientTimeoutMs,
-  createApiClient,
-  formatWait,
-  type GetJsonRequest,
-  getJson,
-  readIndex,
-  validate,
-} from '../blocking/http.js';
-import { WarnOnce } from '../blocking/warn-once.js';
-import type { RegistrySource, ServiceEndpoints, SourceSink } from '../source.js';
+  BlockingRegistrySource,
+  type BlockingSourceDeps,
+  type FetchRequest,
+} from '../blocking/blocking-registry-source.js';
+import { clientTimeoutMs, formatWait, type GetJsonRequest, getJson, readIndex, validate } from '../blocking/http.js';
+import type { ServiceEndpoints } from '../source.js';
 import { mapConsulEntries, spillwayServiceName } from './consul-mapping.js';
 import { ConsulCatalogServices, ConsulHealthService } from './consul-schema.js';
 
-export interface ConsulSourceDeps {
-  readonly logger?: Logger;
-  /** Where `tokenEnv` is read; default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv;
-  readonly tuning?: BlockingTuning;
-}
+export type ConsulSourceDeps = BlockingSourceDeps;
 
 const INDEX_HEADER = 'X-Consul-Index';
-
-type FetchRequest = Parameters<BlockingFetch<unknown>>[0];
 
 /**
  * A Consul datacenter: `/v1/catalog/services` names the services, one blocking watch per
  * service on `/v1/health/service/:name` gives their instances and checks.
  */
-export class ConsulSource implements RegistrySource {
-  readonly kind = 'consul' as const;
-  readonly name: string;
-  readonly environment: Environment;
-  readonly region: string;
-  private readonly logger: Logger;
-  private readonly client: ApiClient;
-  private readonly waitMs: number;
-  private readonly warnings: WarnOnce;
-  private watch: FanOutWatch | undefined;
-
+export class ConsulSource extends BlockingRegistrySource {
   constructor(
     private readonly config: ConsulClusterConfig,
-    private readonly deps: ConsulSourceDeps = {},
+    deps: ConsulSourceDeps = {},
   ) {
-    this.name = config.name;
-    this.environment = config.environment;
-    this.region = config.region;
-    this.logger = (deps.logger ?? silentLogger()).child({ source: config.name, kind: 'consul' });
-    this.warnings = new WarnOnce(this.logger);
-    const token = config.tokenEnv ? (deps.env ?? process.env)[config.tokenEnv] : undefined;
-    this.client = createApiClient(config.address, token ? { 'X-Consul-Token': token } : {});
-    this.waitMs = deps.tuning?.waitMs ?? config.waitSeconds * 1_000;
+    super('consul', config, 'X-Consul-Token', deps);
   }
 
-  async start(sink: SourceSink): Promise<void> {
-    if (this.watch) return;
-    this.watch = new FanOutWatch({
-      source: this.name,
-      sink,
-      logger: this.logger,
-      waitMs: this.waitMs,
-      tuning: this.deps.tuning,
-      list: (request) => this.fetchCatalog(request),
-      item: (consulName) => (request) => this.fetchHealth(consulName, request),
-    });
-    this.watch.start();
-  }
-
-  async stop(): Promise<void> {
-    const watch = this.watch;
-    this.watch = undefined;
-    await watch?.stop();
-    this.client.close();
-  }
-
-  private async fetchCatalog(request: FetchRequest): ReturnType<BlockingFetch<readonly string[]>> {
+  protected override async fetchList(request: FetchRequest): ReturnType<BlockingFetch<readonly string[]>> {
     const path = '/v1/catalog/services';
     const answer = await getJson(this.client.http, this.request(path, request));
     const index = readIndex(answer, INDEX_HEADER, `GET ${path}`);
@@ -87,7 +34,10 @@ export class ConsulSource implements RegistrySource {
     return { index, value: this.watchedNames(Object.keys(services)) };
   }
 
-  private async fetchHealth(consulName: string, request: FetchRequest): ReturnType<BlockingFetch<ServiceEndpoints>> {
+  protected override async fetchItem(
+    consulName: string,
+    request: FetchRequest,
+  ): ReturnType<BlockingFetch<ServiceEndpoints>> {
     const path = `/v1/health/service/${encodeURIComponent(consulName)}`;
     const answer = await getJson(this.client.http, this.request(path, request));
     const index = readIndex(answer, INDEX_HEADER, `GET ${path}`);
