@@ -6,7 +6,13 @@ import {
 } from './discovery-messages.js';
 import { type EncodedResource, hashVersion } from './encoded-resource.js';
 import type { ResourceSource } from './resource-source.js';
-import { type NackRecord, NonceSequence, type StreamObserver, type StreamSnapshot } from './stream-observer.js';
+import {
+  describeSubscriptions,
+  type NackRecord,
+  NonceSequence,
+  type StreamObserver,
+  type StreamSnapshot,
+} from './stream-observer.js';
 
 const MAX_PENDING_NONCES = 64;
 
@@ -84,13 +90,7 @@ export class DeltaStream {
       protocol: 'delta',
       node: this.node,
       connectedSince: this.connectedSince,
-      types: [...this.types.values()].map((state) => ({
-        typeUrl: state.typeUrl,
-        subscribed: [...(state.wildcard ? ['*'] : []), ...[...state.names].sort()],
-        lastSentVersion: state.lastSentVersion,
-        ackedVersion: state.ackedVersion,
-        lastNack: state.lastNack,
-      })),
+      types: describeSubscriptions(this.types.values()),
     };
   }
 

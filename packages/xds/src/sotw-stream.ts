@@ -2,7 +2,13 @@ import { type ClientNode, clientNode } from './client-node.js';
 import { CONTROL_PLANE, type DiscoveryRequestMessage, type DiscoveryResponseMessage } from './discovery-messages.js';
 import { type EncodedResource, hashVersion } from './encoded-resource.js';
 import type { ResourceSource } from './resource-source.js';
-import { type NackRecord, NonceSequence, type StreamObserver, type StreamSnapshot } from './stream-observer.js';
+import {
+  describeSubscriptions,
+  type NackRecord,
+  NonceSequence,
+  type StreamObserver,
+  type StreamSnapshot,
+} from './stream-observer.js';
 
 /** What one SotW stream knows about one type URL. */
 interface SotwTypeState {
@@ -71,13 +77,7 @@ export class SotwStream {
       protocol: 'sotw',
       node: this.node,
       connectedSince: this.connectedSince,
-      types: [...this.types.values()].map((state) => ({
-        typeUrl: state.typeUrl,
-        subscribed: [...(state.wildcard ? ['*'] : []), ...[...state.names].sort()],
-        lastSentVersion: state.lastSentVersion,
-        ackedVersion: state.ackedVersion,
-        lastNack: state.lastNack,
-      })),
+      types: describeSubscriptions(this.types.values()),
     };
   }
 

@@ -21,6 +21,26 @@ export interface TypeSubscriptionSnapshot {
   readonly lastNack: NackRecord | null;
 }
 
+/** The per-type bookkeeping both stream kinds keep, as far as the clients view needs it. */
+export interface SubscriptionState {
+  readonly typeUrl: string;
+  readonly names: ReadonlySet<string>;
+  readonly wildcard: boolean;
+  readonly lastSentVersion: string | null;
+  readonly ackedVersion: string | null;
+  readonly lastNack: NackRecord | null;
+}
+
+export function describeSubscriptions(states: Iterable<SubscriptionState>): TypeSubscriptionSnapshot[] {
+  return [...states].map((state) => ({
+    typeUrl: state.typeUrl,
+    subscribed: [...(state.wildcard ? ['*'] : []), ...[...state.names].sort()],
+    lastSentVersion: state.lastSentVersion,
+    ackedVersion: state.ackedVersion,
+    lastNack: state.lastNack,
+  }));
+}
+
 export interface StreamSnapshot {
   readonly protocol: 'sotw' | 'delta';
   readonly node: ClientNode | null;
