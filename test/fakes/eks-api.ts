@@ -8,6 +8,16 @@ import { fixtureJson } from '../fixtures/index.js';
  * and `certificateAuthority.data: null` while CREATING, errors as `x-amzn-ErrorType` plus a
  * `{message}` body (404 ResourceNotFoundException, 429 ThrottlingException, which the SDK retries).
  * Requests must carry a SigV4 Authorization header for the expected access key.
+ *
+ * Managed nodegroups: DescribeNodegroup (`GET /clusters/{name}/node-groups/{ng}`, shaped like
+ * aws-eks-describenodegroup.apiref.json) and UpdateNodegroupConfig
+ * (`POST /clusters/{name}/node-groups/{ng}/update-config`, answered like
+ * aws-eks-updatenodegroupconfig.apiref.response.json). An accepted update sets scalingConfig at
+ * once and puts the nodegroup in UPDATING; it becomes ACTIVE (or DEGRADED, see `failUpdates`)
+ * after `updateDescribes` DescribeNodegroup calls, or when the test calls `finishUpdate`. While an
+ * update is in progress a second one is refused with 409 ResourceInUseException; a scalingConfig
+ * that breaks minSize ≤ desiredSize ≤ maxSize is a 400 InvalidParameterException. A repeated
+ * clientRequestToken returns the first answer and changes nothing (EKS's idempotency token).
  */
 
 export interface FakeEksCluster {
@@ -23,15 +33,68 @@ export interface EksRequestRecord {
   readonly path: string;
   readonly query: Readonly<Record<string, string>>;
   status: number;
+  /** The parsed JSON body of a POST (UpdateNodegroupConfig), undefined otherwise. */
+  body?: unknown;
 }
 
+export type FakeNodegroupStatus =
+  | 'CREATING'
+  | 'ACTIVE'
+  | 'UPDATING'
+  | 'DELETING'
+  | 'CREATE_FAILED'
+  | 'DELETE_FAILED'
+  | 'DEGRADED';
+
+export interface FakeHealthIssue {
+  readonly code: string;
+  readonly message: string;
+  readonly resourceIds?: readonly string[];
+}
+
+export interface FakeNodegroup {
+  readonly cluster: string;
+  readonly name: string;
+  status: FakeNodegroupStatus;
+  minSize: number;
+  maxSize: number;
+  desiredSize: number;
+  issues: FakeHealthIssue[];
+  /**
+   * How many DescribeNodegroup calls an accepted update stays UPDATING for before it settles
+   * (default 2); `'manual'`: it stays UPDATING until the test calls `finishUpdate`.
+   */
+  updateDescribes: number | 'manual';
+  /** When set, updates settle in DEGRADED with these health issues instead of ACTIVE. */
+  failUpdates: FakeHealthIssue[] | undefined;
+  /** The update in progress, if any. */
+  update: { id: string; describesLeft: number | 'manual' } | undefined;
+  modifiedAt: number;
+}
+
+/** The DEGRADED health issue recorded in the eks-workshop fixture (AsgInstanceLaunchFailures). */
+export const DEGRADED_ISSUES: readonly FakeHealthIssue[] = fixtureJson<{
+  describe_nodegroup_DEGRADED_partial: { nodegroup: { health: { issues: FakeHealthIssue[] } } };
+}>('aws-eks-cli-outputs.eks-workshop.json').describe_nodegroup_DEGRADED_partial.nodegroup.health.issues;
+
 const TEMPLATE = fixtureJson<{ cluster: Record<string, unknown> }>('aws-eks-describecluster.apiref.json').cluster;
+const NODEGROUP_TEMPLATE = fixtureJson<{ nodegroup: Record<string, unknown> }>(
+  'aws-eks-describenodegroup.apiref.json',
+).nodegroup;
+const UPDATE_TEMPLATE = fixtureJson<{ update: Record<string, unknown> }>(
+  'aws-eks-updatenodegroupconfig.apiref.response.json',
+).update;
+
+type Reply = (status: number, body: unknown, errorType?: string) => void;
 
 export class FakeEksApi {
   readonly requests: EksRequestRecord[] = [];
   /** ListClusters page size when the client sends no maxResults (EKS's default is 100). */
   pageSize = 100;
   private readonly clusters = new Map<string, FakeEksCluster>();
+  private readonly nodegroups = new Map<string, FakeNodegroup>();
+  /** clientRequestToken → the answer first given for it. */
+  private readonly tokens = new Map<string, { status: number; body: unknown; errorType?: string }>();
   private throttles = 0;
 
   private constructor(
@@ -70,7 +133,70 @@ export class FakeEksApi {
     this.throttles += count;
   }
 
+  /** Creates or replaces a managed nodegroup (ACTIVE, no health issues, unless stated). */
+  setNodegroup(
+    nodegroup: Pick<FakeNodegroup, 'cluster' | 'name' | 'minSize' | 'maxSize' | 'desiredSize'> &
+      Partial<Pick<FakeNodegroup, 'status' | 'issues' | 'updateDescribes' | 'failUpdates'>>,
+  ): FakeNodegroup {
+    const stored: FakeNodegroup = {
+      status: 'ACTIVE',
+      issues: [],
+      updateDescribes: 2,
+      failUpdates: undefined,
+      update: undefined,
+      modifiedAt: epochNow(),
+      ...nodegroup,
+    };
+    this.nodegroups.set(`${nodegroup.cluster}/${nodegroup.name}`, stored);
+    return stored;
+  }
+
+  /** The live state of a nodegroup (tests read and change it directly). */
+  nodegroup(cluster: string, name: string): FakeNodegroup {
+    const nodegroup = this.nodegroups.get(`${cluster}/${name}`);
+    if (!nodegroup) throw new Error(`fake eks: no nodegroup ${cluster}/${name}`);
+    return nodegroup;
+  }
+
+  /** Starts an update as another actor would (console, autoscaler): UPDATING until it settles. */
+  startForeignUpdate(cluster: string, name: string, desiredSize?: number): void {
+    const nodegroup = this.nodegroup(cluster, name);
+    if (desiredSize !== undefined) nodegroup.desiredSize = desiredSize;
+    this.beginUpdate(nodegroup);
+  }
+
+  /** Ends the nodegroup's update in progress now (ACTIVE, or DEGRADED with `failUpdates`). */
+  finishUpdate(cluster: string, name: string): void {
+    this.settle(this.nodegroup(cluster, name));
+  }
+
+  /** Puts the nodegroup in DEGRADED with health issues (default: the recorded ASG launch failure). */
+  degrade(cluster: string, name: string, issues: readonly FakeHealthIssue[] = DEGRADED_ISSUES): void {
+    const nodegroup = this.nodegroup(cluster, name);
+    nodegroup.update = undefined;
+    nodegroup.status = 'DEGRADED';
+    nodegroup.issues = [...issues];
+  }
+
+  /** UpdateNodegroupConfig requests for one nodegroup, in order (accepted or not). */
+  updateRequests(cluster: string, name: string): EksRequestRecord[] {
+    const path = `/clusters/${encodeURIComponent(cluster)}/node-groups/${encodeURIComponent(name)}/update-config`;
+    return this.requests.filter((record) => record.method === 'POST' && record.path === path);
+  }
+
+  /** DescribeNodegroup requests for one nodegroup. */
+  describeRequests(cluster: string, name: string): EksRequestRecord[] {
+    const path = `/clusters/${encodeURIComponent(cluster)}/node-groups/${encodeURIComponent(name)}`;
+    return this.requests.filter((record) => record.method === 'GET' && record.path === path);
+  }
+
   private handle(request: IncomingMessage, response: ServerResponse) {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => this.dispatch(request, response, Buffer.concat(chunks).toString('utf8')));
+  }
+
+  private dispatch(request: IncomingMessage, response: ServerResponse, text: string) {
     const url = new URL(request.url ?? '/', 'http://fake');
     const record: EksRequestRecord = {
       method: request.method ?? 'GET',
@@ -79,7 +205,7 @@ export class FakeEksApi {
       status: 0,
     };
     this.requests.push(record);
-    const reply = (status: number, body: unknown, errorType?: string) => {
+    const reply: Reply = (status, body, errorType) => {
       record.status = status;
       response.writeHead(status, {
         'content-type': 'application/json',
@@ -103,6 +229,27 @@ export class FakeEksApi {
       return reply(429, { message: 'Rate exceeded' }, 'ThrottlingException');
     }
     if (record.method === 'GET' && url.pathname === '/clusters') return reply(200, this.list(record.query));
+    const nodegroupPath = /^\/clusters\/([^/]+)\/node-groups\/([^/]+)(\/update-config)?$/.exec(url.pathname);
+    if (nodegroupPath?.[1] && nodegroupPath[2]) {
+      const clusterName = decodeURIComponent(nodegroupPath[1]);
+      const name = decodeURIComponent(nodegroupPath[2]);
+      const nodegroup = this.nodegroups.get(`${clusterName}/${name}`);
+      if (!nodegroup) {
+        return reply(404, { message: `No node group found for name: ${name}.` }, 'ResourceNotFoundException');
+      }
+      if (record.method === 'GET' && !nodegroupPath[3])
+        return reply(200, { nodegroup: this.describeNodegroup(nodegroup) });
+      if (record.method === 'POST' && nodegroupPath[3]) {
+        let body: unknown;
+        try {
+          body = JSON.parse(text || '{}');
+        } catch {
+          return reply(400, { message: 'Request body is not valid JSON' }, 'SerializationException');
+        }
+        record.body = body;
+        return this.updateConfig(nodegroup, body, reply);
+      }
+    }
     const describe = /^\/clusters\/([^/]+)$/.exec(url.pathname);
     const cluster = describe?.[1] ? this.clusters.get(decodeURIComponent(describe[1])) : undefined;
     if (record.method === 'GET' && describe) {
@@ -113,6 +260,121 @@ export class FakeEksApi {
     reply(404, { message: 'Not found' }, 'ResourceNotFoundException');
   }
 
+  /** DescribeNodegroup counts down an update in progress, so "ACTIVE after N describes" holds. */
+  private describeNodegroup(nodegroup: FakeNodegroup): Record<string, unknown> {
+    const update = nodegroup.update;
+    if (update && update.describesLeft !== 'manual') {
+      if (update.describesLeft <= 0) this.settle(nodegroup);
+      else update.describesLeft--;
+    }
+    return nodegroupBody(nodegroup);
+  }
+
+  private updateConfig(nodegroup: FakeNodegroup, body: unknown, reply: Reply) {
+    const request = (typeof body === 'object' && body !== null ? body : {}) as {
+      clientRequestToken?: unknown;
+      scalingConfig?: { minSize?: unknown; maxSize?: unknown; desiredSize?: unknown };
+    };
+    const token = typeof request.clientRequestToken === 'string' ? request.clientRequestToken : undefined;
+    const tokenKey = token ? `${nodegroup.cluster}/${nodegroup.name}/${token}` : undefined;
+    const seen = tokenKey ? this.tokens.get(tokenKey) : undefined;
+    if (seen) return reply(seen.status, seen.body, seen.errorType);
+    const remember: Reply = (status, answer, errorType) => {
+      if (tokenKey && status === 200)
+        this.tokens.set(tokenKey, { status, body: answer, ...(errorType ? { errorType } : {}) });
+      reply(status, answer, errorType);
+    };
+    if (nodegroup.update || nodegroup.status === 'UPDATING') {
+      return reply(
+        409,
+        {
+          message: `Nodegroup ${nodegroup.name} in cluster ${nodegroup.cluster} currently has update ${nodegroup.update?.id ?? 'unknown'} in progress`,
+          clusterName: nodegroup.cluster,
+          nodegroupName: nodegroup.name,
+        },
+        'ResourceInUseException',
+      );
+    }
+    if (nodegroup.status !== 'ACTIVE' && nodegroup.status !== 'DEGRADED') {
+      return reply(
+        400,
+        { message: `Nodegroup ${nodegroup.name} is in ${nodegroup.status} state and cannot be updated` },
+        'InvalidRequestException',
+      );
+    }
+    const scaling = request.scalingConfig;
+    if (!scaling || typeof scaling !== 'object') {
+      return reply(400, { message: 'No changes needed for the nodegroup config' }, 'InvalidParameterException');
+    }
+    const fields = { minSize: scaling.minSize, maxSize: scaling.maxSize, desiredSize: scaling.desiredSize };
+    for (const [field, value] of Object.entries(fields)) {
+      if (value !== undefined && (!Number.isInteger(value) || (value as number) < 0)) {
+        return reply(400, { message: `${field} must be a non-negative integer` }, 'InvalidParameterException');
+      }
+    }
+    const next = {
+      minSize: (fields.minSize as number | undefined) ?? nodegroup.minSize,
+      maxSize: (fields.maxSize as number | undefined) ?? nodegroup.maxSize,
+      desiredSize: (fields.desiredSize as number | undefined) ?? nodegroup.desiredSize,
+    };
+    const invalid =
+      next.maxSize < 1
+        ? `Maximum capacity ${next.maxSize} can't be less than 1`
+        : next.minSize > next.maxSize
+          ? `Minimum capacity ${next.minSize} can't be greater than max size ${next.maxSize}`
+          : next.minSize > next.desiredSize
+            ? `Minimum capacity ${next.minSize} can't be greater than desired size ${next.desiredSize}`
+            : next.desiredSize > next.maxSize
+              ? `Desired capacity ${next.desiredSize} can't be greater than max size ${next.maxSize}`
+              : undefined;
+    if (invalid)
+      return reply(
+        400,
+        { message: invalid, clusterName: nodegroup.cluster, nodegroupName: nodegroup.name },
+        'InvalidParameterException',
+      );
+    Object.assign(nodegroup, next);
+    const id = this.beginUpdate(nodegroup);
+    const params = (
+      [
+        ['MinSize', fields.minSize],
+        ['MaxSize', fields.maxSize],
+        ['DesiredSize', fields.desiredSize],
+      ] as const
+    )
+      .filter(([, value]) => value !== undefined)
+      .map(([type, value]) => ({ type, value: String(value) }));
+    return remember(200, {
+      update: {
+        ...structuredClone(UPDATE_TEMPLATE),
+        id,
+        status: 'InProgress',
+        params,
+        createdAt: epochNow(),
+        errors: [],
+      },
+    });
+  }
+
+  private beginUpdate(nodegroup: FakeNodegroup): string {
+    const id = crypto.randomUUID();
+    nodegroup.update = { id, describesLeft: nodegroup.updateDescribes };
+    nodegroup.status = 'UPDATING';
+    nodegroup.modifiedAt = epochNow();
+    return id;
+  }
+
+  private settle(nodegroup: FakeNodegroup): void {
+    nodegroup.update = undefined;
+    nodegroup.modifiedAt = epochNow();
+    if (nodegroup.failUpdates) {
+      nodegroup.status = 'DEGRADED';
+      nodegroup.issues = [...nodegroup.failUpdates];
+    } else {
+      nodegroup.status = 'ACTIVE';
+    }
+  }
+
   private list(query: Record<string, string>): { clusters: string[]; nextToken: string | null } {
     const names = [...this.clusters.keys()].sort();
     const size = Number(query.maxResults) || this.pageSize;
@@ -121,6 +383,24 @@ export class FakeEksApi {
     const next = start + size < names.length ? Buffer.from(String(start + size)).toString('base64url') : null;
     return { clusters: page, nextToken: next };
   }
+}
+
+function epochNow(): number {
+  return Math.round(Date.now()) / 1000;
+}
+
+function nodegroupBody(nodegroup: FakeNodegroup): Record<string, unknown> {
+  const template = structuredClone(NODEGROUP_TEMPLATE);
+  return {
+    ...template,
+    nodegroupName: nodegroup.name,
+    nodegroupArn: `arn:aws:eks:us-west-2:012345678910:nodegroup/${nodegroup.cluster}/${nodegroup.name}/xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`,
+    clusterName: nodegroup.cluster,
+    modifiedAt: nodegroup.modifiedAt,
+    status: nodegroup.status,
+    scalingConfig: { minSize: nodegroup.minSize, maxSize: nodegroup.maxSize, desiredSize: nodegroup.desiredSize },
+    health: { issues: nodegroup.issues.map((issue) => ({ ...issue })) },
+  };
 }
 
 function describeBody(cluster: FakeEksCluster): Record<string, unknown> {

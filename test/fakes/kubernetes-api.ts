@@ -14,6 +14,15 @@ import type { AddressInfo, Socket } from 'node:net';
  * Simplifications: a continued list page is cut from the current state at the first page's
  * resourceVersion (etcd would serve the old snapshot; the watch replay from that version makes
  * the client consistent either way); no field/label selectors; only GET.
+ *
+ * Deployments (apps/v1), for scaling: `GET .../namespaces/{ns}/deployments/{name}` and the scale
+ * subresource `GET|PUT|PATCH .../deployments/{name}/scale` (autoscaling/v1 Scale). A PUT whose
+ * `metadata.resourceVersion` is stale is a 409 Conflict, as the apiserver's optimistic
+ * concurrency; PATCH takes merge-patch and strategic-merge-patch bodies (`{spec:{replicas}}`) and
+ * JSON patch (`replace /spec/replicas`). A change of replicas bumps `metadata.generation`;
+ * `status.readyReplicas` follows `spec.replicas` only as the test lets it: `readyStep` replicas
+ * per deployment read (default: none, the test calls `advanceDeployment`). `deploymentRequests`
+ * is the call log.
  */
 
 export type KubeObject = {
@@ -25,9 +34,22 @@ export type KubeObject = {
   >;
 } & Record<string, unknown>;
 
-type Resource = 'endpointslices' | 'nodes';
+type Resource = 'endpointslices' | 'nodes' | 'deployments';
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
-type Target = 'list' | 'watch' | 'any';
+type Target = 'list' | 'watch' | 'deployments' | 'any';
+
+/** A Deployment as the fake keeps it: the fields scaling reads and writes. */
+export interface FakeDeployment {
+  readonly namespace: string;
+  readonly name: string;
+  replicas: number;
+  readyReplicas: number;
+  /**
+   * On every GET of the deployment or its scale, readyReplicas moves this many replicas toward
+   * spec.replicas (0, the default: only `advanceDeployment` moves it).
+   */
+  readyStep: number;
+}
 
 interface StoredEvent {
   readonly rv: number;
@@ -67,6 +89,7 @@ export interface FakeKubernetesApiOptions {
 const KINDS: Record<Resource, { kind: string; listKind: string; apiVersion: string }> = {
   endpointslices: { kind: 'EndpointSlice', listKind: 'EndpointSliceList', apiVersion: 'discovery.k8s.io/v1' },
   nodes: { kind: 'Node', listKind: 'NodeList', apiVersion: 'v1' },
+  deployments: { kind: 'Deployment', listKind: 'DeploymentList', apiVersion: 'apps/v1' },
 };
 
 /** A minimal core/v1 Node around a labels map (the recorded GKE labels are not a full Node). */
@@ -83,6 +106,7 @@ const REASONS: Record<number, string> = {
   400: 'BadRequest',
   401: 'Unauthorized',
   404: 'NotFound',
+  409: 'Conflict',
   410: 'Expired',
   429: 'TooManyRequests',
   500: 'InternalError',
@@ -100,7 +124,13 @@ export class FakeKubernetesApi {
   private rv = 100;
   /** Watches from a resourceVersion below this are expired. */
   private oldestRv = 100;
-  private readonly objects: Record<Resource, Map<string, KubeObject>> = { endpointslices: new Map(), nodes: new Map() };
+  private readonly objects: Record<Resource, Map<string, KubeObject>> = {
+    endpointslices: new Map(),
+    nodes: new Map(),
+    deployments: new Map(),
+  };
+  private readonly deploymentState = new Map<string, FakeDeployment>();
+  private scaleWriteRaces = 0;
   private history: StoredEvent[] = [];
   private readonly watches = new Set<OpenWatch>();
   private readonly faults: { status: number; on: Target }[] = [];
@@ -221,6 +251,46 @@ export class FakeKubernetesApi {
     for (let i = 0; i < count; i++) this.garbage.push({ shape, on });
   }
 
+  /** Creates or replaces a Deployment with `replicas` wanted and `readyReplicas` ready (default: all). */
+  upsertDeployment(
+    deployment: Pick<FakeDeployment, 'namespace' | 'name' | 'replicas'> &
+      Partial<Pick<FakeDeployment, 'readyReplicas' | 'readyStep'>>,
+  ): KubeObject {
+    const state: FakeDeployment = { readyReplicas: deployment.replicas, readyStep: 0, ...deployment };
+    this.deploymentState.set(`${state.namespace}/${state.name}`, state);
+    return this.storeDeployment(state, true);
+  }
+
+  /** The live scaling state of a Deployment (tests read it and may change readyStep). */
+  deployment(namespace: string, name: string): FakeDeployment {
+    const state = this.deploymentState.get(`${namespace}/${name}`);
+    if (!state) throw new Error(`fake kubernetes: no deployment ${namespace}/${name}`);
+    return state;
+  }
+
+  /** Moves readyReplicas up to `count` replicas toward spec.replicas (default: all the way). */
+  advanceDeployment(namespace: string, name: string, count = Number.POSITIVE_INFINITY): void {
+    const state = this.deployment(namespace, name);
+    if (this.step(state, count)) this.storeDeployment(state, false);
+  }
+
+  /**
+   * Another writer touches the Deployment just before each of the next `count` scale writes
+   * arrive (its resourceVersion moves on), so a PUT carrying the version it read gets 409 Conflict.
+   */
+  raceNextScaleWrites(count = 1): void {
+    this.scaleWriteRaces += count;
+  }
+
+  /** Requests for one Deployment or its scale subresource, optionally only one method. */
+  deploymentRequests(namespace: string, name: string, method?: string): RequestRecord[] {
+    const base = `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`;
+    return this.requests.filter(
+      (request) =>
+        (request.path === base || request.path === `${base}/scale`) && (!method || request.method === method),
+    );
+  }
+
   openWatchCount(resource?: Resource): number {
     return [...this.watches].filter((watch) => !resource || watch.resource === resource).length;
   }
@@ -293,6 +363,23 @@ export class FakeKubernetesApi {
     const denied = this.authenticate(request);
     if (denied) return reply(401, statusObject(401, 'Unauthorized', denied));
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    const deployment = /^\/apis\/apps\/v1\/namespaces\/([a-z0-9-]+)\/deployments\/([a-z0-9.-]+)(\/scale)?$/.exec(
+      url.pathname,
+    );
+    if (deployment?.[1] && deployment[2]) {
+      const fault = takeFirst(this.faults, 'deployments');
+      if (fault) return this.replyFault(fault.status, reply);
+      const body = record.method === 'PUT' || record.method === 'PATCH' ? await readBody(request) : '';
+      const answer = this.deploymentRequest(
+        record.method,
+        deployment[1],
+        deployment[2],
+        deployment[3] !== undefined,
+        request.headers['content-type'] ?? '',
+        body,
+      );
+      return reply(answer.status, answer.body);
+    }
     const route = parsePath(url.pathname);
     if (!route || record.method !== 'GET') {
       return reply(404, statusObject(404, 'NotFound', 'the server could not find the requested resource'));
@@ -304,6 +391,91 @@ export class FakeKubernetesApi {
     if (junk) return this.replyGarbage(junk.shape, isWatch, reply, record, response);
     if (isWatch) return this.startWatch(route, query, record, response, reply);
     return this.list(route, query, reply);
+  }
+
+  private deploymentRequest(
+    method: string,
+    namespace: string,
+    name: string,
+    scale: boolean,
+    contentType: string,
+    body: string,
+  ): { status: number; body: unknown } {
+    const state = this.deploymentState.get(`${namespace}/${name}`);
+    const stored = this.objects.deployments.get(`${namespace}/${name}`);
+    if (!state || !stored) {
+      return { status: 404, body: statusObject(404, 'NotFound', `deployments.apps "${name}" not found`) };
+    }
+    if (method === 'GET') {
+      if (state.readyStep > 0 && this.step(state, state.readyStep)) this.storeDeployment(state, false);
+      const current = this.objects.deployments.get(`${namespace}/${name}`) ?? stored;
+      return { status: 200, body: scale ? scaleObject(current) : structuredClone(current) };
+    }
+    if (!scale || (method !== 'PUT' && method !== 'PATCH')) {
+      return { status: 405, body: statusObject(405, 'MethodNotAllowed', `the server does not allow this method`) };
+    }
+    if (this.scaleWriteRaces > 0) {
+      this.scaleWriteRaces--;
+      this.storeDeployment(state, false);
+    }
+    const latest = this.objects.deployments.get(`${namespace}/${name}`) ?? stored;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return { status: 400, body: statusObject(400, 'BadRequest', 'the request body is not valid JSON') };
+    }
+    const replicas = method === 'PUT' ? putReplicas(parsed, latest) : patchReplicas(parsed, contentType);
+    if (typeof replicas === 'object') return replicas;
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      return {
+        status: 422,
+        body: statusObject(
+          422,
+          'Invalid',
+          `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${replicas}`,
+        ),
+      };
+    }
+    if (replicas !== state.replicas) {
+      state.replicas = replicas;
+      this.storeDeployment(state, true);
+    }
+    return { status: 200, body: scaleObject(this.objects.deployments.get(`${namespace}/${name}`) ?? stored) };
+  }
+
+  /** Moves readyReplicas toward replicas by up to `count`; true when it moved. */
+  private step(state: FakeDeployment, count: number): boolean {
+    if (state.readyReplicas === state.replicas) return false;
+    const delta = Math.min(count, Math.abs(state.replicas - state.readyReplicas));
+    state.readyReplicas += state.replicas > state.readyReplicas ? delta : -delta;
+    return true;
+  }
+
+  private storeDeployment(state: FakeDeployment, specChanged: boolean): KubeObject {
+    const key = `${state.namespace}/${state.name}`;
+    const existing = this.objects.deployments.get(key);
+    const generation = ((existing?.metadata.generation as number | undefined) ?? 0) + (specChanged ? 1 : 0);
+    const labels = { app: state.name };
+    return this.upsert('deployments', {
+      metadata: { name: state.name, namespace: state.namespace, generation, labels },
+      spec: {
+        replicas: state.replicas,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{ name: state.name, image: `registry.example/${state.name}:1` }] },
+        },
+      },
+      status: {
+        observedGeneration: generation,
+        replicas: Math.max(state.replicas, state.readyReplicas),
+        updatedReplicas: state.replicas,
+        readyReplicas: state.readyReplicas,
+        availableReplicas: state.readyReplicas,
+        ...(state.replicas > state.readyReplicas ? { unavailableReplicas: state.replicas - state.readyReplicas } : {}),
+      },
+    });
   }
 
   private authenticate(request: IncomingMessage): string | undefined {
@@ -452,11 +624,80 @@ function parsePath(path: string): Route | undefined {
   return namespaced?.[1] ? { resource: 'endpointslices', namespace: namespaced[1] } : undefined;
 }
 
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The autoscaling/v1 Scale of a Deployment, as `GET .../scale` returns it. */
+function scaleObject(deployment: KubeObject): Record<string, unknown> {
+  const spec = deployment.spec as { replicas: number; selector: { matchLabels: Record<string, string> } };
+  const status = deployment.status as { replicas: number };
+  const { name, namespace, uid, resourceVersion, creationTimestamp } = deployment.metadata;
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name, namespace, uid, resourceVersion, creationTimestamp },
+    spec: { replicas: spec.replicas },
+    status: {
+      replicas: status.replicas,
+      selector: Object.entries(spec.selector.matchLabels)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(','),
+    },
+  };
+}
+
+/** spec.replicas of a PUT Scale, or a Status answer (409 on a stale resourceVersion). */
+function putReplicas(body: unknown, stored: KubeObject): number | { status: number; body: unknown } {
+  const scale = body as { kind?: unknown; metadata?: { resourceVersion?: unknown }; spec?: { replicas?: unknown } };
+  if (scale?.kind !== undefined && scale.kind !== 'Scale') {
+    return { status: 400, body: statusObject(400, 'BadRequest', `expected kind Scale, got ${String(scale.kind)}`) };
+  }
+  const sent = scale?.metadata?.resourceVersion;
+  if (sent !== undefined && sent !== '' && sent !== stored.metadata.resourceVersion) {
+    return {
+      status: 409,
+      body: statusObject(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on deployments.apps "${stored.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
+      ),
+    };
+  }
+  return typeof scale?.spec?.replicas === 'number' ? scale.spec.replicas : Number.NaN;
+}
+
+/** spec.replicas of a PATCH body (merge/strategic: `{spec:{replicas}}`; JSON patch: `replace /spec/replicas`). */
+function patchReplicas(body: unknown, contentType: string): number | { status: number; body: unknown } {
+  if (contentType.startsWith('application/json-patch+json')) {
+    const operations = Array.isArray(body) ? (body as { op?: unknown; path?: unknown; value?: unknown }[]) : [];
+    const replace = operations.find((op) => (op.op === 'replace' || op.op === 'add') && op.path === '/spec/replicas');
+    return typeof replace?.value === 'number' ? replace.value : Number.NaN;
+  }
+  if (
+    contentType.startsWith('application/merge-patch+json') ||
+    contentType.startsWith('application/strategic-merge-patch+json')
+  ) {
+    const replicas = (body as { spec?: { replicas?: unknown } })?.spec?.replicas;
+    return typeof replicas === 'number' ? replicas : Number.NaN;
+  }
+  return {
+    status: 415,
+    body: statusObject(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+    ),
+  };
+}
+
 function matches(watch: OpenWatch, event: StoredEvent): boolean {
   return event.resource === watch.resource && (!watch.namespace || event.object.metadata.namespace === watch.namespace);
 }
 
-function takeFirst<T extends { on: Target }>(queue: T[], target: 'list' | 'watch'): T | undefined {
+function takeFirst<T extends { on: Target }>(queue: T[], target: 'list' | 'watch' | 'deployments'): T | undefined {
   const index = queue.findIndex((item) => item.on === 'any' || item.on === target);
   return index >= 0 ? queue.splice(index, 1)[0] : undefined;
 }

@@ -1,0 +1,5 @@
+export * from './alertmanager.js';
+export * from './metrics.js';
+export * from './prometheus/client.js';
+export * from './prometheus/response.js';
+export * from './slo.js';

@@ -1,0 +1,165 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port.js';
+
+/** A `redis-server` a test started on a loopback port, with no persistence. */
+export interface RunningRedis {
+  /** `redis://127.0.0.1:PORT` */
+  readonly url: string;
+  readonly port: number;
+  /** The server's output so far (last lines), for a test that wants to explain a failure. */
+  logs(): string;
+  /** Ends the server for good and removes its temp dir. Idempotent. */
+  stop(): Promise<void>;
+  /** SIGKILL, as an outage: clients see the connection drop; `restart()` brings it back. */
+  kill(): Promise<void>;
+  /** Starts a fresh, empty server on the same port (Redis has no persistence here). */
+  restart(): Promise<void>;
+}
+
+export interface StartRedisOptions {
+  /** Deadline for PING to answer after a start. */
+  timeoutMs?: number;
+}
+
+/** The binary: `REDIS_SERVER_BIN`, else Debian's /usr/bin/redis-server, else PATH. */
+export function redisServerBinary(): string {
+  const fromEnv = process.env['REDIS_SERVER_BIN'];
+  if (fromEnv) return fromEnv;
+  return existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : 'redis-server';
+}
+
+const MAX_LOG_LINES = 200;
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // A runner that dies without its afterAll must not leave servers behind.
+  process.once('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+  });
+}
+
+/** One PING over a raw socket: no client library, so the harness cannot share its bugs. */
+async function pingOnce(port: number): Promise<boolean> {
+  return await new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('utf8');
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+  });
+}
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+async function killChild(child: ChildProcess): Promise<void> {
+  if (!exited(child)) {
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+  }
+  live.delete(child);
+}
+
+class RedisProcess {
+  private child: ChildProcess | undefined;
+  private readonly lines: string[] = [];
+
+  constructor(
+    readonly port: number,
+    private readonly dir: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  logs(): string {
+    return this.lines.join('\n');
+  }
+
+  /** Spawns and waits for PONG; false when the port was taken (the caller picks another). */
+  async start(): Promise<boolean> {
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    args.push('--daemonize', 'no', '--dir', this.dir);
+    const child = spawn(redisServerBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    live.add(child);
+    const record = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') this.lines.push(line);
+      if (this.lines.length > MAX_LOG_LINES) this.lines.splice(0, this.lines.length - MAX_LOG_LINES);
+    };
+    child.stdout?.on('data', record);
+    child.stderr?.on('data', record);
+    let spawnError: Error | undefined;
+    child.once('error', (error) => {
+      spawnError = error;
+    });
+    const deadline = Date.now() + this.timeoutMs;
+    while (Date.now() < deadline && !spawnError && !exited(child)) {
+      if (await pingOnce(this.port)) return true;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await killChild(child);
+    if (/address already in use/i.test(this.logs())) return false;
+    const why = spawnError ? `could not run: ${spawnError.message}` : `not answering PING within ${this.timeoutMs} ms`;
+    throw new Error(`redis-server did not start on port ${this.port}: ${why}\n${this.lines.slice(-30).join('\n')}`);
+  }
+
+  async kill(): Promise<void> {
+    if (this.child) await killChild(this.child);
+    this.child = undefined;
+  }
+}
+
+/**
+ * Runs a real `redis-server` on a free loopback port, without persistence, in a temp dir; resolves
+ * once PING answers. A start that lost its port to another process is retried on a new port.
+ */
+export async function startRedis(options: StartRedisOptions = {}): Promise<RunningRedis> {
+  installExitHook();
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const dir = await mkdtemp(join(tmpdir(), 'spillway-redis-'));
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const server = new RedisProcess(await freePort(), dir, timeoutMs);
+    if (await server.start()) return running(server, dir);
+  }
+  await rm(dir, { recursive: true, force: true });
+  throw new Error('redis-server did not start: every port tried was taken');
+}
+
+function running(server: RedisProcess, dir: string): RunningRedis {
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `redis://127.0.0.1:${server.port}`,
+    port: server.port,
+    logs: () => server.logs(),
+    kill: () => server.kill(),
+    restart: async () => {
+      await server.kill();
+      // The old process released the port when it died; a stranger may still take it, rarely.
+      if (!(await server.start())) throw new Error(`redis-server could not get port ${server.port} back`);
+    },
+    stop: () => {
+      stopped ??= (async () => {
+        await server.kill();
+        await rm(dir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+}
