@@ -43,6 +43,10 @@ export class ClientRegistry<S extends DescribedStream = DescribedStream> {
     this.open.delete(stream);
   }
 
+  has(stream: S): boolean {
+    return this.open.has(stream);
+  }
+
   streams(): readonly S[] {
     return [...this.open];
   }

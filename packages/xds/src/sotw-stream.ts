@@ -62,7 +62,10 @@ export class SotwStream {
   handleChange(names: ReadonlySet<string>): void {
     for (const state of this.types.values()) {
       if (state.lastSentNonce === null || !this.affects(state, names)) continue;
-      if (this.versionOf(this.resources(state)) !== state.lastSentVersion) this.respond(state);
+      // Computed once and reused by respond(): with thousands of streams this is the hot path.
+      const resources = this.resources(state);
+      const version = this.versionOf(resources);
+      if (version !== state.lastSentVersion) this.respond(state, resources, version);
     }
   }
 
@@ -147,9 +150,12 @@ export class SotwStream {
     return hashVersion(...resources.flatMap((resource) => [resource.name, resource.version]));
   }
 
-  private respond(state: SotwTypeState): void {
-    const resources = this.resources(state);
-    state.lastSentVersion = this.versionOf(resources);
+  private respond(
+    state: SotwTypeState,
+    resources: readonly EncodedResource[] = this.resources(state),
+    version: string = this.versionOf(resources),
+  ): void {
+    state.lastSentVersion = version;
     state.lastSentNonce = this.nonces.take();
     this.send({
       version_info: state.lastSentVersion,

@@ -1,0 +1,529 @@
+/**
+ * Locality router benchmark: 2,000 ADS streams, 1,000 services, 100,000 endpoints.
+ *   npm run bench:router
+ * The router (`XdsServer`, what `startRouter` runs) serves raw @grpc/grpc-js ADS clients that
+ * run in a child process (router/clients.ts), each on its own HTTP/2 connection, each watching
+ * 10–50 ClusterLoadAssignments (10% over Delta, the rest SotW) from one of six localities. It
+ * measures one endpoint change → every watcher holds the new assignment, one traffic-policy
+ * change → every watcher holds it, the server's CPU seconds and peak RSS, and the bytes the
+ * clients received; then the same clients connect to a floor (router/floor-server.ts) that
+ * writes the same assignments with the least possible work, and the same changes are replayed.
+ * Sizes: BENCH_STREAMS, BENCH_SERVICES, BENCH_ENDPOINTS_PER_SERVICE, BENCH_MIN_WATCH,
+ * BENCH_MAX_WATCH, BENCH_DELTA_SHARE, BENCH_CHANGES, BENCH_POLICY_CHANGES, BENCH_TIMEOUT_MS.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import type { Service, ServiceKey } from '@spillway/model';
+import { createMetricsRegistry, silentLogger } from '@spillway/observability';
+import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
+import { XdsServer } from '@spillway/xds';
+import { InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
+import { encodeView, FloorServer } from './router/floor-server.js';
+import { type ClientStats, type Command, preciseNow, type Reply } from './router/messages.js';
+import {
+  type BenchConfig,
+  CLIENT_LOCALITIES,
+  changedService,
+  clientPlans,
+  configFromEnv,
+  flipEndpointHealth,
+  generateServices,
+  nextCloudShare,
+  subscribersByService,
+} from './router/scenario.js';
+import { collectGarbage, fmt, percentile } from './stats.js';
+
+/** Never hit on a healthy run: every wait below is bounded by BENCH_TIMEOUT_MS. */
+const DEADLINE_MS = 15 * 60_000;
+/** Lets the ACKs of one change drain before the next change starts. */
+const PAUSE_BETWEEN_CHANGES_MS = 20;
+
+interface Change {
+  readonly kind: 'endpoint' | 'policy';
+  readonly key: ServiceKey;
+  readonly service: Service;
+  readonly cloudShare: number | undefined;
+  /** The new assignment's version per client locality: what each watcher must end up holding. */
+  readonly versions: readonly string[];
+  readonly watchers: number;
+  /** Bytes of the changed assignment summed over its watchers: what a Delta-only fan-out carries. */
+  readonly minimumBytes: number;
+}
+
+/** The whole change sequence, computed before anything is timed, so both servers replay the same one. */
+function planChanges(config: BenchConfig, services: Map<ServiceKey, Service>): Change[] {
+  const plans = clientPlans(config);
+  const subscribers = subscribersByService(plans);
+  const state = new Map(services);
+  const shares = new Map<ServiceKey, number>();
+  const changes: Change[] = [];
+  const add = (kind: Change['kind'], key: ServiceKey, service: Service, cloudShare: number | undefined) => {
+    const views = CLIENT_LOCALITIES.map((locality) => encodeView(key, service, locality, cloudShare));
+    const watchers = subscribers.get(key) ?? [];
+    changes.push({
+      kind,
+      key,
+      service,
+      cloudShare,
+      versions: views.map((view) => view.version),
+      watchers: watchers.length,
+      minimumBytes: watchers.reduce((sum, index) => sum + views[plans[index]!.localityIndex]!.value.length, 0),
+    });
+  };
+  for (let n = 0; n < config.endpointChanges; n++) {
+    const key = changedService(config, subscribers, n, 7919);
+    const service = flipEndpointHealth(config, state.get(key)!, n);
+    state.set(key, service);
+    add('endpoint', key, service, shares.get(key));
+  }
+  for (let n = 0; n < config.policyChanges; n++) {
+    const key = changedService(config, subscribers, n + 1, 104_729);
+    const share = nextCloudShare(n, shares.get(key) ?? 0);
+    shares.set(key, share);
+    add('policy', key, state.get(key)!, share);
+  }
+  return changes;
+}
+
+/** The clients process and its request/answer plumbing. */
+class Clients {
+  private readonly child: ChildProcess;
+  private readonly waiters = new Map<string, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
+  private seq = 0;
+
+  constructor() {
+    this.child = fork(new URL('./router/clients.ts', import.meta.url), [], {
+      execArgv: ['--import', 'tsx'],
+      serialization: 'advanced',
+    });
+    this.child.on('message', (reply: Reply) => {
+      if (reply.kind === 'failed') {
+        for (const [id, waiter] of this.waiters) {
+          if (id.startsWith(`${reply.seq}/`)) {
+            this.waiters.delete(id);
+            waiter.reject(new Error(`clients: ${reply.error}`));
+          }
+        }
+        return;
+      }
+      const waiter = this.waiters.get(`${reply.seq}/${reply.kind}`);
+      this.waiters.delete(`${reply.seq}/${reply.kind}`);
+      waiter?.resolve(reply);
+    });
+    this.child.on('exit', (code) => {
+      for (const waiter of this.waiters.values()) waiter.reject(new Error(`clients process exited (${code})`));
+      this.waiters.clear();
+    });
+  }
+
+  /** Sends a command; returns its sequence number, which its answers carry. */
+  send(command: DistributiveOmit<Command, 'seq'>): number {
+    const seq = ++this.seq;
+    this.child.send({ ...command, seq } as Command);
+    return seq;
+  }
+
+  /**
+   * The answer of kind `kind` to command `seq`, within `timeoutMs`. Call it in the same tick as
+   * `send`: answers arrive through IPC, so never before the waiter is registered.
+   */
+  answer<K extends Reply['kind']>(seq: number, kind: K, timeoutMs: number): Promise<Extract<Reply, { kind: K }>> {
+    return new Promise((resolve, reject) => {
+      const id = `${seq}/${kind}`;
+      const timer = setTimeout(() => {
+        this.waiters.delete(id);
+        reject(new Error(`clients: no "${kind}" answer to command ${seq} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.set(id, {
+        resolve: (reply) => {
+          clearTimeout(timer);
+          resolve(reply as Extract<Reply, { kind: K }>);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+    });
+  }
+
+  async ask<K extends Reply['kind']>(
+    command: DistributiveOmit<Command, 'seq'>,
+    kind: K,
+    timeoutMs: number,
+  ): Promise<Extract<Reply, { kind: K }>> {
+    return this.answer(this.send(command), kind, timeoutMs);
+  }
+
+  async stats(): Promise<ClientStats> {
+    return (await this.ask({ kind: 'stats' }, 'stats', 10_000)).stats;
+  }
+
+  async close(): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.disconnect();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+interface FanOut {
+  /** Change made → last watcher holds the new version (ms). */
+  readonly latencies: number[];
+  /** The synchronous part of the change on the server: catalog/policy update → every write queued (ms). */
+  readonly synchronous: number[];
+  readonly cpuSeconds: number;
+  readonly bytes: number;
+  readonly responses: number;
+  readonly watchers: number;
+  readonly minimumBytes: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
+}
+
+/** Replays `changes` through `apply`, waiting each time until every watcher holds the new version. */
+async function fanOut(
+  clients: Clients,
+  config: BenchConfig,
+  changes: readonly Change[],
+  apply: (change: Change) => void,
+): Promise<FanOut> {
+  const latencies: number[] = [];
+  const synchronous: number[] = [];
+  const before = await clients.stats();
+  const cpu = process.cpuUsage();
+  let watchers = 0;
+  let minimumBytes = 0;
+  for (const change of changes) {
+    minimumBytes += change.minimumBytes;
+    const seq = clients.send({ kind: 'expect', service: change.key, versions: change.versions });
+    const armed = clients.answer(seq, 'armed', config.timeoutMs);
+    const reached = clients.answer(seq, 'reached', config.timeoutMs);
+    const { targets } = await armed;
+    if (targets !== change.watchers) throw new Error(`${change.key}: ${targets} watchers, expected ${change.watchers}`);
+    watchers += targets;
+    const started = preciseNow();
+    apply(change);
+    synchronous.push(preciseNow() - started);
+    const { at } = await reached;
+    latencies.push(at - started);
+    await sleep(PAUSE_BETWEEN_CHANGES_MS);
+  }
+  const cpuUsed = cpuSeconds(cpu);
+  const after = await clients.stats();
+  return {
+    latencies,
+    synchronous,
+    cpuSeconds: cpuUsed,
+    bytes: after.bytes - before.bytes,
+    responses: after.responses - before.responses,
+    watchers,
+    minimumBytes,
+  };
+}
+
+interface Sync {
+  readonly ms: number;
+  readonly cpuSeconds: number;
+  readonly bytes: number;
+  readonly connectErrors: number;
+}
+
+/** All clients connect at once; resolves when every one holds its whole subscription. */
+async function connectAll(clients: Clients, config: BenchConfig, port: number): Promise<Sync> {
+  const before = await clients.stats();
+  const cpu = process.cpuUsage();
+  const started = preciseNow();
+  const { at, connectErrors } = await clients.ask({ kind: 'connect', config, port }, 'ready', config.timeoutMs * 2);
+  const cpuUsed = cpuSeconds(cpu);
+  const after = await clients.stats();
+  return { ms: at - started, cpuSeconds: cpuUsed, bytes: after.bytes - before.bytes, connectErrors };
+}
+
+async function disconnectAll(clients: Clients) {
+  await clients.ask({ kind: 'disconnect' }, 'disconnected', 10_000);
+}
+
+const mib = (bytes: number) => `${fmt(bytes / 2 ** 20, 1)} MiB`;
+const pct = (values: readonly number[]) =>
+  `p50 ${fmt(percentile(values, 50), 1)} ms  p99 ${fmt(percentile(values, 99), 1)} ms`;
+
+function describe(label: string, run: FanOut): string {
+  return (
+    `${label}: ${pct(run.latencies)}   (server CPU ${fmt(run.cpuSeconds, 2)} s, ` +
+    `sync part p50 ${fmt(percentile(run.synchronous, 50), 1)} ms, ${mib(run.bytes)} to ${run.watchers} watchers in ${run.responses} responses)`
+  );
+}
+
+type Phase = 'router' | 'floor';
+
+async function main(): Promise<void> {
+  const deadline = setTimeout(() => {
+    console.error(`router benchmark: still running after ${DEADLINE_MS / 60_000} min, giving up`);
+    process.exit(1);
+  }, DEADLINE_MS);
+  deadline.unref();
+  const phase = process.env['BENCH_PHASE'];
+  if (phase === 'router' || phase === 'floor') return runPhase(phase);
+
+  const config = configFromEnv();
+  const plans = clientPlans(config);
+  const delta = plans.filter((plan) => plan.protocol === 'delta').length;
+  const watches = plans.reduce((sum, plan) => sum + plan.watched.length, 0);
+  console.log(
+    `router benchmark: ${config.streams} ADS streams (${config.streams - delta} SotW, ${delta} Delta) over as many ` +
+      `connections, ${config.services} services, ${config.services * config.endpointsPerService} endpoints, ` +
+      `${CLIENT_LOCALITIES.length} client localities, ${config.minWatch}-${config.maxWatch} ` +
+      `ClusterLoadAssignments per client (${watches} watches, ${fmt(watches / config.streams, 1)} per client)`,
+  );
+  // Each server in a fresh process of its own (with its clients in another): CPU and RSS are its alone.
+  const router = await inOwnProcess<RouterRun>('router');
+  const floor = await inOwnProcess<FloorRun>('floor');
+  report(config, router, floor);
+}
+
+/** One server phase, in this process; the result goes to the parent. */
+async function runPhase(phase: Phase): Promise<void> {
+  // Orphaned (the parent gave up): stop too.
+  if (process.send) process.on('disconnect', () => process.exit(1));
+  const config = configFromEnv();
+  const initial = generateServices(config);
+  const changes = planChanges(config, initial);
+  const endpointChanges = changes.filter((change) => change.kind === 'endpoint');
+  const policyChanges = changes.filter((change) => change.kind === 'policy');
+  const result =
+    phase === 'router'
+      ? await runRouter(config, initial, endpointChanges, policyChanges)
+      : await runFloor(config, initial, endpointChanges, policyChanges);
+  const send = process.send?.bind(process);
+  // Run by hand (BENCH_PHASE=router node ...), e.g. to profile one phase: print the raw result.
+  if (!send) {
+    console.log(JSON.stringify(result, null, 1));
+    return;
+  }
+  await new Promise<void>((resolve, reject) =>
+    send(result, undefined, {}, (error) => (error ? reject(error) : resolve())),
+  );
+}
+
+function inOwnProcess<T>(phase: Phase): Promise<T> {
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    env: { ...process.env, BENCH_PHASE: phase },
+    serialization: 'advanced',
+  });
+  return new Promise((resolve, reject) => {
+    let result: T | undefined;
+    child.on('message', (message: T) => {
+      result = message;
+    });
+    child.on('exit', (code) =>
+      code === 0 && result !== undefined ? resolve(result) : reject(new Error(`${phase} phase failed (exit ${code})`)),
+    );
+  });
+}
+
+interface RouterRun {
+  readonly sync: Sync;
+  readonly encodesAtSync: number;
+  readonly encodes: number;
+  readonly heapSynced: number;
+  readonly endpoints: FanOut;
+  readonly policies: FanOut;
+  readonly refresh: {
+    readonly ms: number;
+    readonly blockedMs: number;
+    readonly cpuSeconds: number;
+    readonly bytes: number;
+  };
+  /** The whole router phase in its process: start, sync, fan-outs, re-send. */
+  readonly cpu: NodeJS.CpuUsage;
+  readonly maxRss: number;
+  readonly clients: ClientStats;
+}
+
+async function runRouter(
+  config: BenchConfig,
+  initial: ReadonlyMap<ServiceKey, Service>,
+  endpointChanges: readonly Change[],
+  policyChanges: readonly Change[],
+): Promise<RouterRun> {
+  const catalog = new InMemoryCatalog();
+  for (const service of initial.values()) catalog.setService(service);
+  const policies = new InMemoryTrafficPolicyStore();
+  collectGarbage();
+  const phaseCpu = process.cpuUsage();
+  const router = new XdsServer({
+    catalog,
+    policies,
+    logger: silentLogger(),
+    registry: createMetricsRegistry({ defaultMetrics: false }),
+    // The periodic re-send is measured on its own below, not left to fire inside a fan-out.
+    refreshIntervalMs: 3_600_000,
+  });
+  const port = await router.listen('127.0.0.1:0');
+  const clients = new Clients();
+  try {
+    const sync = await connectAll(clients, config, port);
+    const encodesAtSync = router.encodes;
+    collectGarbage();
+    const heapSynced = process.memoryUsage().heapUsed;
+    const endpoints = await fanOut(clients, config, endpointChanges, (change) => catalog.setService(change.service));
+    const policyRun = await fanOut(clients, config, policyChanges, (change) => {
+      void policies.set({
+        service: change.key,
+        cloudShare: change.cloudShare ?? 0,
+        reason: 'bench',
+        updatedAt: new Date().toISOString(),
+      });
+    });
+    // The periodic re-send (every 60 s by default) of every assignment to every stream.
+    const refreshCpu = process.cpuUsage();
+    const beforeRefresh = await clients.stats();
+    const seq = clients.send({ kind: 'expect-any' });
+    const armed = clients.answer(seq, 'armed', config.timeoutMs);
+    const reached = clients.answer(seq, 'reached', config.timeoutMs);
+    await armed;
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    const refreshStarted = preciseNow();
+    // Private on purpose (a timer drives it); the benchmark triggers it once to measure it.
+    (router as unknown as { refreshAssignments(): void }).refreshAssignments();
+    const refreshMs = (await reached).at - refreshStarted;
+    await sleep(PAUSE_BETWEEN_CHANGES_MS);
+    loop.disable();
+    // The longest the event loop went without turning while the re-send went out.
+    const blockedMs = loop.max / 1e6;
+    const refreshCpuSeconds = cpuSeconds(refreshCpu);
+    const afterRefresh = await clients.stats();
+    const result: RouterRun = {
+      sync,
+      encodesAtSync,
+      encodes: router.encodes,
+      heapSynced,
+      endpoints,
+      policies: policyRun,
+      refresh: {
+        ms: refreshMs,
+        blockedMs,
+        cpuSeconds: refreshCpuSeconds,
+        bytes: afterRefresh.bytes - beforeRefresh.bytes,
+      },
+      cpu: process.cpuUsage(phaseCpu),
+      maxRss: process.resourceUsage().maxRSS * 1024,
+      clients: afterRefresh,
+    };
+    await disconnectAll(clients);
+    return result;
+  } finally {
+    await clients.close();
+    await router.stop();
+  }
+}
+
+interface FloorRun {
+  readonly sync: Sync;
+  readonly encodes: number;
+  readonly prepareMs: number;
+  readonly prepareCpuSeconds: number;
+  readonly endpoints: FanOut;
+  readonly policies: FanOut;
+  readonly cpu: NodeJS.CpuUsage;
+  readonly maxRss: number;
+}
+
+async function runFloor(
+  config: BenchConfig,
+  initial: ReadonlyMap<ServiceKey, Service>,
+  endpointChanges: readonly Change[],
+  policyChanges: readonly Change[],
+): Promise<FloorRun> {
+  const floor = new FloorServer(clientPlans(config), initial);
+  collectGarbage();
+  const phaseCpu = process.cpuUsage();
+  const prepareCpu = process.cpuUsage();
+  const prepareStarted = preciseNow();
+  const encodes = floor.prepare();
+  const prepareMs = preciseNow() - prepareStarted;
+  const prepareCpuSeconds = cpuSeconds(prepareCpu);
+  const port = await floor.listen();
+  const clients = new Clients();
+  try {
+    const sync = await connectAll(clients, config, port);
+    const apply = (change: Change) => floor.change(change.key, change.service, change.cloudShare);
+    const endpoints = await fanOut(clients, config, endpointChanges, apply);
+    const policies = await fanOut(clients, config, policyChanges, apply);
+    await disconnectAll(clients);
+    const cpu = process.cpuUsage(phaseCpu);
+    return {
+      sync,
+      encodes,
+      prepareMs,
+      prepareCpuSeconds,
+      endpoints,
+      policies,
+      cpu,
+      maxRss: process.resourceUsage().maxRSS * 1024,
+    };
+  } finally {
+    await clients.close();
+    await floor.stop();
+  }
+}
+
+function report(config: BenchConfig, router: RouterRun, floor: FloorRun): void {
+  const ratio = (a: readonly number[], b: readonly number[], p: number) => fmt(percentile(a, p) / percentile(b, p), 1);
+  const cpu = (usage: NodeJS.CpuUsage) =>
+    `${fmt((usage.user + usage.system) / 1e6, 1)} s CPU (user ${fmt(usage.user / 1e6, 1)}, system ${fmt(usage.system / 1e6, 1)})`;
+  console.log(
+    `initial sync (all ${config.streams} connect at once -> all hold their set): router ${fmt(router.sync.ms, 0)} ms, ` +
+      `${fmt(router.sync.cpuSeconds, 2)} s CPU, ${mib(router.sync.bytes)}, ${router.encodesAtSync} assignments encoded ` +
+      `(floor: ${fmt(floor.sync.ms, 0)} ms, ${fmt(floor.sync.cpuSeconds, 2)} s CPU, ${mib(floor.sync.bytes)}, ` +
+      `after encoding ${floor.encodes} assignments up front in ${fmt(floor.prepareMs, 0)} ms / ${fmt(floor.prepareCpuSeconds, 2)} s CPU)`,
+  );
+  for (const [label, routerRun, floorRun] of [
+    ['endpoint change', router.endpoints, floor.endpoints],
+    ['policy change  ', router.policies, floor.policies],
+  ] as const) {
+    const prefix = `${label} -> all watchers ${`(${routerRun.latencies.length})`.padEnd(5)}`;
+    const indent = ' '.repeat(prefix.length);
+    console.log(describe(`${prefix}router`, routerRun));
+    console.log(describe(`${indent}floor `, floorRun));
+    console.log(
+      `${indent}ratio router/floor: ` +
+        `p50 ${ratio(routerRun.latencies, floorRun.latencies, 50)}x  p99 ${ratio(routerRun.latencies, floorRun.latencies, 99)}x  ` +
+        `CPU ${fmt(routerRun.cpuSeconds / floorRun.cpuSeconds, 1)}x   ` +
+        `(had each watcher got only the changed assignment: ${mib(routerRun.minimumBytes)})`,
+    );
+  }
+  console.log(
+    `periodic re-send of every assignment (once): ${fmt(router.refresh.ms, 0)} ms to reach all ${config.streams} streams, ` +
+      `longest event-loop stall ${fmt(router.refresh.blockedMs, 0)} ms, ${fmt(router.refresh.cpuSeconds, 2)} s CPU, ${mib(router.refresh.bytes)}`,
+  );
+  console.log(
+    `router process (start, sync, fan-outs, re-send): ${cpu(router.cpu)}, peak RSS ${mib(router.maxRss)}, ` +
+      `heap after initial sync ${mib(router.heapSynced)}, ${router.encodes} assignments encoded in all`,
+  );
+  console.log(`floor process (prepare, sync, fan-outs):           ${cpu(floor.cpu)}, peak RSS ${mib(floor.maxRss)}`);
+  console.log(
+    `clients process (router phase): ${fmt(router.clients.cpuMicros / 1e6, 1)} s CPU, peak RSS ${mib(router.clients.maxRssBytes)}, ` +
+      `${router.clients.responses} responses, ${mib(router.clients.bytes)} received`,
+  );
+  if (router.sync.connectErrors + floor.sync.connectErrors > 0) {
+    console.log(
+      `stream errors while connecting: router ${router.sync.connectErrors}, floor ${floor.sync.connectErrors}`,
+    );
+  }
+}
+
+await main();
+process.exit(0);
