@@ -1,0 +1,235 @@
+import { randomUUID } from 'node:crypto';
+import { type Logger, silentLogger } from '@spillway/observability';
+import { type Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
+import type { ActionJob } from './action-job.js';
+import { type BullMqConnection, consumerOptions, producerOptions } from './bullmq-connection.js';
+import { JobQueueUnavailableError, NonRetryableError } from './errors.js';
+import { jobIdOf, keyOfJobId } from './job-id.js';
+import type { JobEvent, JobHandler, JobQueue, JobState, JobStatus } from './job-queue.js';
+import { UNKNOWN_STATUS } from './job-queue.js';
+import type { JsonValue } from './json.js';
+import { DEFAULT_RETRY, type RetryOptions } from './retry-options.js';
+
+export interface KeepJobs {
+  ageSeconds: number;
+  count: number;
+}
+
+export interface BullMqJobQueueOptions extends Partial<RetryOptions> {
+  /** BullMQ's key prefix. Default `spillway`. */
+  prefix?: string;
+  /** Jobs of one kind one worker runs at once. Default 4. */
+  concurrency?: number;
+  /**
+   * How long finished jobs are kept, and so how long their keys stay deduped: a retry of a
+   * completed action within this window is a no-op. Defaults: completed 24 h / 10 000 per kind,
+   * failed 7 days / 10 000 per kind.
+   */
+  keepCompleted?: KeepJobs;
+  keepFailed?: KeepJobs;
+  /** A worker's lock on an active job; a crashed worker's job is retaken after it lapses. */
+  lockDurationMs?: number;
+  /** How often workers look for jobs whose lock lapsed (stalled). */
+  stalledIntervalMs?: number;
+  /** Stalls a job survives before it fails. Default 1 (BullMQ's). */
+  maxStalledCount?: number;
+  /** Kinds `status()` looks in besides those this instance enqueued or processes. */
+  kinds?: readonly string[];
+  logger?: Logger;
+}
+
+/** What a BullMQ job carries: the action, and who added it (to tell a new add from a dedupe). */
+type StoredJob = ActionJob & { addedBy: string };
+
+interface Lane {
+  readonly queue: Queue<StoredJob, JsonValue | null>;
+  readonly events: QueueEvents;
+  worker?: Worker<StoredJob, JsonValue | null>;
+}
+
+const DAY = 86_400;
+
+/**
+ * JobQueue on BullMQ: one Queue, one QueueEvents and (in processing processes) one Worker per
+ * kind, named `spillway-<kind>`; the BullMQ job id is the idempotency key, so BullMQ itself drops
+ * a second add of the same key, whoever adds it. Finished jobs are kept for a while so a late
+ * retry of a finished action is deduped too.
+ */
+export class BullMqJobQueue implements JobQueue {
+  private readonly lanes = new Map<string, Lane>();
+  private readonly listeners = new Set<(event: JobEvent) => void>();
+  private readonly retry: RetryOptions;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly connection: BullMqConnection,
+    private readonly options: BullMqJobQueueOptions = {},
+  ) {
+    this.retry = {
+      attempts: options.attempts ?? DEFAULT_RETRY.attempts,
+      backoff: options.backoff ?? DEFAULT_RETRY.backoff,
+    };
+    this.logger = options.logger ?? silentLogger();
+    for (const kind of options.kinds ?? []) this.lane(kind);
+  }
+
+  async enqueue(job: ActionJob): Promise<{ enqueued: boolean }> {
+    const { queue } = this.lane(job.kind);
+    const jobId = jobIdOf(job.key);
+    const addedBy = randomUUID();
+    try {
+      await queue.add(job.kind, { ...job, addedBy }, { jobId });
+      // An add of an existing id returns without error; only the winner's data is stored.
+      const stored = await queue.getJob(jobId);
+      return { enqueued: stored === undefined || stored.data.addedBy === addedBy };
+    } catch (error) {
+      throw new JobQueueUnavailableError(job.key, { cause: error });
+    }
+  }
+
+  process(handlers: Readonly<Record<string, JobHandler>>): void {
+    for (const [kind, handler] of Object.entries(handlers)) {
+      const lane = this.lane(kind);
+      if (lane.worker) throw new Error(`jobs of kind ${kind} are already processed here`);
+      lane.worker = this.worker(kind, handler);
+    }
+  }
+
+  async status(key: string): Promise<JobStatus> {
+    const jobId = jobIdOf(key);
+    for (const { queue } of this.lanes.values()) {
+      const job = await queue.getJob(jobId);
+      if (job) return await statusOf(job);
+    }
+    return { ...UNKNOWN_STATUS };
+  }
+
+  onEvent(listener: (event: JobEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves when every connection is up and events are being received. */
+  async ready(): Promise<void> {
+    const lanes = [...this.lanes.values()];
+    await Promise.all(
+      lanes.flatMap((l) => [l.queue.waitUntilReady(), l.events.waitUntilReady(), l.worker?.waitUntilReady()]),
+    );
+  }
+
+  /**
+   * Graceful by default: workers finish their active jobs first. `force` abandons them, as a
+   * crash would; another worker retakes them once their lock lapses.
+   */
+  async close(force = false): Promise<void> {
+    const lanes = [...this.lanes.values()];
+    this.lanes.clear();
+    await Promise.all(lanes.map((lane) => lane.worker?.close(force)));
+    await Promise.all(lanes.flatMap((lane) => [lane.events.close(), lane.queue.close()]));
+  }
+
+  private lane(kind: string): Lane {
+    const existing = this.lanes.get(kind);
+    if (existing) return existing;
+    const name = `spillway-${kind}`;
+    const prefix = this.options.prefix ?? 'spillway';
+    const queue = new Queue<StoredJob, JsonValue | null>(name, {
+      connection: producerOptions(this.connection),
+      prefix,
+      defaultJobOptions: this.jobOptions(),
+    });
+    const events = new QueueEvents(name, { connection: consumerOptions(this.connection), prefix });
+    // Without 'error' listeners a reconnect error would be thrown by the EventEmitter.
+    queue.on('error', (error) => this.logger.debug({ err: error, kind }, 'queue connection error'));
+    events.on('error', (error) => this.logger.debug({ err: error, kind }, 'queue events connection error'));
+    this.forwardEvents(kind, events);
+    const lane: Lane = { queue, events };
+    this.lanes.set(kind, lane);
+    return lane;
+  }
+
+  private jobOptions() {
+    const completed = this.options.keepCompleted ?? { ageSeconds: DAY, count: 10_000 };
+    const failed = this.options.keepFailed ?? { ageSeconds: 7 * DAY, count: 10_000 };
+    return {
+      attempts: this.retry.attempts,
+      backoff: { type: 'exponential', delay: this.retry.backoff.delayMs },
+      removeOnComplete: { age: completed.ageSeconds, count: completed.count },
+      removeOnFail: { age: failed.ageSeconds, count: failed.count },
+    };
+  }
+
+  private worker(kind: string, handler: JobHandler): Worker<StoredJob, JsonValue | null> {
+    const worker = new Worker<StoredJob, JsonValue | null>(
+      `spillway-${kind}`,
+      async (job) => await runHandler(job, handler),
+      {
+        connection: consumerOptions(this.connection),
+        prefix: this.options.prefix ?? 'spillway',
+        concurrency: this.options.concurrency ?? 4,
+        ...(this.options.lockDurationMs === undefined ? {} : { lockDuration: this.options.lockDurationMs }),
+        ...(this.options.stalledIntervalMs === undefined ? {} : { stalledInterval: this.options.stalledIntervalMs }),
+        ...(this.options.maxStalledCount === undefined ? {} : { maxStalledCount: this.options.maxStalledCount }),
+      },
+    );
+    worker.on('error', (error) => this.logger.warn({ err: error, kind }, 'worker error'));
+    worker.on('stalled', (jobId) => this.logger.warn({ key: keyOfJobId(jobId), kind }, 'job stalled, retaken'));
+    return worker;
+  }
+
+  private forwardEvents(kind: string, events: QueueEvents): void {
+    events.on('completed', ({ jobId, returnvalue }) => {
+      // QueueEvents hands over the parsed return value despite its `string` type.
+      this.emit({ type: 'completed', key: keyOfJobId(jobId), kind, returnValue: (returnvalue ?? null) as JsonValue });
+    });
+    events.on('failed', ({ jobId, failedReason }) => {
+      this.emit({ type: 'failed', key: keyOfJobId(jobId), kind, failedReason });
+    });
+    events.on('progress', ({ jobId, data }) => {
+      this.emit({ type: 'progress', key: keyOfJobId(jobId), kind, progress: data as JsonValue });
+    });
+  }
+
+  private emit(event: JobEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.error({ err: error }, 'job event listener threw');
+      }
+    }
+  }
+}
+
+async function runHandler(job: Job<StoredJob, JsonValue | null>, handler: JobHandler): Promise<JsonValue | null> {
+  const { addedBy: _addedBy, ...action } = job.data;
+  try {
+    const result = await handler(action, (progress) => job.updateProgress(progress ?? 0));
+    return result ?? null;
+  } catch (error) {
+    // Handlers know nothing of BullMQ; this is how BullMQ is told not to retry.
+    if (error instanceof NonRetryableError) throw new UnrecoverableError(error.message);
+    throw error;
+  }
+}
+
+const STATES: Readonly<Record<string, JobState>> = {
+  waiting: 'waiting',
+  prioritized: 'waiting',
+  'waiting-children': 'waiting',
+  active: 'active',
+  completed: 'completed',
+  failed: 'failed',
+  delayed: 'delayed',
+};
+
+async function statusOf(job: Job<StoredJob, JsonValue | null>): Promise<JobStatus> {
+  const state = STATES[await job.getState()] ?? 'unknown';
+  return {
+    state,
+    attempts: job.attemptsStarted,
+    progress: (job.progress ?? null) as JsonValue | null,
+    failedReason: job.failedReason || null,
+    returnValue: state === 'completed' ? (job.returnvalue ?? null) : null,
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Every Redis key Spillway's state uses, in one place, under one prefix (default `spillway`), so
+ * two deployments can share a Redis and an operator can find everything with `SCAN prefix:*`.
+ */
+export class RedisKeys {
+  constructor(readonly prefix = 'spillway') {}
+
+  /** Hash: service → controller state JSON, one hash per state kind. */
+  state(name: string): string {
+    return `${this.prefix}:state:${name}`;
+  }
+
+  /** Hash: burst id → record JSON. */
+  bursts(): string {
+    return `${this.prefix}:bursts`;
+  }
+
+  /** Sorted set: burst id scored by createdAt (ms), to list newest first. */
+  burstsByCreated(): string {
+    return `${this.prefix}:bursts:by-created`;
+  }
+
+  /** Set: ids of active bursts. */
+  burstsActive(): string {
+    return `${this.prefix}:bursts:active`;
+  }
+
+  /** Stream: audit entries, capped. */
+  audit(): string {
+    return `${this.prefix}:audit`;
+  }
+
+  /** List: pending commands for one service, oldest first. */
+  inbox(service: string): string {
+    return `${this.prefix}:inbox:${service}`;
+  }
+
+  /** Set: services that may have pending commands. */
+  inboxServices(): string {
+    return `${this.prefix}:inbox-services`;
+  }
+
+  /** String: the lease owner, with a TTL. */
+  lease(name: string): string {
+    return `${this.prefix}:lease:${name}`;
+  }
+
+  /** Hash: service → traffic policy JSON. */
+  policies(): string {
+    return `${this.prefix}:policies`;
+  }
+
+  /** Pub/sub channel: the service whose policy changed. */
+  policiesChannel(): string {
+    return `${this.prefix}:policies:changed`;
+  }
+}

@@ -1,0 +1,50 @@
+import type { Redis } from 'ioredis';
+import type { z } from 'zod';
+import { CorruptStateError } from './errors.js';
+import { redisCall } from './redis-connection.js';
+import type { RedisKeys } from './redis-keys.js';
+import type { StateSnapshot, StateStore } from './state-store.js';
+import { parseStored, toStored } from './stored-json.js';
+
+/** StateStore in one Redis hash per state kind: field = service, value = state JSON. */
+export class RedisStateStore<S> implements StateStore<S> {
+  private readonly key: string;
+
+  constructor(
+    private readonly client: Redis,
+    keys: RedisKeys,
+    private readonly schema: z.ZodType<S>,
+    name = 'controller',
+  ) {
+    this.key = keys.state(name);
+  }
+
+  async get(service: string): Promise<S | undefined> {
+    const raw = await redisCall('state.get', () => this.client.hget(this.key, service));
+    return raw === null ? undefined : parseStored(this.schema, raw, this.key, service);
+  }
+
+  async put(service: string, state: S): Promise<void> {
+    const text = toStored(state, `state of ${service}`);
+    await redisCall('state.put', () => this.client.hset(this.key, service, text));
+  }
+
+  async delete(service: string): Promise<void> {
+    await redisCall('state.delete', () => this.client.hdel(this.key, service));
+  }
+
+  async all(): Promise<StateSnapshot<S>> {
+    const raw = await redisCall('state.all', () => this.client.hgetall(this.key));
+    const states = new Map<string, S>();
+    const corrupt: CorruptStateError[] = [];
+    for (const [service, text] of Object.entries(raw)) {
+      try {
+        states.set(service, parseStored(this.schema, text, this.key, service));
+      } catch (error) {
+        if (!(error instanceof CorruptStateError)) throw error;
+        corrupt.push(error);
+      }
+    }
+    return { states, corrupt };
+  }
+}

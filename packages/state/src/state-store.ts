@@ -1,0 +1,20 @@
+import type { CorruptStateError } from './errors.js';
+
+/** Every service's state, and the entries that could not be read. */
+export interface StateSnapshot<S> {
+  readonly states: ReadonlyMap<string, S>;
+  /** One per corrupt entry: the loop reports them and goes on with the others. */
+  readonly corrupt: readonly CorruptStateError[];
+}
+
+/**
+ * Per-service controller state, stored as JSON and validated on read with the caller's schema,
+ * so a state written by an older version (or by hand) is caught at the door.
+ */
+export interface StateStore<S> {
+  /** Throws CorruptStateError for an entry that does not parse or validate. */
+  get(service: string): Promise<S | undefined>;
+  put(service: string, state: S): Promise<void>;
+  delete(service: string): Promise<void>;
+  all(): Promise<StateSnapshot<S>>;
+}
