@@ -16,10 +16,14 @@ export interface FederationOptions {
   readonly config: SpillwayConfig;
   readonly logger: Logger;
   readonly registry?: Registry;
+  /** The catalog to fill; default: a new one (embedded mode builds it first to share it). */
+  readonly store?: CatalogStore;
   /** Sources to federate; default: one per configured cluster. */
   readonly sources?: readonly RegistrySource[];
   /** `host:port` for the HTTP API; default config.listen.http. Port 0 picks a free port. */
   readonly httpAddress?: string;
+  /** Hooks installed before any route (authentication). */
+  readonly hooks?: readonly ((app: FastifyInstance) => void)[];
   /** More routes on the same HTTP server (embedded mode mounts the other services' APIs). */
   readonly routes?: readonly ((app: FastifyInstance) => void)[];
 }
@@ -39,12 +43,7 @@ export interface Federation {
 export async function startFederation(options: FederationOptions): Promise<Federation> {
   const { config, logger } = options;
   const registry = options.registry ?? createMetricsRegistry({ labels: { service: 'federation' } });
-  const store = new CatalogStore({
-    staleAfterMs: config.federation.staleAfterSeconds * 1000,
-    historySize: config.federation.changeHistory,
-    logger: logger.child({ component: 'catalog' }),
-    registry,
-  });
+  const store = options.store ?? createCatalogStore(config, logger, registry);
   const sources = options.sources ?? config.clusters.map((cluster) => createSource(cluster, { logger }));
   const staleAfter = new Map(config.clusters.map((cluster) => [cluster.name, cluster.staleAfterSeconds]));
   for (const source of sources) {
@@ -57,6 +56,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
   const app: FastifyInstance = Fastify({ loggerInstance: httpLogger, bodyLimit: 1024 * 1024 });
   installProblemHandlers(app);
+  for (const install of options.hooks ?? []) install(app);
   registerOperationalRoutes(app, {
     registry,
     checks: [{ name: 'sources-synced', check: () => syncedCheck(store) }],
@@ -75,6 +75,16 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       await app.close();
     },
   };
+}
+
+/** The catalog as the config describes it (grace period, history), with its metrics. */
+export function createCatalogStore(config: SpillwayConfig, logger: Logger, registry: Registry): CatalogStore {
+  return new CatalogStore({
+    staleAfterMs: config.federation.staleAfterSeconds * 1000,
+    historySize: config.federation.changeHistory,
+    logger: logger.child({ component: 'catalog' }),
+    registry,
+  });
 }
 
 function describe(source: RegistrySource) {

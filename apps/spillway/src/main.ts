@@ -15,6 +15,7 @@ function program(): Command {
     .option('-c, --config <file>', 'config file (YAML); default: the embedded demo config')
     .option('--listen <host:port>', 'HTTP API address (overrides listen.http)')
     .option('--xds <host:port>', 'xDS address (overrides listen.xds)')
+    .option('--prometheus <url>', "Prometheus base URL for the policies' SLO queries")
     .action(up);
   cli
     .command('federation')

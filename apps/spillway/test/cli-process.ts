@@ -1,8 +1,12 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '@spillway/test/support/wait';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+export const TOKEN_FILE = join(mkdtempSync(join(tmpdir(), 'spillway-cli-token-')), 'admin-token');
 
 /** `spillway ARGS` as a child process, its output collected for assertions. */
 export class CliProcess {
@@ -13,7 +17,8 @@ export class CliProcess {
 
   constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
     this.child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      // A token file of the test's own: never the user's ~/.spillway.
+      env: { ...process.env, LOG_LEVEL: 'warn', SPILLWAY_TOKEN_FILE: TOKEN_FILE, ...env },
     });
     this.child.stdout.on('data', (chunk: Buffer) => {
       this.stdout += chunk.toString();

@@ -1,0 +1,342 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type BurstAction,
+  type BurstCommands,
+  type BurstState,
+  type AuditEntry as DecisionAudit,
+  decide,
+  initialBurstState,
+} from '@spillway/burst';
+import type { DnsWeights } from '@spillway/cloud';
+import type { JobQueue } from '@spillway/jobs';
+import type { BurstPolicy, CatalogReader, TrafficPolicyReader, TrafficPolicyWriter } from '@spillway/model';
+import type { Logger, Registry } from '@spillway/observability';
+import type { AlertmanagerIntakeResult, SloEvaluator } from '@spillway/signals';
+import type { AuditLog, BurstRecords, CommandInbox, Lease, StateStore } from '@spillway/state';
+import { actionHandlers, toJob } from './action-handlers.js';
+import { AlertBook } from './alert-book.js';
+import { burstRecord } from './burst-record.js';
+import { type CloudAdapters, CloudObserver } from './cloud-observer.js';
+import { toBurstCommands } from './commands.js';
+import { ControllerMetrics } from './controller-metrics.js';
+import { SloWatch } from './slo-watch.js';
+
+export interface BurstControllerDeps {
+  readonly policies: readonly BurstPolicy[];
+  readonly catalog: CatalogReader;
+  readonly traffic: TrafficPolicyReader & TrafficPolicyWriter;
+  readonly states: StateStore<BurstState>;
+  readonly bursts: BurstRecords;
+  readonly audit: AuditLog;
+  readonly inbox: CommandInbox;
+  readonly lease: Lease;
+  readonly jobs: JobQueue;
+  readonly adapters: CloudAdapters & { readonly dns?: DnsWeights };
+  readonly slo?: SloEvaluator;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly now?: () => number;
+  /** How often every service is reconciled even if nothing happened (dwell, cooldown, expiry). */
+  readonly tickMs?: number;
+  /** How long a cloud capacity reading is reused. */
+  readonly capacityTtlMs?: number;
+  /** How long a firing alert counts without being re-sent by Alertmanager. */
+  readonly alertStaleMs?: number;
+}
+
+export interface ManualBurst {
+  readonly service: string;
+  readonly share: number;
+  readonly reason: string;
+  readonly actor: string;
+  readonly steps?: readonly number[];
+  readonly expiresInSeconds?: number;
+}
+
+/**
+ * The burst controller: level-triggered reconcile of every policy's service. Each pass reads
+ * the persisted state, the signals, the world and the operators' commands, asks the pure core
+ * what to do, persists the new state, records the audit and hands the actions to the job
+ * queue (whose keys make a repeated action a no-op). Only the lease holder decides; every
+ * process runs job workers.
+ */
+export class BurstController {
+  private readonly policies: ReadonlyMap<string, BurstPolicy>;
+  private readonly alerts: AlertBook;
+  private readonly slo: SloWatch;
+  private readonly observer: CloudObserver;
+  private readonly metrics: ControllerMetrics;
+  private readonly now: () => number;
+  private readonly logger: Logger;
+  private readonly cleanups: (() => void)[] = [];
+  /** Which service each queued job is for: job events carry only the key. */
+  private readonly jobServices = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+  private pass: Promise<void> | undefined;
+  private again = false;
+  /** The last reconcile error; the API reports the controller degraded while it is set. */
+  lastError: { message: string; since: string } | null = null;
+
+  constructor(private readonly deps: BurstControllerDeps) {
+    this.policies = new Map(deps.policies.map((policy) => [policy.service, policy]));
+    this.now = deps.now ?? Date.now;
+    this.logger = deps.logger.child({ component: 'burst-controller' });
+    this.metrics = new ControllerMetrics(deps.registry);
+    this.alerts = new AlertBook(deps.alertStaleMs ?? 60 * 60 * 1000);
+    this.slo = new SloWatch(deps.slo, this.logger, () => this.kick());
+    this.observer = new CloudObserver(
+      deps.catalog,
+      deps.traffic,
+      deps.adapters,
+      this.logger,
+      deps.capacityTtlMs ?? 10_000,
+      () => this.kick(),
+    );
+  }
+
+  get owner(): string {
+    return this.deps.lease.owner;
+  }
+
+  isLeader(): boolean {
+    return this.deps.lease.isLeader();
+  }
+
+  policy(service: string): BurstPolicy | undefined {
+    return this.policies.get(service);
+  }
+
+  async start(): Promise<void> {
+    const { jobs, lease, catalog } = this.deps;
+    jobs.process(
+      actionHandlers({
+        ...this.deps.adapters,
+        traffic: this.deps.traffic,
+        policyFor: (service) => this.policy(service),
+        currentIntent: async (service, kind) => (await this.deps.states.get(service))?.intents[kind] ?? null,
+        now: this.now,
+      }),
+    );
+    this.cleanups.push(jobs.onEvent((event) => void this.onJobEvent(event)));
+    this.cleanups.push(
+      catalog.subscribe((change) => {
+        if ([...change.changed, ...change.removed].some((key) => this.policies.has(key))) this.kick();
+      }),
+    );
+    this.cleanups.push(lease.onChange((leader) => this.onLeadership(leader)));
+    await lease.start();
+    this.metrics.setLeader(lease.isLeader());
+    this.timer = setInterval(() => this.kick(), this.deps.tickMs ?? 1000);
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    await this.pass;
+    await this.deps.lease.stop();
+  }
+
+  /** Asks for a reconcile pass soon; passes never overlap, and one asked for during a pass runs after it. */
+  kick(): void {
+    if (this.pass) {
+      this.again = true;
+      return;
+    }
+    this.pass = this.reconcileAll().finally(() => {
+      this.pass = undefined;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  /** Resolves when the passes asked for so far have run (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.pass) await this.pass;
+  }
+
+  /** Queues an operator's manual burst; the leader starts it on its next pass. */
+  async requestBurst(request: ManualBurst): Promise<string> {
+    const id = `manual-${randomUUID()}`;
+    const at = this.now();
+    await this.deps.inbox.push({
+      id,
+      service: request.service,
+      kind: 'start',
+      at: new Date(at).toISOString(),
+      share: request.share,
+      ...(request.steps ? { steps: [...request.steps] } : {}),
+      reason: request.reason,
+      actor: request.actor,
+      ...(request.expiresInSeconds ? { expiresAt: at + request.expiresInSeconds * 1000 } : {}),
+    });
+    await this.record('api', request.actor, `manual burst requested: share ${request.share}`, request.service, id, {
+      reason: request.reason,
+    });
+    this.kick();
+    return id;
+  }
+
+  /** Queues an abort of burst `id` of `service`; traffic goes back first, capacity after. */
+  async requestAbort(service: string, id: string, reason: string, actor: string): Promise<void> {
+    await this.deps.inbox.push({
+      id: `abort-${randomUUID()}`,
+      service,
+      kind: 'abort',
+      at: new Date(this.now()).toISOString(),
+      burstId: id,
+      reason,
+      actor,
+    });
+    await this.record('api', actor, `abort requested: ${reason}`, service, id);
+    this.kick();
+  }
+
+  /** Takes a parsed Alertmanager notification: firing alerts drive the matching services. */
+  async acceptAlerts(result: AlertmanagerIntakeResult, actor: string): Promise<void> {
+    const touched = this.alerts.record(result, this.now());
+    for (const alert of result.unmatched) {
+      const name = alert.labels.alertname ?? 'alert';
+      await this.record(
+        'signal',
+        actor,
+        `alert ${name} ${alert.status} matches no burst policy; ignored`,
+        undefined,
+        undefined,
+        {
+          labels: alert.labels,
+        },
+      );
+    }
+    for (const service of touched) {
+      const firing = this.alerts.firingFor(service, this.now());
+      await this.record(
+        'signal',
+        actor,
+        firing.length ? `alerts firing: ${firing.join(', ')}` : 'alerts resolved',
+        service,
+      );
+    }
+    this.kick();
+  }
+
+  private async reconcileAll(): Promise<void> {
+    if (!this.deps.lease.isLeader()) return;
+    const now = this.now();
+    this.slo.poll([...this.policies.values()], now);
+    try {
+      for (const policy of this.policies.values()) await this.reconcile(policy, now);
+      if (this.lastError) this.logger.info('reconciling again after a failure');
+      this.lastError = null;
+    } catch (error) {
+      this.metrics.error();
+      const message = error instanceof Error ? error.message : String(error);
+      if (!this.lastError) this.logger.error({ err: error }, 'reconcile failed; retrying on the next pass');
+      this.lastError ??= { message, since: new Date(now).toISOString() };
+      this.lastError = { ...this.lastError, message };
+    }
+  }
+
+  private async reconcile(policy: BurstPolicy, now: number): Promise<void> {
+    const service = policy.service;
+    const before = (await this.deps.states.get(service)) ?? initialBurstState();
+    const commands = (await this.deps.inbox.drain(service)).map(toBurstCommands);
+    const firing = this.alerts.firingFor(service, now);
+    const slo = this.slo.signal(service);
+    const signals = {
+      alertFiring: firing.length > 0,
+      slo: slo.slo,
+      detail: [firing.length ? `alert ${firing.join(', ')} firing` : '', slo.reason ?? ''].filter(Boolean).join('; '),
+    };
+    const observed = this.observer.observe(policy, now);
+    let state = before;
+    const actions = new Map<string, BurstAction>();
+    const audit: DecisionAudit[] = [];
+    for (const step of [...commands, {} as BurstCommands]) {
+      const decision = decide({ policy, state, now, signals, observed, commands: step });
+      state = decision.state;
+      for (const action of decision.actions) actions.set(action.key, action);
+      audit.push(...decision.audit);
+    }
+    await this.deps.states.put(service, state);
+    await this.recordDecisions(audit);
+    await this.updateRecords(service, before, state, now);
+    for (const action of actions.values()) await this.enqueue(service, action);
+    this.metrics.observe(service, state.phase, state.burst?.share ?? 0);
+  }
+
+  private async enqueue(service: string, action: BurstAction): Promise<void> {
+    const { enqueued } = await this.deps.jobs.enqueue(toJob(service, action));
+    if (!enqueued) return;
+    this.jobServices.set(action.key, service);
+    this.metrics.action(action.kind);
+    await this.record('action', this.owner, `${action.kind} queued: ${action.reason}`, service, action.burstId, {
+      key: action.key,
+      action: { ...action },
+    });
+  }
+
+  private async recordDecisions(entries: readonly DecisionAudit[]): Promise<void> {
+    for (const entry of entries) {
+      this.metrics.decision(entry.decision);
+      await this.deps.audit.append({
+        at: new Date(entry.at).toISOString(),
+        actor: this.owner,
+        kind: 'decision',
+        service: entry.service,
+        ...(entry.burstId ? { burstId: entry.burstId } : {}),
+        message: entry.reason,
+        details: { decision: entry.decision, phase: entry.phase, from: entry.from, share: entry.share },
+      });
+    }
+  }
+
+  private async updateRecords(service: string, before: BurstState, after: BurstState, now: number): Promise<void> {
+    const previous = before.burst;
+    if (previous && previous.id !== after.burst?.id) {
+      await this.deps.bursts.put(burstRecord(service, previous, before.phase, now, false));
+    }
+    if (after.burst) await this.deps.bursts.put(burstRecord(service, after.burst, after.phase, now, true));
+  }
+
+  private async onJobEvent(event: Parameters<Parameters<JobQueue['onEvent']>[0]>[0]): Promise<void> {
+    if (event.type === 'progress') return;
+    const service = this.jobServices.get(event.key);
+    this.jobServices.delete(event.key);
+    // A job queued by another controller process: re-read every service's capacity.
+    for (const key of service ? [service] : this.policies.keys()) this.observer.invalidate(key);
+    const message =
+      event.type === 'completed'
+        ? `${event.kind} done (${event.key})`
+        : `${event.kind} failed for good (${event.key}): ${event.failedReason}`;
+    await this.record('action', this.owner, message, service).catch(() => undefined);
+    this.kick();
+  }
+
+  private onLeadership(leader: boolean): void {
+    this.metrics.setLeader(leader);
+    this.logger.info({ owner: this.owner, leader }, leader ? 'leading: deciding bursts' : 'no longer leading');
+    if (leader) this.kick();
+  }
+
+  private async record(
+    kind: 'api' | 'signal' | 'action',
+    actor: string,
+    message: string,
+    service?: string,
+    burstId?: string,
+    details?: Record<string, unknown>,
+  ): Promise<void> {
+    await this.deps.audit.append({
+      at: new Date(this.now()).toISOString(),
+      actor,
+      kind,
+      ...(service ? { service } : {}),
+      ...(burstId ? { burstId } : {}),
+      message,
+      ...(details ? { details } : {}),
+    });
+  }
+}

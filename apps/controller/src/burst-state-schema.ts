@@ -1,0 +1,22 @@
+import { BURST_PHASES, type BurstState } from '@spillway/burst';
+import { z } from 'zod';
+
+// Loose objects: the core owns the shape; the door checks what it relies on and keeps the rest.
+const Intent = z
+  .looseObject({ burstId: z.string(), value: z.number(), seq: z.number(), satisfied: z.boolean(), mode: z.string() })
+  .nullable();
+
+/**
+ * The persisted burst state, checked at the door when read back from Redis: the shape the
+ * decision core relies on. A state that fails it is reported as corrupt, not decided on.
+ */
+export const StoredBurstState = z
+  .looseObject({
+    phase: z.enum(BURST_PHASES),
+    burst: z.looseObject({ id: z.string(), share: z.number(), path: z.array(z.number()) }).nullable(),
+    lastShareChangeAt: z.number().nullable(),
+    autoSuppressed: z.boolean(),
+    seq: z.number().int(),
+    intents: z.looseObject({ traffic: Intent, replicas: Intent, nodes: Intent }),
+  })
+  .transform((value) => value as unknown as BurstState);

@@ -1,0 +1,135 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import type { BurstState } from '@spillway/burst';
+import { type DnsWeights, EksNodegroupScaler, KubernetesDeploymentScaler, Route53DnsWeights } from '@spillway/cloud';
+import type { ClusterConfig, SpillwayConfig } from '@spillway/config';
+import { InProcessJobQueue, type JobQueue } from '@spillway/jobs';
+import type { CatalogReader, TrafficPolicyReader, TrafficPolicyWriter } from '@spillway/model';
+import type { Logger, Registry } from '@spillway/observability';
+import { AlertmanagerIntake, PrometheusClient, SloEvaluator } from '@spillway/signals';
+import {
+  type AuditLog,
+  type BurstRecords,
+  type CommandInbox,
+  InMemoryAuditLog,
+  InMemoryBurstRecords,
+  InMemoryCommandInbox,
+  InMemoryLease,
+  InMemoryStateStore,
+  type Lease,
+  type StateStore,
+} from '@spillway/state';
+import type { FastifyInstance } from 'fastify';
+import { BurstController } from './burst-controller.js';
+import { StoredBurstState } from './burst-state-schema.js';
+import type { CloudAdapters } from './cloud-observer.js';
+import { registerAlertRoutes } from './http/alert-routes.js';
+import { registerBurstRoutes } from './http/burst-routes.js';
+
+/** Where the controller keeps its state: in memory (embedded) or in Redis (distributed). */
+export interface ControllerStores {
+  readonly states: StateStore<BurstState>;
+  readonly bursts: BurstRecords;
+  readonly audit: AuditLog;
+  readonly inbox: CommandInbox;
+  readonly lease: Lease;
+  readonly jobs: JobQueue;
+  /** Releases connections; called by stop(). */
+  close?(): Promise<void>;
+}
+
+export function inMemoryStores(): ControllerStores {
+  const jobs = new InProcessJobQueue({ backoff: { type: 'exponential', delayMs: 500 } });
+  return {
+    states: new InMemoryStateStore<BurstState>(StoredBurstState),
+    bursts: new InMemoryBurstRecords(),
+    audit: new InMemoryAuditLog(),
+    inbox: new InMemoryCommandInbox(),
+    lease: new InMemoryLease(),
+    jobs,
+    close: () => jobs.close(),
+  };
+}
+
+export interface ControllerOptions {
+  readonly config: SpillwayConfig;
+  readonly catalog: CatalogReader;
+  readonly traffic: TrafficPolicyReader & TrafficPolicyWriter;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly stores?: ControllerStores;
+  /** Cloud adapters; default: the real AWS and Kubernetes clients the policies need. */
+  readonly adapters?: CloudAdapters & { readonly dns?: DnsWeights };
+  /** Prometheus base URL for the policies' SLO queries; absent: SLOs are `unknown`. */
+  readonly prometheusUrl?: string;
+  readonly tickMs?: number;
+  readonly capacityTtlMs?: number;
+}
+
+export interface RunningController {
+  readonly controller: BurstController;
+  readonly stores: ControllerStores;
+  /** Mounts the burst, audit and webhook routes on an HTTP server. */
+  routes(app: FastifyInstance): void;
+  stop(): Promise<void>;
+}
+
+/** The burst controller with its stores, signals and adapters, ready to mount on an HTTP server. */
+export async function startController(options: ControllerOptions): Promise<RunningController> {
+  const { config, logger, registry } = options;
+  const stores = options.stores ?? inMemoryStores();
+  const prometheus = options.prometheusUrl
+    ? new SloEvaluator(new PrometheusClient({ baseUrl: options.prometheusUrl, registry }))
+    : undefined;
+  const controller = new BurstController({
+    ...stores,
+    policies: config.policies,
+    catalog: options.catalog,
+    traffic: options.traffic,
+    adapters: options.adapters ?? defaultAdapters(config),
+    ...(prometheus ? { slo: prometheus } : {}),
+    logger,
+    registry,
+    ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
+    ...(options.capacityTtlMs !== undefined ? { capacityTtlMs: options.capacityTtlMs } : {}),
+  });
+  const intake = new AlertmanagerIntake({ policies: config.policies, registry });
+  await controller.start();
+  return {
+    controller,
+    stores,
+    routes(app) {
+      registerBurstRoutes(app, { controller, bursts: stores.bursts, audit: stores.audit });
+      registerAlertRoutes(app, { controller, intake });
+    },
+    async stop() {
+      await controller.stop();
+      await stores.close?.();
+    },
+  };
+}
+
+/** The real clients, created only for the kinds of target the policies name. */
+export function defaultAdapters(config: SpillwayConfig): CloudAdapters & { dns?: DnsWeights } {
+  const policies = config.policies;
+  const clusters = new Map(config.clusters.map((cluster) => [cluster.name, cluster]));
+  return {
+    ...(policies.some((p) => p.cloud.eks) ? { nodegroups: new EksNodegroupScaler() } : {}),
+    ...(policies.some((p) => p.cloud.route53) ? { dns: new Route53DnsWeights() } : {}),
+    ...(policies.some((p) => p.cloud.deployment)
+      ? { deployments: new KubernetesDeploymentScaler((name) => kubeConfigFor(clusters.get(name), name)) }
+      : {}),
+  };
+}
+
+function kubeConfigFor(cluster: ClusterConfig | undefined, name: string): KubeConfig {
+  if (cluster?.kind !== 'kubernetes') {
+    throw new Error(
+      `cluster "${name}" cannot scale Deployments: only clusters of kind kubernetes carry a kubeconfig (see docs/operations.md)`,
+    );
+  }
+  const kubeConfig = new KubeConfig();
+  if (cluster.kubeconfig) kubeConfig.loadFromFile(cluster.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  if (cluster.context) kubeConfig.setCurrentContext(cluster.context);
+  return kubeConfig;
+}

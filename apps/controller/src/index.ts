@@ -1,0 +1,3 @@
+export * from './burst-controller.js';
+export * from './burst-state-schema.js';
+export * from './controller-service.js';

@@ -1,0 +1,154 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { registerAuth, sha256Hex, TokenAuthenticator } from '@spillway/auth';
+import { CatalogStore } from '@spillway/catalog';
+import { EksNodegroupScaler, KubernetesDeploymentScaler, Route53DnsWeights } from '@spillway/cloud';
+import { buildConfig } from '@spillway/config';
+import {
+  createMetricsRegistry,
+  installProblemHandlers,
+  registerOperationalRoutes,
+  silentLogger,
+} from '@spillway/observability';
+import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
+import { FakeEksApi } from '@spillway/test/fakes/eks-api';
+import { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
+import { FakeRoute53Api } from '@spillway/test/fakes/route53-api';
+import { ManualSource } from '@spillway/test/support/manual-source';
+import Fastify from 'fastify';
+import { type RunningController, startController } from '../src/index.js';
+
+export const TOKENS = { operator: 'operator-token-123', viewer: 'viewer-token-456', webhook: 'webhook-token-789' };
+const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+
+/** One service, checkout.shop, with on-prem endpoints and a cloud target in the fakes. */
+export async function startHarness(policyOverrides: Record<string, unknown> = {}) {
+  const k8s = await FakeKubernetesApi.start({ token: 'k8s-token' });
+  k8s.upsertDeployment({ namespace: 'shop', name: 'checkout', replicas: 0, readyStep: 1 });
+  const eks = await FakeEksApi.start();
+  eks.setNodegroup({ cluster: 'burst', name: 'spot', minSize: 0, maxSize: 3, desiredSize: 0 });
+  const route53 = await FakeRoute53Api.start();
+  const zone = route53.seedWeightedExample();
+  const dnsTarget = {
+    hostedZoneId: zone.hostedZoneId,
+    recordName: zone.recordName,
+    type: 'A' as const,
+    onpremSetIdentifier: zone.setIdentifiers[0],
+    cloudSetIdentifier: zone.setIdentifiers[1],
+  };
+  const config = buildConfig({
+    clusters: [{ name: 'eks-use1', kind: 'static', environment: 'cloud', region: 'us-west-2' }],
+    policies: [
+      {
+        service: 'checkout.shop',
+        steps: [0.1, 0.3],
+        maxShare: 0.5,
+        stepIntervalSeconds: 1,
+        minDwellSeconds: 1,
+        cooldownSeconds: 1,
+        capacity: { replicasAtFullShare: 10, podsPerNode: 2, maxReplicas: 10, maxNodes: 3 },
+        cloud: {
+          eks: { region: 'us-west-2', cluster: 'burst', nodegroup: 'spot' },
+          deployment: { cluster: 'eks-use1', namespace: 'shop', name: 'checkout' },
+          route53: dnsTarget,
+        },
+        triggers: { alerts: [{ alertname: 'SpillwayErrorBudgetBurn', labels: { service: 'checkout.shop' } }] },
+        ...policyOverrides,
+      },
+    ],
+  });
+
+  const catalog = new CatalogStore({ staleAfterMs: 60_000 });
+  const dc1 = new ManualSource('dc1', 'onprem', 'dc1');
+  const cloud = new ManualSource('eks-use1', 'cloud', 'us-west-2');
+  await dc1.start(catalog.attach(dc1));
+  await cloud.start(catalog.attach(cloud));
+  dc1.report({ 'checkout.shop': [dc1.endpoint('10.0.0.1'), dc1.endpoint('10.0.0.2')] });
+  cloud.report({ 'checkout.shop': [cloud.endpoint('10.1.0.1'), cloud.endpoint('10.1.0.2')] });
+
+  const traffic = new InMemoryTrafficPolicyStore();
+  const pacing = { intervalMs: 5, timeoutMs: 20_000 };
+  const adapters = {
+    nodegroups: new EksNodegroupScaler({ client: { endpoint: eks.url, credentials }, pacing }),
+    deployments: new KubernetesDeploymentScaler(() => kubeConfig(k8s.url)),
+    dns: new Route53DnsWeights({ client: { endpoint: route53.url, credentials }, pacing }),
+  };
+  const registry = createMetricsRegistry({ defaultMetrics: false });
+  const running: RunningController = await startController({
+    config,
+    catalog,
+    traffic,
+    logger: silentLogger(),
+    registry,
+    adapters,
+    tickMs: 50,
+    capacityTtlMs: 0,
+  });
+
+  const app = Fastify({ bodyLimit: 64 * 1024 });
+  installProblemHandlers(app);
+  registerAuth(app, {
+    openReads: true,
+    authenticator: new TokenAuthenticator(
+      (['operator', 'viewer', 'webhook'] as const).map((role) => ({
+        name: role,
+        role,
+        sha256: sha256Hex(TOKENS[role]),
+      })),
+    ),
+  });
+  registerOperationalRoutes(app, { registry });
+  running.routes(app);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+  return {
+    url,
+    k8s,
+    eks,
+    route53,
+    dnsTarget,
+    traffic,
+    cloud,
+    running,
+    async stop() {
+      await app.close();
+      await running.stop();
+      catalog.close();
+      adapters.nodegroups.close();
+      adapters.dns.close();
+      await Promise.all([k8s.close(), eks.close(), route53.close()]);
+    },
+  };
+}
+
+function kubeConfig(server: string): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [{ name: 'eks-use1', server, skipTLSVerify: true }],
+    users: [{ name: 'spillway', token: 'k8s-token' }],
+    contexts: [{ name: 'eks-use1', cluster: 'eks-use1', user: 'spillway' }],
+    currentContext: 'eks-use1',
+  });
+  return config;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: API answers are inspected field by field by the assertions
+export type Json = any;
+
+export async function api(url: string, method: string, path: string, body?: unknown, token?: string) {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    type: response.headers.get('content-type') ?? '',
+    body: (text ? JSON.parse(text) : null) as Json,
+  };
+}

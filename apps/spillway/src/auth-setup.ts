@@ -1,0 +1,36 @@
+import { adminTokenFile, ensureAdminToken, isLoopback, registerAuth, TokenAuthenticator } from '@spillway/auth';
+import type { SpillwayConfig } from '@spillway/config';
+import type { FastifyInstance } from 'fastify';
+import { CliError } from './load-config.js';
+
+export interface AuthSetup {
+  register(app: FastifyInstance): void;
+  /** A line for the start banner: where the token is, or the new token itself (printed once). */
+  readonly banner: string;
+}
+
+/**
+ * Mutations always need a token. With none configured, Spillway uses a generated admin token
+ * kept in a file only the user can read (printed once, when it is made). Listening beyond
+ * loopback without configured tokens is refused: a generated token is for a workstation.
+ */
+export async function setUpAuth(config: SpillwayConfig, httpAddress: string): Promise<AuthSetup> {
+  const host = httpAddress.slice(0, httpAddress.lastIndexOf(':'));
+  const loopback = isLoopback(host);
+  let tokens = config.auth.tokens;
+  let banner = `  auth     ${tokens.length} configured token(s)`;
+  if (tokens.length === 0) {
+    if (!loopback) {
+      throw new CliError(
+        `refusing to listen on ${httpAddress} without auth: configure auth.tokens (see docs/operations.md) or listen on 127.0.0.1`,
+        2,
+      );
+    }
+    const file = adminTokenFile();
+    const { entry, created } = await ensureAdminToken(file);
+    tokens = [entry];
+    banner = created ? `  auth     new admin token (kept in ${file}): ${created}` : `  auth     admin token in ${file}`;
+  }
+  const authenticator = new TokenAuthenticator(tokens);
+  return { register: (app) => registerAuth(app, { authenticator, openReads: loopback }), banner };
+}

@@ -1,0 +1,47 @@
+import { applyCommands } from './commands.js';
+import { createContext, type DecisionContext, secondsMs } from './context.js';
+import { refreshIntents } from './intents.js';
+import { dwellEndsAt, enforceSafety, stepPhases, trackSignal } from './phases.js';
+import { reconcileActions } from './reconcile.js';
+import type { BurstDecision, BurstState, DecideInput } from './types.js';
+
+/** The state of a service that has never burst. */
+export function initialBurstState(): BurstState {
+  return {
+    phase: 'idle',
+    burst: null,
+    lastShareChangeAt: null,
+    autoSuppressed: false,
+    seq: 0,
+    intents: { traffic: null, replicas: null, nodes: null },
+  };
+}
+
+/**
+ * One level-triggered decision for one service: from the policy, the persisted state, the
+ * signals, what the world is, and operator commands, to the next state, the desired-state
+ * actions that make the world match, and the audit entries saying why. Pure: the same input
+ * gives the same output, and the input is never modified.
+ */
+export function decide(input: DecideInput): BurstDecision {
+  const ctx = createContext(input);
+  refreshIntents(ctx);
+  applyCommands(ctx, input.commands?.start, input.commands?.abort);
+  trackSignal(ctx);
+  enforceSafety(ctx);
+  stepPhases(ctx);
+  const actions = reconcileActions(ctx);
+  return { state: ctx.state, actions, audit: ctx.audit, nextDecisionAt: nextDecisionAt(ctx) };
+}
+
+/** The earliest future moment at which time alone could change the decision. */
+function nextDecisionAt(ctx: DecisionContext): number | null {
+  const burst = ctx.state.burst;
+  if (burst === null) return null;
+  const moments: number[] = [];
+  if (burst.quietSince !== null) moments.push(burst.quietSince + secondsMs(ctx.policy.cooldownSeconds));
+  if (['scaling-out', 'shifting', 'draining'].includes(ctx.state.phase)) moments.push(dwellEndsAt(ctx, burst));
+  if (burst.origin === 'manual' && burst.manual?.expiresAt != null) moments.push(burst.manual.expiresAt);
+  const future = moments.filter((moment) => moment > ctx.now);
+  return future.length === 0 ? null : Math.min(...future);
+}

@@ -1,0 +1,193 @@
+import type { BurstPolicy } from '@spillway/model';
+
+/**
+ * Where a service's burst stands. `shifting` is "below the top step, stepping up while the
+ * signal persists"; `holding` is "at the top step (the target, capped by maxShare and budget)".
+ */
+export const BURST_PHASES = [
+  'idle',
+  'scaling-out',
+  'shifting',
+  'holding',
+  'draining',
+  'scaling-in',
+  'aborted',
+] as const;
+export type BurstPhase = (typeof BURST_PHASES)[number];
+
+/**
+ * The SLO as the signal layer evaluated it: `ok` is below the threshold but above the
+ * hysteresis line (`recoverBelow × threshold`), `recovered` is below that line, `unknown` is
+ * "no answer" (Prometheus down, NaN, empty result).
+ */
+export type SloSignal = 'breached' | 'ok' | 'recovered' | 'unknown';
+
+export interface BurstSignals {
+  alertFiring: boolean;
+  slo: SloSignal;
+  /** Plain words for the audit log, e.g. "alert SpillwayCheckoutBurn firing". */
+  detail?: string;
+}
+
+/** What the world is now, read from the catalog and the cloud APIs; never what was asked for. */
+export interface ObservedCloud {
+  /** Cloud endpoints of the service that the catalog shows ready. */
+  cloudReadyEndpoints: number;
+  cloudHealthy: boolean;
+  /** Ready replicas of the cloud Deployment. */
+  replicasReady: number;
+  /** Ready nodes in the EKS nodegroup. */
+  nodesReady: number;
+  /** The cloud share the router's traffic policy holds now. */
+  appliedShare: number;
+}
+
+export interface ManualBurstRequest {
+  id: string;
+  share: number;
+  steps?: readonly number[];
+  reason: string;
+  actor: string;
+  /** Epoch ms; absent: runs until aborted. */
+  expiresAt?: number;
+}
+
+export interface AbortRequest {
+  reason: string;
+  actor: string;
+  /** When given, the abort applies only to this burst (the API's `/v1/bursts/{id}/abort`). */
+  burstId?: string;
+}
+
+/** One-shot operator commands; each is consumed by the decision it is passed to. */
+export interface BurstCommands {
+  start?: ManualBurstRequest;
+  abort?: AbortRequest;
+}
+
+export interface DecideInput {
+  policy: BurstPolicy;
+  state: BurstState;
+  /** Epoch ms. The core never reads a clock. */
+  now: number;
+  signals: BurstSignals;
+  observed: ObservedCloud;
+  commands?: BurstCommands;
+}
+
+export interface ManualRecord {
+  reason: string;
+  actor: string;
+  expiresAt: number | null;
+}
+
+export interface AbortRecord {
+  reason: string;
+  actor: string;
+  at: number;
+}
+
+/** A running burst. Every field is JSON (no undefined, no Infinity) so it round-trips. */
+export interface ActiveBurst {
+  id: string;
+  /** Who governs stepping up: the signals, or an operator's request. */
+  origin: 'signal' | 'manual';
+  startedAt: number;
+  /** The shares to step through, ascending, already capped by maxShare and the budget. */
+  path: number[];
+  /** The committed cloud share: what the router should hold. */
+  share: number;
+  /** Why `share` is what it is; carried by every re-emitted traffic action. */
+  shareReason: string;
+  /** The highest share whose capacity was requested; capacity never shrinks mid-burst. */
+  capacityShare: number;
+  /** When the signal went quiet (automatic bursts); null while it is not. */
+  quietSince: number | null;
+  manual: ManualRecord | null;
+  abort: AbortRecord | null;
+  /** What the burst is waiting on, in plain words (for `GET /v1/bursts/{id}`). */
+  waitingOn: string | null;
+}
+
+export type IntentKind = 'traffic' | 'replicas' | 'nodes';
+
+/**
+ * How the world is compared with an intent: traffic must equal it; capacity while bursting is
+ * a lower bound (more is harmless); capacity while releasing is an upper bound (the floor).
+ */
+export type IntentMode = 'exact' | 'at-least' | 'at-most';
+
+/**
+ * The last desired value issued for one kind of action. Its `seq` names the action's key, so
+ * re-emitting a pending action keeps its key (the job layer dedupes) while a repair after drift
+ * gets a new one (the job layer runs it again).
+ */
+export interface Intent {
+  burstId: string;
+  value: number;
+  mode: IntentMode;
+  seq: number;
+  /** The world was once observed at this value. */
+  satisfied: boolean;
+}
+
+export interface BurstState {
+  phase: BurstPhase;
+  burst: ActiveBurst | null;
+  /** Last change of the committed share, across bursts: minDwell applies from it. */
+  lastShareChangeAt: number | null;
+  /** After an abort, automatic bursts wait until the signal has been quiet (a new episode). */
+  autoSuppressed: boolean;
+  seq: number;
+  intents: Record<IntentKind, Intent | null>;
+}
+
+interface ActionBase {
+  burstId: string;
+  /** Stable per (burst, intent sequence, kind): the job id. */
+  key: string;
+  reason: string;
+}
+
+export type BurstAction =
+  | (ActionBase & { kind: 'scale-nodegroup'; desiredSize: number })
+  | (ActionBase & { kind: 'scale-deployment'; replicas: number })
+  | (ActionBase & { kind: 'set-traffic-share'; share: number })
+  | (ActionBase & { kind: 'set-dns-weights'; cloudWeight: number; onpremWeight: number });
+
+export type AuditDecision =
+  | 'start'
+  | 'phase'
+  | 'step'
+  | 'hold'
+  | 'signal'
+  | 'capacity'
+  | 'safety'
+  | 'abort'
+  | 'refusal'
+  | 'end';
+
+export interface AuditEntry {
+  at: number;
+  service: string;
+  burstId: string | null;
+  decision: AuditDecision;
+  /** The phase after this decision. */
+  phase: BurstPhase;
+  /** The phase before it. */
+  from: BurstPhase;
+  /** Present when the phase changed. */
+  to?: BurstPhase;
+  /** The committed cloud share after this decision. */
+  share: number;
+  reason: string;
+}
+
+export interface BurstDecision {
+  state: BurstState;
+  /** Traffic actions first, then capacity: a job runner that keeps order never shrinks first. */
+  actions: BurstAction[];
+  audit: AuditEntry[];
+  /** When to decide again if nothing else happens (a dwell, cooldown or expiry ends); null: on events only. */
+  nextDecisionAt: number | null;
+}
