@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { configValidate } from './commands/config-validate.js';
+import { controller } from './commands/controller.js';
 import { federation } from './commands/federation.js';
 import { router } from './commands/router.js';
 import { up } from './commands/up.js';
@@ -31,6 +32,14 @@ function program(): Command {
     .option('--xds <host:port>', 'xDS address (overrides listen.xds)')
     .option('--listen <host:port>', 'HTTP address for /v1/xds/clients and /metrics', '127.0.0.1:7071')
     .action(router);
+  cli
+    .command('controller')
+    .description('run the burst controller alone (distributed mode: needs redis)')
+    .option('-c, --config <file>', 'config file (YAML) with redis and policies')
+    .requiredOption('--federation <url>', 'base URL of the federation service, e.g. http://127.0.0.1:7070')
+    .option('--listen <host:port>', 'HTTP address for the burst API', '127.0.0.1:7072')
+    .option('--prometheus <url>', "Prometheus base URL for the policies' SLO queries")
+    .action(controller);
   const config = cli.command('config').description('config file tools');
   config.command('validate <file>').description('check a config file').action(configValidate);
   return cli;

@@ -1,4 +1,5 @@
 import { RemoteCatalog } from '@spillway/catalog';
+import { redisTrafficPolicies } from '@spillway/controller';
 import { createLogger, createMetricsRegistry } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { startRouter } from '@spillway/router';
@@ -21,10 +22,11 @@ export async function router(options: RouterCommandOptions): Promise<void> {
   const logger = createLogger('spillway-router');
   const catalog = new RemoteCatalog({ url: options.federation, logger });
   catalog.start();
+  // With Redis, the router serves the policies the controller sets; alone, there are none.
+  const shared = config.redis ? await redisTrafficPolicies(config.redis, logger) : undefined;
   const running = await startRouter({
     catalog,
-    // Policies stay in memory until the distributed store (Redis) carries them between processes.
-    policies: new InMemoryTrafficPolicyStore(),
+    policies: shared?.policies ?? new InMemoryTrafficPolicyStore(),
     xdsAddress: options.xds ?? config.listen.xds,
     httpAddress: options.listen,
     logger,
@@ -38,5 +40,6 @@ export async function router(options: RouterCommandOptions): Promise<void> {
   stopOnSignals(logger, async () => {
     await running.stop();
     await catalog.stop();
+    await shared?.close();
   });
 }

@@ -1,4 +1,4 @@
-import { startController } from '@spillway/controller';
+import { redisStores, startController } from '@spillway/controller';
 import { createCatalogStore, type Federation, formatCatalogSummary, startFederation } from '@spillway/federation';
 import { createLogger, createMetricsRegistry } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
@@ -22,7 +22,9 @@ export async function up(options: UpOptions): Promise<void> {
   const config = await loadConfigOrDefault(options.config);
   const logger = createLogger('spillway');
   const registry = createMetricsRegistry({ labels: { instance: 'embedded' } });
-  const policies = new InMemoryTrafficPolicyStore();
+  // With a Redis URL, state, lease, jobs and policies live there (and survive this process).
+  const stores = config.redis ? await redisStores(config.redis, { logger }) : undefined;
+  const policies = stores?.traffic ?? new InMemoryTrafficPolicyStore();
   const httpAddress = options.listen ?? config.listen.http;
   const auth = await setUpAuth(config, httpAddress);
   const catalog = createCatalogStore(config, logger, registry);
@@ -30,6 +32,7 @@ export async function up(options: UpOptions): Promise<void> {
     config,
     catalog,
     traffic: policies,
+    ...(stores ? { stores } : {}),
     logger,
     registry,
     ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}),

@@ -1,0 +1,77 @@
+import type { BurstState } from '@spillway/burst';
+import { BullMqJobQueue } from '@spillway/jobs';
+import type { Logger } from '@spillway/observability';
+import {
+  createRedisClient,
+  RedisAuditLog,
+  RedisBurstRecords,
+  RedisCommandInbox,
+  RedisHealth,
+  RedisKeys,
+  RedisLease,
+  RedisStateStore,
+  RedisTrafficPolicyStore,
+} from '@spillway/state';
+import { StoredBurstState } from './burst-state-schema.js';
+import type { ControllerStores } from './controller-service.js';
+
+export interface RedisControllerStores extends ControllerStores {
+  readonly traffic: RedisTrafficPolicyStore;
+  readonly health: RedisHealth;
+}
+
+/**
+ * Distributed mode: burst state, records, audit, commands, the lease, the traffic policies and
+ * the job queue all live in one Redis, so a controller that dies mid-burst is resumed by the
+ * next leader and every router sees the policies the leader sets.
+ */
+export async function redisStores(
+  url: string,
+  options: { logger: Logger; leaseTtlMs?: number },
+): Promise<RedisControllerStores> {
+  const health = new RedisHealth();
+  const client = createRedisClient(url, { name: 'spillway-controller', health });
+  const keys = new RedisKeys();
+  const traffic = new RedisTrafficPolicyStore(client, keys, { logger: options.logger });
+  await traffic.start();
+  const jobs = new BullMqJobQueue({ url }, { logger: options.logger });
+  return {
+    states: new RedisStateStore<BurstState>(client, keys, StoredBurstState),
+    bursts: new RedisBurstRecords(client, keys),
+    audit: new RedisAuditLog(client, keys),
+    inbox: new RedisCommandInbox(client, keys, (error) =>
+      options.logger.warn({ err: error.message }, 'dropped a corrupt operator command'),
+    ),
+    lease: new RedisLease(client, keys, {
+      logger: options.logger,
+      ...(options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {}),
+    }),
+    jobs,
+    traffic,
+    health,
+    async close() {
+      await jobs.close();
+      await traffic.stop();
+      client.disconnect();
+    },
+  };
+}
+
+/** The routers' side: traffic policies from Redis, kept in sync over pub/sub. */
+export async function redisTrafficPolicies(
+  url: string,
+  logger: Logger,
+): Promise<{ policies: RedisTrafficPolicyStore; health: RedisHealth; close(): Promise<void> }> {
+  const health = new RedisHealth();
+  const client = createRedisClient(url, { name: 'spillway-router-policies', health });
+  const policies = new RedisTrafficPolicyStore(client, new RedisKeys(), { logger });
+  await policies.start();
+  return {
+    policies,
+    health,
+    async close() {
+      await policies.stop();
+      client.disconnect();
+    },
+  };
+}

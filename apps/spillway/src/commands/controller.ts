@@ -1,0 +1,64 @@
+import { RemoteCatalog } from '@spillway/catalog';
+import { redisStores, startController } from '@spillway/controller';
+import {
+  createLogger,
+  createMetricsRegistry,
+  installProblemHandlers,
+  registerOperationalRoutes,
+} from '@spillway/observability';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { setUpAuth } from '../auth-setup.js';
+import { CliError, loadConfigOrDefault } from '../load-config.js';
+import { stopOnSignals } from '../shutdown.js';
+
+export interface ControllerCommandOptions {
+  readonly config?: string;
+  readonly federation: string;
+  readonly listen: string;
+  readonly prometheus?: string;
+}
+
+/**
+ * `spillway controller`: the burst controller as its own process (distributed mode). It needs
+ * Redis: state, lease and jobs live there, so several controllers can run and one decides.
+ */
+export async function controller(options: ControllerCommandOptions): Promise<void> {
+  const config = await loadConfigOrDefault(options.config);
+  if (!config.redis)
+    throw new CliError('spillway controller needs redis: set redis: in the config or SPILLWAY_REDIS_URL', 2);
+  const logger = createLogger('spillway-controller');
+  const registry = createMetricsRegistry({ labels: { service: 'controller' } });
+  const auth = await setUpAuth(config, options.listen);
+  const catalog = new RemoteCatalog({ url: options.federation, logger });
+  catalog.start();
+  const stores = await redisStores(config.redis, { logger });
+  const running = await startController({
+    config,
+    catalog,
+    traffic: stores.traffic,
+    stores,
+    logger,
+    registry,
+    ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}),
+  });
+  const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
+  const app: FastifyInstance = Fastify({ loggerInstance: httpLogger, bodyLimit: 1024 * 1024 });
+  installProblemHandlers(app);
+  auth.register(app);
+  registerOperationalRoutes(app, { registry, checks: [stores.health] });
+  running.routes(app);
+  const separator = options.listen.lastIndexOf(':');
+  await app.listen({ host: options.listen.slice(0, separator), port: Number(options.listen.slice(separator + 1)) });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  process.stdout.write(
+    `Spillway controller (${running.controller.owner}): following ${options.federation}, state in Redis\n` +
+      `  API      http://${options.listen.slice(0, separator)}:${port}/v1/bursts\n` +
+      `${auth.banner}\n`,
+  );
+  stopOnSignals(logger, async () => {
+    await app.close();
+    await running.stop();
+    await catalog.stop();
+  });
+}
