@@ -179,6 +179,26 @@ describe('decide', () => {
     expect(scenario.shareHistory().map((h) => h.share)).toEqual([0.1, 0.25, 0.5, 0.25, 0.5]);
   });
 
+  it('a burst resumed during scale-in supersedes the release in flight before sending traffic again', () => {
+    const scenario = new Scenario(policy);
+    scenario.until((s) => s.state.phase === 'holding', FIRING);
+    scenario.until((s) => s.state.phase === 'scaling-in', RESOLVED);
+    const release = scenario.last.actions.find((a) => a.kind === 'scale-deployment');
+    expect(release).toMatchObject({ replicas: 0 });
+    // The release has not landed: 20 replicas still run when the alert fires again.
+    const observed = scenario.world.observe();
+    const input = { policy, observed, signals: FIRING };
+    const resumed = decide({ ...input, state: scenario.state, now: scenario.now + 60_000 });
+    expect(resumed.state.phase).toBe('scaling-out');
+    expect(resumed.state.burst?.waitingOn).toBe('a change to 0 replicas is still in flight');
+    const keep = resumed.actions.find((a) => a.kind === 'scale-deployment');
+    expect(keep).toMatchObject({ replicas: 20 });
+    expect(keep?.key).not.toBe(release?.key);
+    expect(resumed.actions.some((a) => a.kind === 'set-traffic-share')).toBe(false);
+    const shifted = decide({ ...input, state: resumed.state, now: scenario.now + 70_000 });
+    expect(shifted.actions).toContainEqual(expect.objectContaining({ kind: 'set-traffic-share', share: 0.1 }));
+  });
+
   it('tells the controller when to decide again: end of dwell, of cooldown, or expiry', () => {
     const scenario = new Scenario(policy);
     scenario.until((s) => s.share === 0.1, FIRING);

@@ -16,10 +16,16 @@ interface Pending {
   at: number;
 }
 
+/** The sequence in a key `${burstId}/${seq}/${kind}`. */
+function seqOf(action: BurstAction): number {
+  return Number(action.key.split('/').at(-2));
+}
+
 /**
  * A cloud that follows the controller's actions with delays and failures, and drifts under
- * chaos. Keys dedupe like the job layer: a pending or completed key is never run twice, a
- * failed one may be retried.
+ * chaos. Its job layer keeps the contract the core relies on: a pending or completed key is
+ * never run twice, a failed one may be retried, and a job whose sequence is older than the
+ * newest one emitted for its kind is skipped (it was superseded).
  */
 export class SimulatedWorld {
   deploymentTarget: number;
@@ -32,6 +38,7 @@ export class SimulatedWorld {
   readonly executed: BurstAction[] = [];
   private pending: Pending[] = [];
   private readonly done = new Set<string>();
+  private readonly latest = new Map<BurstAction['kind'], number>();
 
   constructor(private readonly policy: BurstPolicy) {
     const floor = floorCapacity(policy.capacity);
@@ -65,6 +72,7 @@ export class SimulatedWorld {
 
   submit(actions: readonly BurstAction[], now: number, outcome: Outcome): void {
     for (const action of actions) {
+      this.latest.set(action.kind, Math.max(this.latest.get(action.kind) ?? 0, seqOf(action)));
       if (this.done.has(action.key) || this.pending.some((p) => p.action.key === action.key)) continue;
       if (outcome.fail) continue;
       this.pending.push({ action, at: now + outcome.delayMs });
@@ -80,6 +88,7 @@ export class SimulatedWorld {
 
   private apply(action: BurstAction): void {
     this.done.add(action.key);
+    if (seqOf(action) < (this.latest.get(action.kind) ?? 0)) return;
     this.executed.push(action);
     if (action.kind === 'scale-deployment') {
       this.deploymentTarget = action.replicas;
