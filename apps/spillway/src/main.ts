@@ -1,10 +1,19 @@
 import { Command } from 'commander';
+import { registerClientCommands } from './client/register.js';
 import { configValidate } from './commands/config-validate.js';
-import { controller } from './commands/controller.js';
-import { federation } from './commands/federation.js';
-import { router } from './commands/router.js';
-import { up } from './commands/up.js';
+import type { ControllerCommandOptions } from './commands/controller.js';
+import type { RouterCommandOptions } from './commands/router.js';
+import type { UpOptions } from './commands/up.js';
 import { describeFailure } from './load-config.js';
+
+// The service commands load their whole service (gRPC, AWS SDK, BullMQ): import them only when
+// they run, so the API-client commands start quickly.
+const up = async (options: UpOptions) => (await import('./commands/up.js')).up(options);
+const federation = async (options: { config?: string; listen?: string }) =>
+  (await import('./commands/federation.js')).federation(options);
+const router = async (options: RouterCommandOptions) => (await import('./commands/router.js')).router(options);
+const controller = async (options: ControllerCommandOptions) =>
+  (await import('./commands/controller.js')).controller(options);
 
 function program(): Command {
   const cli = new Command('spillway')
@@ -42,6 +51,7 @@ function program(): Command {
     .action(controller);
   const config = cli.command('config').description('config file tools');
   config.command('validate <file>').description('check a config file').action(configValidate);
+  registerClientCommands(cli);
   return cli;
 }
 

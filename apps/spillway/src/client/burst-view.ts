@@ -1,0 +1,103 @@
+import { formatAge, formatShare, orDash } from './format.js';
+import type { Burst, BurstDetail } from './schemas.js';
+import { type Column, formatFields, formatTable } from './table.js';
+
+/** `0.10 → 0.30`: where the burst's share is and where it is going. */
+export function shareText(burst: Burst): string {
+  return `${formatShare(burst.share)} → ${formatShare(burst.targetShare)}`;
+}
+
+/** The phase as people read it: an ended burst says whether it was aborted. */
+export function phaseText(burst: Burst): string {
+  if (burst.active) return burst.phase;
+  return burst.abort ? 'ended (aborted)' : 'ended';
+}
+
+export const BURST_PROGRESS_COLUMNS: readonly Column[] = [
+  { header: 'SERVICE' },
+  { header: 'PHASE' },
+  { header: 'SHARE → TARGET' },
+  { header: 'WAITING ON' },
+  { header: 'STARTED' },
+  { header: 'ID' },
+];
+
+export function burstRows(bursts: readonly Burst[], now: number): string[][] {
+  return bursts.map((burst) => [
+    burst.service,
+    phaseText(burst),
+    shareText(burst),
+    orDash(burst.waitingOn),
+    formatAge(burst.createdAt, now),
+    burst.id,
+  ]);
+}
+
+const LIST_COLUMNS: readonly Column[] = [
+  { header: 'ID' },
+  { header: 'SERVICE' },
+  { header: 'PHASE' },
+  { header: 'SHARE → TARGET' },
+  { header: 'WAITING ON' },
+  { header: 'STARTED' },
+  { header: 'BY' },
+  { header: 'REASON' },
+];
+
+export function burstListTable(bursts: readonly Burst[], now: number): string {
+  return formatTable(
+    LIST_COLUMNS,
+    bursts.map((burst) => [
+      burst.id,
+      burst.service,
+      phaseText(burst),
+      shareText(burst),
+      orDash(burst.waitingOn),
+      formatAge(burst.createdAt, now),
+      orDash(burst.actor),
+      orDash(burst.reason),
+    ]),
+  );
+}
+
+function abortText(burst: Burst): string {
+  return burst.abort ? `by ${burst.abort.actor} at ${burst.abort.at}: ${burst.abort.reason}` : '-';
+}
+
+/** `burst show`: the record's fields, then its history (oldest first) as a table. */
+export function burstDetailText(burst: BurstDetail, now: number, bold: (text: string) => string): string {
+  const fields = formatFields([
+    ['id', burst.id],
+    ['service', burst.service],
+    ['phase', phaseText(burst)],
+    ['share', shareText(burst)],
+    ['waiting on', orDash(burst.waitingOn)],
+    ['origin', orDash(burst.origin)],
+    ['by', orDash(burst.actor)],
+    ['reason', orDash(burst.reason)],
+    ['started', `${burst.createdAt} (${formatAge(burst.createdAt, now)})`],
+    ['updated', `${burst.updatedAt} (${formatAge(burst.updatedAt, now)})`],
+    ['expires', burst.expiresAt ? `${burst.expiresAt} (${formatAge(burst.expiresAt, now)})` : 'never'],
+    ['aborted', abortText(burst)],
+  ]);
+  const history = burst.history.length
+    ? formatTable(
+        [{ header: 'TIME' }, { header: 'ACTOR' }, { header: 'KIND' }, { header: 'MESSAGE' }],
+        burst.history.map((entry) => [entry.at, entry.actor, kindText(entry), entry.message]),
+        { indent: '  ' },
+      )
+    : '  (no history)';
+  return `${fields}\n\n${bold('History')}\n${history}`;
+}
+
+/** `decision/step` for a controller decision, the audit kind otherwise. */
+function kindText(entry: BurstDetail['history'][number]): string {
+  const decision = entry.details?.decision;
+  return typeof decision === 'string' ? `${entry.kind}/${decision}` : entry.kind;
+}
+
+/** One progress line for `--wait`, e.g. `  4s  echo.demo  scaling-out  share 0.00 → 0.30  waiting on: …`. */
+export function progressLine(burst: Burst, elapsed: string): string {
+  const waiting = burst.waitingOn ? `  waiting on: ${burst.waitingOn}` : '';
+  return `  ${elapsed.padStart(6)}  ${burst.service}  ${phaseText(burst)}  share ${shareText(burst)}${waiting}`;
+}
