@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '@spillway/test/support/wait';
 import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, envoyProtos } from '@spillway/xds';
 import { AdsTestClient } from '@spillway/xds/test-support/ads-test-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,49 +15,66 @@ afterEach(async () => {
 interface DecodedLocality {
   locality: { zone: string };
   priority?: number;
-  lb_endpoints: { endpoint: { address: { socket_address: { port_value: number } } } }[];
+  lb_endpoints: unknown[];
 }
 
 describe('spillway up (embedded mode, child process)', () => {
-  it('serves the embedded catalog over HTTP and priority EDS over xDS, and stops cleanly on SIGTERM', async () => {
+  it('runs the simulated fleet: catalog over HTTP, priority EDS over xDS, a burst that scales out and comes back', async () => {
     const cli = new CliProcess(['up', '--listen', '127.0.0.1:0', '--xds', '127.0.0.1:0']);
     running.push(cli);
     const api = await cli.waitForOutput(/API\s+(http:\/\/127\.0\.0\.1:\d+)/);
     const xdsPort = Number(await cli.waitForOutput(/xDS\s+127\.0\.0\.1:(\d+)/));
-    await cli.waitForOutput(/catalog v1: 2 service\(s\)/);
 
-    const services = (await (await fetch(`${api}/v1/services`)).json()) as { services: { key: string }[] };
-    expect(services.services.map((s) => s.key)).toEqual(['checkout.shop', 'echo.demo']);
+    const services = await waitFor(async () => {
+      const body = (await (await fetch(`${api}/v1/services`)).json()) as { services: { key: string }[] };
+      return body.services.length >= 3 ? body.services.map((s) => s.key) : undefined;
+    });
+    expect(services).toEqual(['cart.shop', 'checkout.shop', 'search.catalog']);
 
     const ads = AdsTestClient.sotw(xdsPort);
     try {
       ads.send({
-        node: { id: 'lab-a-client', locality: { region: 'lab', zone: 'lab-a', sub_zone: '' } },
+        node: { id: 'dc1-a-client', locality: { region: 'dc1', zone: 'dc1-a', sub_zone: '' } },
         type_url: CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
-        resource_names: ['echo.demo'],
+        resource_names: ['checkout.shop'],
       });
       const response = await ads.next(20_000);
       const cla = envoyProtos().ClusterLoadAssignment.decode(response.resources[0]!.value).toJSON() as {
         endpoints: DecodedLocality[];
       };
-      const byPriority = cla.endpoints.map((l) => ({
+      const first = cla.endpoints.map((l) => ({
         zone: l.locality.zone,
         priority: l.priority ?? 0,
-        ports: l.lb_endpoints.map((e) => e.endpoint.address.socket_address.port_value),
+        count: l.lb_endpoints.length,
       }));
-      // The client's own zone first, then the other on-prem zone, then the cloud.
-      expect(byPriority).toEqual([
-        { zone: 'lab-a', priority: 0, ports: [50051] },
-        { zone: 'lab-b', priority: 1, ports: [50052] },
-        { zone: 'us-east-1a', priority: 2, ports: [50151] },
+      // The client's own zone first (3 pods), then the other on-prem zone.
+      expect(first.slice(0, 2)).toEqual([
+        { zone: 'dc1-a', priority: 0, count: 3 },
+        { zone: 'dc1-b', priority: 1, count: 3 },
       ]);
       const clients = (await (await fetch(`${api}/v1/xds/clients`)).json()) as { clients: { nodeId: string }[] };
-      expect(clients.clients.map((c) => c.nodeId)).toEqual(['lab-a-client']);
+      expect(clients.clients.map((c) => c.nodeId)).toEqual(['dc1-a-client']);
     } finally {
       ads.close();
     }
+
+    // The surge breaches the SLO; the controller scales the cloud and shifts up to the top step,
+    // then, once the error windows are clean, steps back and releases the capacity.
+    await cli.waitForOutput(/checkout\.shop .*cloud share 0\.50 .*burst holding/, 120_000);
+    const holding = cli.stdout.length;
+    await waitFor(
+      () => /checkout\.shop .*cloud share 0\.00 {2}cloud endpoints 0 {2}burst idle/.test(cli.stdout.slice(holding)),
+      {
+        timeoutMs: 180_000,
+        message: 'the burst to come back',
+      },
+    );
+    const bursts = (await (await fetch(`${api}/v1/bursts`)).json()) as {
+      bursts: { active: boolean; service: string }[];
+    };
+    expect(bursts.bursts).toEqual([expect.objectContaining({ service: 'checkout.shop', active: false })]);
     expect(await cli.stop()).toBe(0);
-  });
+  }, 360_000);
 });
 
 describe('spillway config validate', () => {

@@ -1,9 +1,10 @@
-import { redisStores, startController } from '@spillway/controller';
+import { type RunningController, redisStores, startController } from '@spillway/controller';
 import { createCatalogStore, type Federation, formatCatalogSummary, startFederation } from '@spillway/federation';
 import { createLogger, createMetricsRegistry } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { type RunningRouter, registerXdsClientRoutes, startRouter } from '@spillway/router';
 import { setUpAuth } from '../auth-setup.js';
+import { DEMO_SPEED, type DemoFleet, demoStatusLines, startDemoFleet } from '../demo-fleet.js';
 import { loadConfigOrDefault } from '../load-config.js';
 import { stopOnSignals } from '../shutdown.js';
 
@@ -19,12 +20,14 @@ export interface UpOptions {
  * feeds the router in memory, traffic policies live in memory, one HTTP server serves all APIs.
  */
 export async function up(options: UpOptions): Promise<void> {
-  const config = await loadConfigOrDefault(options.config);
   const logger = createLogger('spillway');
   const registry = createMetricsRegistry({ labels: { instance: 'embedded' } });
+  const fileConfig = options.config ? await loadConfigOrDefault(options.config) : undefined;
   // With a Redis URL, state, lease, jobs and policies live there (and survive this process).
-  const stores = config.redis ? await redisStores(config.redis, { logger }) : undefined;
+  const stores = fileConfig?.redis ? await redisStores(fileConfig.redis, { logger }) : undefined;
   const policies = stores?.traffic ?? new InMemoryTrafficPolicyStore();
+  const demo = fileConfig ? undefined : await startDemoFleet(logger, policies);
+  const config = fileConfig ?? demo!.config;
   const httpAddress = options.listen ?? config.listen.http;
   const auth = await setUpAuth(config, httpAddress);
   const catalog = createCatalogStore(config, logger, registry);
@@ -35,6 +38,9 @@ export async function up(options: UpOptions): Promise<void> {
     ...(stores ? { stores } : {}),
     logger,
     registry,
+    ...(demo
+      ? { adapters: demo.fleet.adapters, prometheusUrl: demo.fleet.prometheusUrl, tickMs: 200, capacityTtlMs: 500 }
+      : {}),
     ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}),
   });
   let router: RunningRouter | undefined;
@@ -45,6 +51,7 @@ export async function up(options: UpOptions): Promise<void> {
       logger,
       registry,
       store: catalog,
+      ...(demo ? { sources: demo.fleet.sources } : {}),
       httpAddress,
       hooks: [auth.register],
       routes: [(app) => registerXdsClientRoutes(app, () => router?.clients() ?? []), (app) => controller.routes(app)],
@@ -68,21 +75,41 @@ export async function up(options: UpOptions): Promise<void> {
   }
   const xdsHost = (options.xds ?? config.listen.xds).replace(/:\d+$/, '');
   process.stdout.write(
-    `Spillway (embedded): ${config.clusters.length} cluster(s) from ${options.config ?? 'the embedded default config'}\n` +
+    (demo
+      ? `Spillway (embedded): the simulated fleet (sites dc1, dc2, us-east-1; a surge on checkout.shop), ${DEMO_SPEED}× real time\n`
+      : `Spillway (embedded): ${config.clusters.length} cluster(s) from ${options.config}\n`) +
       `  API      ${federation.url}/v1/services  ${federation.url}/v1/xds/clients\n` +
       `  metrics  ${federation.url}/metrics\n` +
       `  xDS      ${xdsHost}:${router.xdsPort}  (dial xds:///NAME.NS)\n` +
       `  bursts   ${federation.url}/v1/bursts  (${config.policies.length} burst polic${config.policies.length === 1 ? 'y' : 'ies'})\n` +
       `${auth.banner}\n`,
   );
-  const print = () => process.stdout.write(`${formatCatalogSummary(federation.store.current())}\n`);
-  federation.store.subscribe(print);
-  if (federation.store.current().version > 0) print();
-
+  const stopStatus = demo ? printDemoStatus(demo, controller) : printCatalogChanges(federation);
   const [runningRouter, runningFederation] = [router, federation];
   stopOnSignals(logger, async () => {
+    stopStatus();
     await controller.stop();
     await runningRouter.stop();
     await runningFederation.stop();
+    await demo?.fleet.stop();
+    await stores?.close?.();
   });
+}
+
+/** With real clusters: the catalog, each time it changes. */
+function printCatalogChanges(federation: Federation): () => void {
+  const print = () => process.stdout.write(`${formatCatalogSummary(federation.store.current())}\n`);
+  if (federation.store.current().version > 0) print();
+  return federation.store.subscribe(print);
+}
+
+/** With the simulated fleet: a live line per burst policy every two seconds. */
+function printDemoStatus(demo: DemoFleet, controller: RunningController): () => void {
+  const timer = setInterval(() => {
+    demoStatusLines(demo.fleet, controller).then(
+      (lines) => process.stdout.write(`${lines.join('\n')}\n`),
+      () => undefined,
+    );
+  }, 2000);
+  return () => clearInterval(timer);
 }

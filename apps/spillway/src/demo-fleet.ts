@@ -1,0 +1,47 @@
+import type { BurstState } from '@spillway/burst';
+import { embeddedDefaultConfig, type SpillwayConfig } from '@spillway/config';
+import type { RunningController } from '@spillway/controller';
+import type { TrafficPolicyReader } from '@spillway/model';
+import type { Logger } from '@spillway/observability';
+import { defaultScenario, SimulatedFleet } from '@spillway/simulator';
+
+/** Simulated seconds per real second: the 9-minute surge and its hour-long error window play in about 90 s. */
+export const DEMO_SPEED = 60;
+
+export interface DemoFleet {
+  readonly fleet: SimulatedFleet;
+  /** The config `spillway up` runs with: the simulated sites as sources, the scenario's policies. */
+  readonly config: SpillwayConfig;
+}
+
+/**
+ * `spillway up` with no config: a simulated fleet (two on-prem sites, a cloud region, a surge
+ * on checkout.shop) plugged in through the same source, metrics and cloud interfaces as real
+ * clusters, so a newcomer sees the whole loop with nothing installed.
+ */
+export async function startDemoFleet(logger: Logger, traffic: TrafficPolicyReader): Promise<DemoFleet> {
+  const fleet = await SimulatedFleet.start(defaultScenario(), { speed: DEMO_SPEED, logger, traffic });
+  // The fleet's sources are passed to the federation directly; its policies name simulated
+  // clusters that are not config entries, so they are placed here rather than validated.
+  const config: SpillwayConfig = { ...embeddedDefaultConfig(), clusters: [], policies: [...fleet.policies] };
+  return { fleet, config };
+}
+
+/** One line per burst policy: what the world and the controller look like now. */
+export async function demoStatusLines(fleet: SimulatedFleet, controller: RunningController): Promise<string[]> {
+  const status = fleet.status();
+  const clock = new Date(status.elapsedSeconds * 1000).toISOString().slice(11, 19);
+  const lines: string[] = [];
+  for (const policy of fleet.policies) {
+    const service = status.services.find((s) => s.service === policy.service);
+    if (!service) continue;
+    const state: BurstState | undefined = await controller.stores.states.get(policy.service).catch(() => undefined);
+    lines.push(
+      `[sim ${clock}] ${policy.service.padEnd(14)} ${String(Math.round(service.offeredRps)).padStart(4)} rps` +
+        `  p99 ${service.p99Seconds.toFixed(2)}s  errors ${(service.errorRatio * 100).toFixed(1).padStart(4)}%` +
+        `  cloud share ${service.requestedCloudShare.toFixed(2)}  cloud endpoints ${service.healthyEndpoints.cloud}` +
+        `  burst ${state?.phase ?? 'idle'}`,
+    );
+  }
+  return lines;
+}
