@@ -73,7 +73,8 @@ export class BurstController {
   private readonly jobServices = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<void> | undefined;
-  private again = false;
+  /** Services asked for since the current pass started; `all` after a tick or leadership. */
+  private pending: Set<string> | 'all' = new Set();
   /** The last reconcile error; the API reports the controller degraded while it is set. */
   lastError: { message: string; since: string } | null = null;
 
@@ -83,14 +84,14 @@ export class BurstController {
     this.logger = deps.logger.child({ component: 'burst-controller' });
     this.metrics = new ControllerMetrics(deps.registry);
     this.alerts = new AlertBook(deps.alertStaleMs ?? 60 * 60 * 1000);
-    this.slo = new SloWatch(deps.slo, this.logger, () => this.kick());
+    this.slo = new SloWatch(deps.slo, this.logger, (service) => this.kick(service));
     this.observer = new CloudObserver(
       deps.catalog,
       deps.traffic,
       deps.adapters,
       this.logger,
       deps.capacityTtlMs ?? 10_000,
-      () => this.kick(),
+      (service) => this.kick(service),
     );
   }
 
@@ -120,7 +121,7 @@ export class BurstController {
     this.cleanups.push(jobs.onEvent((event) => void this.onJobEvent(event)));
     this.cleanups.push(
       catalog.subscribe((change) => {
-        if ([...change.changed, ...change.removed].some((key) => this.policies.has(key))) this.kick();
+        for (const key of [...change.changed, ...change.removed]) if (this.policies.has(key)) this.kick(key);
       }),
     );
     this.cleanups.push(lease.onChange((leader) => this.onLeadership(leader)));
@@ -137,18 +138,24 @@ export class BurstController {
     await this.deps.lease.stop();
   }
 
-  /** Asks for a reconcile pass soon; passes never overlap, and one asked for during a pass runs after it. */
-  kick(): void {
-    if (this.pass) {
-      this.again = true;
-      return;
-    }
-    this.pass = this.reconcileAll().finally(() => {
+  /**
+   * Asks for a reconcile pass soon: of `service` only after an event about it, of every policy
+   * after a tick (dwells, cooldowns and expiries end with time alone). Passes never overlap; one
+   * asked for during a pass runs after it.
+   */
+  kick(service?: string): void {
+    if (service === undefined || !this.policies.has(service)) this.pending = 'all';
+    else if (this.pending !== 'all') this.pending.add(service);
+    this.runPending();
+  }
+
+  private runPending(): void {
+    if (this.pass || (this.pending !== 'all' && this.pending.size === 0)) return;
+    const targets = this.pending;
+    this.pending = new Set();
+    this.pass = this.reconcileAll(targets).finally(() => {
       this.pass = undefined;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      }
+      this.runPending();
     });
   }
 
@@ -175,7 +182,7 @@ export class BurstController {
     await this.record('api', request.actor, `manual burst requested: share ${request.share}`, request.service, id, {
       reason: request.reason,
     });
-    this.kick();
+    this.kick(request.service);
     return id;
   }
 
@@ -191,7 +198,7 @@ export class BurstController {
       actor,
     });
     await this.record('api', actor, `abort requested: ${reason}`, service, id);
-    this.kick();
+    this.kick(service);
   }
 
   /** Takes a parsed Alertmanager notification: firing alerts drive the matching services. */
@@ -219,15 +226,21 @@ export class BurstController {
         service,
       );
     }
-    this.kick();
+    for (const service of touched) this.kick(service);
   }
 
-  private async reconcileAll(): Promise<void> {
+  private async reconcileAll(targets: ReadonlySet<string> | 'all'): Promise<void> {
     if (!this.deps.lease.isLeader()) return;
     const now = this.now();
     this.slo.poll([...this.policies.values()], now);
+    const policies = [...this.policies.values()].filter((p) => targets === 'all' || targets.has(p.service));
     try {
-      for (const policy of this.policies.values()) await this.reconcile(policy, now);
+      for (const policy of policies) {
+        await this.reconcile(policy, now);
+        // Let HTTP requests and job events in between services: a pass over thousands of
+        // policies must not hold up a webhook's answer.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       if (this.lastError) this.logger.info('reconciling again after a failure');
       this.lastError = null;
     } catch (error) {
@@ -311,8 +324,10 @@ export class BurstController {
       event.type === 'completed'
         ? `${event.kind} done (${event.key})`
         : `${event.kind} failed for good (${event.key}): ${event.failedReason}`;
-    await this.record('action', this.owner, message, service).catch(() => undefined);
-    this.kick();
+    // Keys are `${burstId}/${seq}/${kind}`: the burst is known even for another process's job.
+    const burstId = event.key.split('/')[0];
+    await this.record('action', this.owner, message, service, burstId).catch(() => undefined);
+    this.kick(service);
   }
 
   private onLeadership(leader: boolean): void {
