@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 
-/** A `redis-server` a test started on a loopback port, with no persistence. */
+/** A `redis-server` a test started on a loopback port (no persistence unless asked for). */
 export interface RunningRedis {
   /** `redis://127.0.0.1:PORT` */
   readonly url: string;
@@ -17,13 +17,21 @@ export interface RunningRedis {
   stop(): Promise<void>;
   /** SIGKILL, as an outage: clients see the connection drop; `restart()` brings it back. */
   kill(): Promise<void>;
-  /** Starts a fresh, empty server on the same port (Redis has no persistence here). */
+  /**
+   * Starts the server again on the same port: empty by default (no persistence); with
+   * `persistence: 'aof'`, with every write it acknowledged before the kill (same data dir).
+   */
   restart(): Promise<void>;
 }
 
 export interface StartRedisOptions {
   /** Deadline for PING to answer after a start. */
   timeoutMs?: number;
+  /**
+   * `'aof'`: `--appendonly yes --appendfsync always` in a data dir kept across `restart()`, so a
+   * killed server comes back with every acknowledged write. Default `'none'`: no persistence.
+   */
+  persistence?: 'none' | 'aof';
 }
 
 /** The binary: `REDIS_SERVER_BIN`, else Debian's /usr/bin/redis-server, else PATH. */
@@ -86,6 +94,7 @@ class RedisProcess {
     readonly port: number,
     private readonly dir: string,
     private readonly timeoutMs: number,
+    private readonly persistence: 'none' | 'aof' = 'none',
   ) {}
 
   logs(): string {
@@ -94,7 +103,9 @@ class RedisProcess {
 
   /** Spawns and waits for PONG; false when the port was taken (the caller picks another). */
   async start(): Promise<boolean> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', ''];
+    if (this.persistence === 'aof') args.push('--appendonly', 'yes', '--appendfsync', 'always');
+    else args.push('--appendonly', 'no');
     args.push('--daemonize', 'no', '--dir', this.dir);
     const child = spawn(redisServerBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -127,15 +138,16 @@ class RedisProcess {
 }
 
 /**
- * Runs a real `redis-server` on a free loopback port, without persistence, in a temp dir; resolves
- * once PING answers. A start that lost its port to another process is retried on a new port.
+ * Runs a real `redis-server` on a free loopback port, without persistence unless
+ * `persistence: 'aof'`, in a temp dir; resolves once PING answers. A start that lost its port to
+ * another process is retried on a new port.
  */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RunningRedis> {
   installExitHook();
   const timeoutMs = options.timeoutMs ?? 15_000;
   const dir = await mkdtemp(join(tmpdir(), 'spillway-redis-'));
   for (let attempt = 1; attempt <= 5; attempt++) {
-    const server = new RedisProcess(await freePort(), dir, timeoutMs);
+    const server = new RedisProcess(await freePort(), dir, timeoutMs, options.persistence ?? 'none');
     if (await server.start()) return running(server, dir);
   }
   await rm(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { type DnsWeights, EksNodegroupScaler, KubernetesDeploymentScaler, Route5
 import type { ClusterConfig, SpillwayConfig } from '@spillway/config';
 import { InProcessJobQueue, type JobQueue } from '@spillway/jobs';
 import type { CatalogReader, TrafficPolicyReader, TrafficPolicyWriter } from '@spillway/model';
-import type { Logger, Registry } from '@spillway/observability';
+import type { Logger, ReadinessCheck, Registry } from '@spillway/observability';
 import { AlertmanagerIntake, PrometheusClient, SloEvaluator } from '@spillway/signals';
 import {
   type AuditLog,
@@ -33,6 +33,8 @@ export interface ControllerStores {
   readonly inbox: CommandInbox;
   readonly lease: Lease;
   readonly jobs: JobQueue;
+  /** Whether the store is reachable (Redis); absent for in-memory stores, which always are. */
+  readonly health?: ReadinessCheck;
   /** Releases connections; called by stop(). */
   close?(): Promise<void>;
 }
@@ -68,6 +70,8 @@ export interface ControllerOptions {
 export interface RunningController {
   readonly controller: BurstController;
   readonly stores: ControllerStores;
+  /** For `/readyz` (registerOperationalRoutes `checks`): not ready while the store is unreachable. */
+  readonly readiness: readonly ReadinessCheck[];
   /** Mounts the burst, audit and webhook routes on an HTTP server. */
   routes(app: FastifyInstance): void;
   stop(): Promise<void>;
@@ -97,8 +101,14 @@ export async function startController(options: ControllerOptions): Promise<Runni
   return {
     controller,
     stores,
+    readiness: stores.health ? [stores.health] : [],
     routes(app) {
-      registerBurstRoutes(app, { controller, bursts: stores.bursts, audit: stores.audit });
+      registerBurstRoutes(app, {
+        controller,
+        bursts: stores.bursts,
+        audit: stores.audit,
+        ...(stores.health ? { health: stores.health } : {}),
+      });
       registerAlertRoutes(app, { controller, intake });
     },
     async stop() {

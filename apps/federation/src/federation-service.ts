@@ -5,6 +5,7 @@ import {
   createMetricsRegistry,
   installProblemHandlers,
   type Logger,
+  type ReadinessCheck,
   type Registry,
   registerOperationalRoutes,
 } from '@spillway/observability';
@@ -22,6 +23,8 @@ export interface FederationOptions {
   readonly sources?: readonly RegistrySource[];
   /** `host:port` for the HTTP API; default config.listen.http. Port 0 picks a free port. */
   readonly httpAddress?: string;
+  /** More readiness checks for `/readyz` (embedded mode: the controller's Redis). */
+  readonly readiness?: readonly ReadinessCheck[];
   /** Hooks installed before any route (authentication). */
   readonly hooks?: readonly ((app: FastifyInstance) => void)[];
   /** More routes on the same HTTP server (embedded mode mounts the other services' APIs). */
@@ -59,7 +62,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   for (const install of options.hooks ?? []) install(app);
   registerOperationalRoutes(app, {
     registry,
-    checks: [{ name: 'sources-synced', check: () => syncedCheck(store) }],
+    checks: [{ name: 'sources-synced', check: () => syncedCheck(store) }, ...(options.readiness ?? [])],
   });
   registerCatalogRoutes(app, store);
   for (const register of options.routes ?? []) register(app);

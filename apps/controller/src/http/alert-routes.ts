@@ -4,6 +4,7 @@ import { sendProblem } from '@spillway/observability';
 import { type AlertmanagerIntake, AlertmanagerWebhookError } from '@spillway/signals';
 import type { FastifyInstance } from 'fastify';
 import type { BurstController } from '../burst-controller.js';
+import { unavailable } from './unavailable.js';
 
 /** Alertmanager's webhook (payload version 4); its own credential (role `webhook`). */
 export function registerAlertRoutes(
@@ -23,7 +24,12 @@ export function registerAlertRoutes(
         ...(error.path ? { path: error.path } : {}),
       });
     }
-    await deps.controller.acceptAlerts(result, request.principal?.name ?? 'alertmanager');
+    try {
+      await deps.controller.acceptAlerts(result, request.principal?.name ?? 'alertmanager');
+    } catch (error) {
+      // 503: Alertmanager retries the notification until the store is back.
+      return unavailable(reply, error);
+    }
     return {
       received: result.notification.alerts.length,
       matched: result.matched.map(({ alert, services }) => ({ alertname: alert.labels.alertname, services })),

@@ -1,10 +1,11 @@
 // The auth package types route roles and request.principal (Fastify module augmentation).
 import type {} from '@spillway/auth';
-import { sendProblem } from '@spillway/observability';
+import { type ReadinessCheck, sendProblem } from '@spillway/observability';
 import type { AuditLog, BurstRecords } from '@spillway/state';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { BurstController } from '../burst-controller.js';
+import { unavailable } from './unavailable.js';
 
 const ServiceKey = z.string().regex(/^[a-z0-9-_]+\.[a-z0-9-_]+$/, 'expected NAME.NS');
 
@@ -39,12 +40,16 @@ const ListAudit = z.strictObject({
   limit: z.coerce.number().int().min(1).max(5000).default(200),
 });
 
-/** The operators' burst API. Mutations need `operator`; the auth hook enforces the route's role. */
+/**
+ * The operators' burst API. Mutations need `operator`; the auth hook enforces the route's role.
+ * While the state store is unreachable, what needs it answers 503 problem+json (see unavailable)
+ * and `GET /v1/controller` says degraded.
+ */
 export function registerBurstRoutes(
   app: FastifyInstance,
-  deps: { controller: BurstController; bursts: BurstRecords; audit: AuditLog },
+  deps: { controller: BurstController; bursts: BurstRecords; audit: AuditLog; health?: ReadinessCheck },
 ): void {
-  const { controller, bursts, audit } = deps;
+  const { controller, bursts, audit, health } = deps;
 
   app.post('/v1/bursts', { config: { role: 'operator' } }, async (request, reply) => {
     const body = StartBurst.safeParse(request.body);
@@ -65,7 +70,12 @@ export function registerBurstRoutes(
       });
     }
     const actor = request.principal?.name ?? 'anonymous';
-    const id = await controller.requestBurst({ ...body.data, actor });
+    let id: string;
+    try {
+      id = await controller.requestBurst({ ...body.data, actor });
+    } catch (error) {
+      return unavailable(reply, error);
+    }
     return reply
       .code(202)
       .header('Location', `/v1/bursts/${id}`)
@@ -75,14 +85,22 @@ export function registerBurstRoutes(
   app.get('/v1/bursts', async (request, reply) => {
     const query = ListBursts.safeParse(request.query);
     if (!query.success) return invalid(reply, query.error);
-    return { bursts: await bursts.list(query.data), degraded: controller.lastError };
+    try {
+      return { bursts: await bursts.list(query.data), degraded: controller.lastError };
+    } catch (error) {
+      return unavailable(reply, error);
+    }
   });
 
   app.get<{ Params: { id: string } }>('/v1/bursts/:id', async (request, reply) => {
-    const burst = await bursts.get(request.params.id);
-    if (!burst) return notFound(reply, request.params.id);
-    const history = await audit.list({ burstId: burst.id, limit: 500 });
-    return { ...burst, history: history.reverse(), degraded: controller.lastError };
+    try {
+      const burst = await bursts.get(request.params.id);
+      if (!burst) return notFound(reply, request.params.id);
+      const history = await audit.list({ burstId: burst.id, limit: 500 });
+      return { ...burst, history: history.reverse(), degraded: controller.lastError };
+    } catch (error) {
+      return unavailable(reply, error);
+    }
   });
 
   app.post<{ Params: { id: string } }>(
@@ -91,28 +109,42 @@ export function registerBurstRoutes(
     async (request, reply) => {
       const body = AbortBurst.safeParse(request.body ?? {});
       if (!body.success) return invalid(reply, body.error);
-      const burst = await bursts.get(request.params.id);
-      if (!burst) return notFound(reply, request.params.id);
-      if (!burst.active) {
-        return sendProblem(reply, { title: 'Conflict', status: 409, detail: `burst ${burst.id} has already ended` });
+      try {
+        const burst = await bursts.get(request.params.id);
+        if (!burst) return notFound(reply, request.params.id);
+        if (!burst.active) {
+          return sendProblem(reply, { title: 'Conflict', status: 409, detail: `burst ${burst.id} has already ended` });
+        }
+        const actor = request.principal?.name ?? 'anonymous';
+        await controller.requestAbort(burst.service, burst.id, body.data.reason, actor);
+        return reply.code(202).send({ id: burst.id, service: burst.service, state: 'abort-requested' });
+      } catch (error) {
+        return unavailable(reply, error);
       }
-      await controller.requestAbort(burst.service, burst.id, body.data.reason, request.principal?.name ?? 'anonymous');
-      return reply.code(202).send({ id: burst.id, service: burst.service, state: 'abort-requested' });
     },
   );
 
   app.get('/v1/audit', async (request, reply) => {
     const query = ListAudit.safeParse(request.query);
     if (!query.success) return invalid(reply, query.error);
-    return { entries: await audit.list(query.data) };
+    try {
+      return { entries: await audit.list(query.data) };
+    } catch (error) {
+      return unavailable(reply, error);
+    }
   });
 
-  app.get('/v1/controller', async () => ({
-    owner: controller.owner,
-    leader: controller.isLeader(),
-    degraded: controller.lastError !== null,
-    lastError: controller.lastError,
-  }));
+  // Answers from memory, so it works while the store is away: that is when it matters most.
+  app.get('/v1/controller', async () => {
+    const store = health ? { name: health.name, ...health.check() } : null;
+    return {
+      owner: controller.owner,
+      leader: controller.isLeader(),
+      degraded: controller.lastError !== null || store?.ready === false,
+      lastError: controller.lastError,
+      store,
+    };
+  });
 }
 
 export function invalid(reply: FastifyReply, error: z.ZodError): FastifyReply {

@@ -104,7 +104,13 @@ export const ControllerStatus = z.looseObject({
   owner: z.string(),
   leader: z.boolean(),
   degraded: z.boolean(),
-  lastError: z.string().nullable(),
+  // The controller reports its last reconcile error with the time it began.
+  lastError: z
+    .union([z.string(), z.looseObject({ message: z.string(), since: z.string() })])
+    .nullable()
+    .transform((error) =>
+      error === null || typeof error === 'string' ? error : `${error.message} (since ${error.since})`,
+    ),
 });
 export type ControllerStatus = z.infer<typeof ControllerStatus>;
 

@@ -54,6 +54,7 @@ export async function up(options: UpOptions): Promise<void> {
       ...(demo ? { sources: demo.fleet.sources } : {}),
       httpAddress,
       hooks: [auth.register],
+      readiness: controller.readiness,
       routes: [(app) => registerXdsClientRoutes(app, () => router?.clients() ?? []), (app) => controller.routes(app)],
     });
   } catch (error) {

@@ -1,0 +1,225 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { registerAuth, sha256Hex, TokenAuthenticator } from '@spillway/auth';
+import { CatalogStore } from '@spillway/catalog';
+import { EksNodegroupScaler, KubernetesDeploymentScaler, Route53DnsWeights } from '@spillway/cloud';
+import { buildConfig } from '@spillway/config';
+import {
+  createLogger,
+  createMetricsRegistry,
+  installProblemHandlers,
+  registerOperationalRoutes,
+} from '@spillway/observability';
+import { FakeEksApi } from '@spillway/test/fakes/eks-api';
+import { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
+import { FakeRoute53Api } from '@spillway/test/fakes/route53-api';
+import { ManualSource } from '@spillway/test/support/manual-source';
+import Fastify from 'fastify';
+import { type RunningController, redisStores, redisTrafficPolicies, startController } from '../../src/index.js';
+import { TOKENS } from '../controller-harness.js';
+
+const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+
+export const SERVICE = 'checkout.shop';
+
+/** One change of the cloud share as a router sees it: ms since the harness started. */
+export interface ShareChange {
+  readonly atMs: number;
+  readonly share: number;
+}
+
+export interface RedisHarnessOptions {
+  readonly redisUrl: string;
+  /** Merged over the default policy for checkout.shop. */
+  readonly policy?: Record<string, unknown>;
+  /** Short, so a lease lost in an outage comes back within seconds. Default 3 s. */
+  readonly leaseTtlMs?: number;
+}
+
+/**
+ * The controller as `spillway controller` runs it, in-process: state, lease, jobs and traffic
+ * policies in a real Redis (`redisStores`), the HTTP API with auth (tokens of controller-harness)
+ * and `/readyz` fed by the store's health, AWS and Kubernetes through the HTTP fakes. A second
+ * traffic-policy store on its own connections plays the router: `shares` records every change
+ * of checkout.shop's cloud share it sees.
+ */
+export async function startRedisHarness(options: RedisHarnessOptions) {
+  const started = performance.now();
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  const stop = async () => {
+    // Each step runs even if an earlier one fails or hangs (a store left waiting on a dead Redis).
+    const failures: unknown[] = [];
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await withDeadline(Promise.resolve().then(cleanup), 15_000);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length) throw failures[0];
+  };
+  try {
+    const k8s = await FakeKubernetesApi.start({ token: 'k8s-token' });
+    cleanups.push(() => k8s.close());
+    k8s.upsertDeployment({ namespace: 'shop', name: 'checkout', replicas: 0, readyStep: 1 });
+    const eks = await FakeEksApi.start();
+    cleanups.push(() => eks.close());
+    eks.setNodegroup({ cluster: 'burst', name: 'spot', minSize: 0, maxSize: 3, desiredSize: 0 });
+    const route53 = await FakeRoute53Api.start();
+    cleanups.push(() => route53.close());
+    const zone = route53.seedWeightedExample();
+    const config = buildConfig({
+      clusters: [{ name: 'eks-use1', kind: 'static', environment: 'cloud', region: 'us-west-2' }],
+      redis: options.redisUrl,
+      policies: [
+        {
+          service: SERVICE,
+          steps: [0.1, 0.25],
+          maxShare: 0.5,
+          stepIntervalSeconds: 1,
+          minDwellSeconds: 2,
+          cooldownSeconds: 3,
+          capacity: { replicasAtFullShare: 10, podsPerNode: 2, maxReplicas: 10, maxNodes: 3 },
+          cloud: {
+            eks: { region: 'us-west-2', cluster: 'burst', nodegroup: 'spot' },
+            deployment: { cluster: 'eks-use1', namespace: 'shop', name: 'checkout' },
+            route53: {
+              hostedZoneId: zone.hostedZoneId,
+              recordName: zone.recordName,
+              type: 'A' as const,
+              onpremSetIdentifier: zone.setIdentifiers[0],
+              cloudSetIdentifier: zone.setIdentifiers[1],
+            },
+          },
+          // The page alert of infra/prometheus/spillway-slo-rules.yml for this service.
+          triggers: {
+            alerts: [{ alertname: 'SpillwayErrorBudgetBurn', labels: { service: SERVICE, severity: 'page' } }],
+          },
+          ...options.policy,
+        },
+      ],
+    });
+
+    const catalog = new CatalogStore({ staleAfterMs: 60_000 });
+    cleanups.push(() => catalog.close());
+    const dc1 = new ManualSource('dc1', 'onprem', 'dc1');
+    const cloud = new ManualSource('eks-use1', 'cloud', 'us-west-2');
+    await dc1.start(catalog.attach(dc1));
+    await cloud.start(catalog.attach(cloud));
+    dc1.report({ [SERVICE]: [dc1.endpoint('10.0.0.1'), dc1.endpoint('10.0.0.2')] });
+    cloud.report({ [SERVICE]: [cloud.endpoint('10.1.0.1'), cloud.endpoint('10.1.0.2')] });
+
+    const pacing = { intervalMs: 5, timeoutMs: 20_000 };
+    const adapters = {
+      nodegroups: new EksNodegroupScaler({ client: { endpoint: eks.url, credentials }, pacing }),
+      deployments: new KubernetesDeploymentScaler(() => kubeConfig(k8s.url)),
+      dns: new Route53DnsWeights({ client: { endpoint: route53.url, credentials }, pacing }),
+    };
+    cleanups.push(() => {
+      adapters.nodegroups.close();
+      adapters.dns.close();
+    });
+
+    // The routers' view, on connections of its own.
+    // Silent under vitest unless LOG_LEVEL says otherwise (e.g. LOG_LEVEL=warn to see the outage).
+    const logger = createLogger('controller-e2e');
+    const router = await redisTrafficPolicies(options.redisUrl, logger);
+    cleanups.push(() => router.close());
+    const shares: ShareChange[] = [];
+    router.policies.subscribe((service) => {
+      if (service !== SERVICE) return;
+      shares.push({
+        atMs: Math.round(performance.now() - started),
+        share: router.policies.get(SERVICE)?.cloudShare ?? 0,
+      });
+    });
+
+    const stores = await redisStores(options.redisUrl, { logger, leaseTtlMs: options.leaseTtlMs ?? 3_000 });
+    const registry = createMetricsRegistry({ defaultMetrics: false });
+    let running: RunningController;
+    try {
+      running = await startController({
+        config,
+        catalog,
+        traffic: stores.traffic,
+        stores,
+        logger,
+        registry,
+        adapters,
+        tickMs: 100,
+        capacityTtlMs: 0,
+      });
+    } catch (error) {
+      await stores.close?.();
+      throw error;
+    }
+    cleanups.push(() => running.stop());
+
+    const app = Fastify({ bodyLimit: 64 * 1024 });
+    installProblemHandlers(app);
+    registerAuth(app, {
+      openReads: true,
+      authenticator: new TokenAuthenticator(
+        (['operator', 'viewer', 'webhook'] as const).map((role) => ({
+          name: role,
+          role,
+          sha256: sha256Hex(TOKENS[role]),
+        })),
+      ),
+    });
+    registerOperationalRoutes(app, { registry, checks: running.readiness });
+    running.routes(app);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    cleanups.push(() => app.close());
+    const address = app.server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+    return {
+      url,
+      k8s,
+      eks,
+      route53,
+      stores,
+      running,
+      router,
+      /** The cloud share the routers serve now (0 when they have no policy). */
+      routerShare: () => router.policies.get(SERVICE)?.cloudShare ?? 0,
+      shares,
+      elapsedMs: () => Math.round(performance.now() - started),
+      stop,
+    };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+export type RedisHarness = Awaited<ReturnType<typeof startRedisHarness>>;
+
+/** The distinct values in the order they first appeared, e.g. the desired sizes asked for. */
+export function distinctInOrder<T>(values: readonly T[]): T[] {
+  return values.filter((value, index) => index === 0 || values[index - 1] !== value);
+}
+
+/** Rejects when `promise` takes longer than `ms`: a cleanup step must not hang afterAll. */
+export async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`cleanup step did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function kubeConfig(server: string): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [{ name: 'eks-use1', server, skipTLSVerify: true }],
+    users: [{ name: 'spillway', token: 'k8s-token' }],
+    contexts: [{ name: 'eks-use1', cluster: 'eks-use1', user: 'spillway' }],
+    currentContext: 'eks-use1',
+  });
+  return config;
+}
