@@ -71,7 +71,10 @@ describe('Redis outage', () => {
     cleanups.push(() => pauser.disconnect());
     await whenReady(pauser);
     await pauser.client('PAUSE', 5_000, 'WRITE');
-    const append = log.append({ at: new Date().toISOString(), actor: 'c', kind: 'decision', message: 'm' });
+    // Handle the outcome at once: the append may reject while the kill is still being awaited.
+    const append = log
+      .append({ at: new Date().toISOString(), actor: 'c', kind: 'decision', message: 'm' })
+      .catch((error: Error) => error);
     await redis.kill();
     expect(await settleWithin(append, 2_000)).toBeInstanceOf(StateUnavailableError);
   });
