@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { killChild, trackChild } from './child-processes.js';
 
 /**
  * A loopback port that was free a moment ago: bind port 0, read the port, close. Another process
@@ -44,27 +45,6 @@ export interface StartOnFreePortOptions {
 }
 
 const MAX_LOG_LINES = 400;
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // A test runner that dies without running afterAll must not leave daemons behind.
-  process.once('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-  });
-}
-
-async function killChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGKILL');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
-  }
-  live.delete(child);
-}
-
 /**
  * Spawns a server on a free loopback port and waits until `readyPath` answers 200, the child
  * exits, or the deadline passes. A start that lost its port to another process (EADDRINUSE in
@@ -72,7 +52,6 @@ async function killChild(child: ChildProcess): Promise<void> {
  * into the error only when the start fails.
  */
 export async function startOnFreePort(options: StartOnFreePortOptions): Promise<ManagedProcess> {
-  installExitHook();
   const timeoutMs = options.timeoutMs ?? 30_000;
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= 3; attempt++) {
@@ -84,7 +63,7 @@ export async function startOnFreePort(options: StartOnFreePortOptions): Promise<
       if (lines.length > MAX_LOG_LINES) lines.splice(0, lines.length - MAX_LOG_LINES);
     };
     const child = spawn(options.command, options.args(port), { stdio: ['ignore', 'pipe', 'pipe'] });
-    live.add(child);
+    trackChild(child);
     child.stdout?.on('data', record);
     child.stderr?.on('data', record);
     let spawnError: Error | undefined;

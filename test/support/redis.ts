@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hasExited, killChild, trackChild } from './child-processes.js';
 import { freePort } from './free-port.js';
 
 /** A `redis-server` a test started on a loopback port (no persistence unless asked for). */
@@ -42,18 +43,6 @@ export function redisServerBinary(): string {
 }
 
 const MAX_LOG_LINES = 200;
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // A runner that dies without its afterAll must not leave servers behind.
-  process.once('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-  });
-}
-
 /** One PING over a raw socket: no client library, so the harness cannot share its bugs. */
 async function pingOnce(port: number): Promise<boolean> {
   return await new Promise<boolean>((resolve) => {
@@ -71,19 +60,6 @@ async function pingOnce(port: number): Promise<boolean> {
       if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
     });
   });
-}
-
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-async function killChild(child: ChildProcess): Promise<void> {
-  if (!exited(child)) {
-    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGKILL');
-    await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
-  }
-  live.delete(child);
 }
 
 class RedisProcess {
@@ -109,7 +85,7 @@ class RedisProcess {
     args.push('--daemonize', 'no', '--dir', this.dir);
     const child = spawn(redisServerBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    live.add(child);
+    trackChild(child);
     const record = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') this.lines.push(line);
       if (this.lines.length > MAX_LOG_LINES) this.lines.splice(0, this.lines.length - MAX_LOG_LINES);
@@ -121,7 +97,7 @@ class RedisProcess {
       spawnError = error;
     });
     const deadline = Date.now() + this.timeoutMs;
-    while (Date.now() < deadline && !spawnError && !exited(child)) {
+    while (Date.now() < deadline && !spawnError && !hasExited(child)) {
       if (await pingOnce(this.port)) return true;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
@@ -143,7 +119,6 @@ class RedisProcess {
  * another process is retried on a new port.
  */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RunningRedis> {
-  installExitHook();
   const timeoutMs = options.timeoutMs ?? 15_000;
   const dir = await mkdtemp(join(tmpdir(), 'spillway-redis-'));
   for (let attempt = 1; attempt <= 5; attempt++) {
