@@ -17,6 +17,14 @@ export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = proc
 
 /** Parses YAML text as a Spillway config; `file` is only used in error messages. */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): SpillwayConfig {
+  return applyEnvOverrides(parseYamlWith(SpillwayConfig, text, file), env);
+}
+
+/**
+ * Parses YAML text and validates it with `schema` (configs, drill files). Throws ConfigError
+ * with every problem located at `file:line:col: field.path`.
+ */
+export function parseYamlWith<Schema extends z.ZodType>(schema: Schema, text: string, file: string): z.output<Schema> {
   const lines = new LineCounter();
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (document.errors.length > 0) {
@@ -29,13 +37,14 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     );
   }
   const raw: unknown = document.toJS() ?? {};
-  const result = SpillwayConfig.safeParse(raw);
-  if (!result.success)
+  const result = schema.safeParse(raw);
+  if (!result.success) {
     throw new ConfigError(
       file,
       result.error.issues.map((issue) => locate(issue, document, lines)),
     );
-  return applyEnvOverrides(result.data, env);
+  }
+  return result.data;
 }
 
 /** Validates an already-built object (the embedded default, tests). */

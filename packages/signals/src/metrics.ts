@@ -1,22 +1,13 @@
-import { Counter, type Registry } from '@spillway/observability';
+import { Counter, metricOnce, type Registry } from '@spillway/observability';
 
-/**
- * A counter on `registry`, or the one already registered under that name. Several clients and
- * intakes may share one registry (one per service instance); registering a name twice throws in
- * prom-client, so the second constructor reuses the first one's counter.
- */
+/** A counter on `registry`, or the one already there: several clients may share one registry. */
 function counter<L extends string>(
   registry: Registry,
   name: string,
   help: string,
   labelNames: readonly L[] = [],
 ): Counter<L> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) {
-    if (!(existing instanceof Counter)) throw new Error(`metric ${name} is registered with another type`);
-    return existing as Counter<L>;
-  }
-  return new Counter<L>({ name, help, labelNames, registers: [registry] });
+  return metricOnce(registry, Counter, { name, help, labelNames }) as Counter<L>;
 }
 
 /** The Prometheus client's own metrics. */

@@ -1,6 +1,6 @@
-import { Counter, Gauge, type Registry } from '@spillway/observability';
+import { Counter, Gauge, metricOnce, type Registry } from '@spillway/observability';
 
-/** The router's xDS metrics, registered on the service's own registry. */
+/** The router's xDS metrics, on the service's own registry (reused when the router restarts). */
 export class XdsMetrics {
   readonly streams: Gauge<'protocol'>;
   readonly responses: Counter<'protocol' | 'type'>;
@@ -9,35 +9,30 @@ export class XdsMetrics {
   readonly encodes: Counter<'type'>;
 
   constructor(registry: Registry) {
-    this.streams = new Gauge({
+    this.streams = metricOnce(registry, Gauge, {
       name: 'spillway_xds_streams',
       help: 'Open ADS streams',
       labelNames: ['protocol'],
-      registers: [registry],
     });
-    this.responses = new Counter({
+    this.responses = metricOnce(registry, Counter, {
       name: 'spillway_xds_responses_total',
       help: 'xDS responses sent',
       labelNames: ['protocol', 'type'],
-      registers: [registry],
     });
-    this.acks = new Counter({
+    this.acks = metricOnce(registry, Counter, {
       name: 'spillway_xds_acks_total',
       help: 'xDS responses ACKed by clients',
       labelNames: ['type'],
-      registers: [registry],
     });
-    this.nacks = new Counter({
+    this.nacks = metricOnce(registry, Counter, {
       name: 'spillway_xds_nacks_total',
       help: 'xDS responses NACKed (rejected) by clients',
       labelNames: ['type'],
-      registers: [registry],
     });
-    this.encodes = new Counter({
+    this.encodes = metricOnce(registry, Counter, {
       name: 'spillway_xds_resource_encodes_total',
       help: 'Resources encoded by the view cache (each is then shared by every client with the same view)',
       labelNames: ['type'],
-      registers: [registry],
     });
   }
 }
