@@ -1,2 +1,3 @@
+export * from './overrides/index.js';
 export * from './router-http-server.js';
 export * from './router-service.js';

@@ -7,12 +7,15 @@ import {
 } from '@spillway/observability';
 import type { XdsClientInfo } from '@spillway/xds';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { RouterOverrides } from './overrides/router-overrides.js';
 
 export interface RouterHttpOptions {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly checks: readonly ReadinessCheck[];
   readonly clients: () => readonly XdsClientInfo[];
+  /** When given, `GET /v1/router/overrides` lists the overrides in force. */
+  readonly overrides?: RouterOverrides;
 }
 
 /** The router's HTTP face: operational routes and the xDS clients view. */
@@ -22,10 +25,16 @@ export function buildRouterHttpServer(options: RouterHttpOptions): FastifyInstan
   installProblemHandlers(app);
   registerOperationalRoutes(app, { registry: options.registry, checks: options.checks });
   registerXdsClientRoutes(app, options.clients);
+  if (options.overrides) registerOverrideRoutes(app, options.overrides);
   return app;
 }
 
 /** `GET /v1/xds/clients`; embedded mode mounts it on the one shared HTTP server. */
 export function registerXdsClientRoutes(app: FastifyInstance, clients: () => readonly XdsClientInfo[]): void {
   app.get('/v1/xds/clients', async () => ({ clients: clients() }));
+}
+
+/** `GET /v1/router/overrides`: the drains and forced shares in force, with owner and deadline. */
+export function registerOverrideRoutes(app: FastifyInstance, overrides: RouterOverrides): void {
+  app.get('/v1/router/overrides', async () => ({ overrides: overrides.list() }));
 }

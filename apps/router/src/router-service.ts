@@ -1,6 +1,8 @@
 import type { CatalogReader, ProximityRing, ServiceKey, TrafficPolicyReader } from '@spillway/model';
 import type { Logger, ReadinessCheck, Registry } from '@spillway/observability';
 import { DEFAULT_XDS_ADDRESS, type XdsClientInfo, XdsServer } from '@spillway/xds';
+import { overriddenCatalog, overriddenPolicies } from './overrides/overridden-readers.js';
+import type { RouterOverrides } from './overrides/router-overrides.js';
 import { buildRouterHttpServer } from './router-http-server.js';
 
 export interface RouterOptions {
@@ -13,6 +15,12 @@ export interface RouterOptions {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly proximity?: (service: ServiceKey) => readonly ProximityRing[] | undefined;
+  /**
+   * Drains and forced shares applied to what the router publishes (and listed on
+   * `GET /v1/router/overrides`). The caller owns it: `stop()` leaves it running, so overrides
+   * survive a router restart.
+   */
+  readonly overrides?: RouterOverrides;
 }
 
 export interface RunningRouter {
@@ -25,28 +33,50 @@ export interface RunningRouter {
 
 /** Starts the locality router: the xDS server and, if asked, its HTTP server. */
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
+  const overrides = options.overrides;
+  const catalog = overrides ? overriddenCatalog(options.catalog, overrides) : undefined;
+  const policies = overrides ? overriddenPolicies(options.policies, overrides) : undefined;
+  const stopReaders = () => {
+    catalog?.stop();
+    policies?.stop();
+  };
   const xds = new XdsServer({
-    catalog: options.catalog,
-    policies: options.policies,
+    catalog: catalog ?? options.catalog,
+    policies: policies ?? options.policies,
     logger: options.logger.child({ component: 'xds' }),
     registry: options.registry,
     ...(options.proximity ? { proximity: options.proximity } : {}),
   });
-  const xdsPort = await xds.listen(options.xdsAddress ?? DEFAULT_XDS_ADDRESS);
+  let xdsPort: number;
+  try {
+    xdsPort = await xds.listen(options.xdsAddress ?? DEFAULT_XDS_ADDRESS);
+  } catch (error) {
+    stopReaders();
+    throw error;
+  }
   if (!options.httpAddress) {
-    return { xdsPort, clients: () => xds.clients(), stop: () => xds.stop() };
+    return {
+      xdsPort,
+      clients: () => xds.clients(),
+      stop: async () => {
+        await xds.stop();
+        stopReaders();
+      },
+    };
   }
   const http = buildRouterHttpServer({
     logger: options.logger.child({ component: 'http' }),
     registry: options.registry,
     checks: readinessChecks(options.catalog),
     clients: () => xds.clients(),
+    ...(overrides ? { overrides } : {}),
   });
   const { host, port } = parseAddress(options.httpAddress);
   try {
     await http.listen({ host, port });
   } catch (error) {
     await xds.stop();
+    stopReaders();
     throw error;
   }
   const address = http.server.address();
@@ -57,6 +87,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     clients: () => xds.clients(),
     stop: async () => {
       await xds.stop();
+      stopReaders();
       await http.close();
     },
   };

@@ -1,0 +1,118 @@
+import type * as grpc from '@grpc/grpc-js';
+import { createMetricsRegistry, type Registry, silentLogger } from '@spillway/observability';
+import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
+import { waitFor } from '@spillway/test/support/wait';
+import {
+  type EchoServer,
+  type RpcTally,
+  sendRpcs,
+  shareOf,
+  startEchoServer,
+} from '@spillway/xds/test-support/echo-servers';
+import { xdsClient } from '@spillway/xds/test-support/grpc-xds-client';
+import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RouterOverrides, type RunningRouter, startRouter } from '../src/index.js';
+
+/**
+ * Overrides end to end: the real router, a real grpc-js-xds client in zone a and real gRPC
+ * servers in zone a, zone b and the cloud. A drain moves the client's traffic and rolls back at
+ * its deadline by itself; a forced share sends it to the cloud until removed.
+ */
+const LOCALITIES = {
+  'zone-a': { region: 'dc1', zone: 'a' },
+  'zone-b': { region: 'dc1', zone: 'b' },
+  cloud: { region: 'us-east-1', zone: 'us-east-1a' },
+} as const;
+type Site = keyof typeof LOCALITIES;
+
+const PROBE_RPCS = 200;
+const DRAIN_TTL_MS = 2000;
+
+describe('router overrides seen by a grpc-js-xds client', () => {
+  const servers: EchoServer[] = [];
+  const catalog = new InMemoryCatalog();
+  const policies = new InMemoryTrafficPolicyStore();
+  let registry: Registry;
+  let overrides: RouterOverrides;
+  let router: RunningRouter;
+  let client: grpc.Client;
+
+  /** Waits until a probe batch satisfies `condition` (the new assignment has reached the client). */
+  const waitForTraffic = (condition: (tally: RpcTally) => boolean, message: string) =>
+    waitFor(async () => condition(await sendRpcs(client, PROBE_RPCS)), { timeoutMs: 30_000, message });
+  const allIn = (site: Site) => (tally: RpcTally) => tally.failures === 0 && shareOf(tally, site) === 1;
+
+  beforeAll(async () => {
+    for (const site of Object.keys(LOCALITIES) as Site[]) {
+      for (const n of [1, 2]) servers.push(await startEchoServer(`${site}#${n}`));
+    }
+    catalog.setService({
+      name: 'echo',
+      namespace: 'demo',
+      endpoints: servers.map((server) =>
+        endpoint('127.0.0.1', server.port, LOCALITIES[server.identity.split('#')[0] as Site]),
+      ),
+    });
+    registry = createMetricsRegistry({ defaultMetrics: false });
+    overrides = new RouterOverrides({ registry, logger: silentLogger() });
+    router = await startRouter({
+      catalog,
+      policies,
+      overrides,
+      xdsAddress: '127.0.0.1:0',
+      logger: silentLogger(),
+      registry: createMetricsRegistry({ defaultMetrics: false }),
+    });
+    client = xdsClient('echo.demo', router.xdsPort, { id: 'client-a', locality: LOCALITIES['zone-a'] });
+    await waitForTraffic(allIn('zone-a'), 'the first RPCs through xDS to land in zone a');
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await router?.stop();
+    overrides?.stop();
+    await Promise.all(servers.map((server) => server.stop()));
+  });
+
+  it('drains zone a to zone b, and rolls back to zone a by itself at the deadline', async () => {
+    const drain = overrides.add(
+      { kind: 'drain', zone: 'a' },
+      { owner: 'drill', reason: 'drain a', ttlMs: DRAIN_TTL_MS },
+    );
+    // Probe until every RPC of a batch lands in zone b; if the drain expired first, the test says so.
+    const outcome = await waitFor(
+      async () => {
+        if (!overrides.list().some((active) => active.id === drain.id)) return 'expired before zone b was seen';
+        return allIn('zone-b')(await sendRpcs(client, PROBE_RPCS)) ? 'zone b' : undefined;
+      },
+      { timeoutMs: 30_000, message: 'traffic to move to zone b' },
+    );
+    expect(outcome).toBe('zone b');
+
+    // Nobody removes it: its own timer does.
+    await waitForTraffic(allIn('zone-a'), 'traffic to return to zone a when the drain expires');
+    expect(overrides.list()).toEqual([]);
+    expect((await registry.getSingleMetric('spillway_router_overrides_expired_total')?.get())?.values[0]?.value).toBe(
+      1,
+    );
+    const after = await sendRpcs(client, 1000);
+    expect(after.failures).toBe(0);
+    expect(shareOf(after, 'zone-a')).toBe(1);
+  });
+
+  it('forces the whole share to the cloud, and returns to zone a when removed', async () => {
+    const forced = overrides.add(
+      { kind: 'force-share', service: 'echo.demo', share: 1 },
+      { owner: 'drill', reason: 'all to cloud', ttlMs: 60_000 },
+    );
+    await waitForTraffic(allIn('cloud'), 'traffic to move to the cloud');
+    expect(policies.get('echo.demo')).toBeUndefined();
+
+    expect(overrides.remove(forced.id)).toBe(true);
+    await waitForTraffic(allIn('zone-a'), 'traffic to return to zone a when the forced share is removed');
+    const after = await sendRpcs(client, 1000);
+    expect(after.failures).toBe(0);
+    expect(shareOf(after, 'zone-a')).toBe(1);
+  });
+});
