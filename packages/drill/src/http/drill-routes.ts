@@ -1,0 +1,92 @@
+// The auth package types route roles and request.principal (Fastify module augmentation).
+import type {} from '@spillway/auth';
+import { ConfigError, formatPath } from '@spillway/config';
+import { sendProblem } from '@spillway/observability';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { DrillFile, parseDrill } from '../drill-file.js';
+import { DrillConflictError, type DrillService } from '../drill-service.js';
+
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+const DrillId = z.object({ id: z.string().regex(/^drill-[0-9a-f]{8}$/, 'expected a drill id') });
+
+export interface DrillRouteOptions {
+  readonly drills: DrillService;
+  /** Checks against the running system (the service exists, a forced share respects maxShare); a reason refuses it. */
+  readonly admit?: (drill: DrillFile) => string | undefined;
+}
+
+/**
+ * `POST /v1/drills` (a drill as YAML — errors then carry line and column — or as JSON),
+ * `GET /v1/drills`, `GET /v1/drills/{id}`, `POST /v1/drills/{id}/abort`.
+ * Starting and aborting need `operator`; reads follow the server's rule (open on loopback).
+ */
+export function registerDrillRoutes(app: FastifyInstance, options: DrillRouteOptions): void {
+  const { drills } = options;
+  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string', bodyLimit: 256 * 1024 }, (_request, body, done) =>
+    done(null, body),
+  );
+
+  app.post('/v1/drills', { config: { role: 'operator' }, bodyLimit: 256 * 1024 }, async (request, reply) => {
+    const parsed = parseBody(request.body);
+    if ('problems' in parsed) {
+      return sendProblem(reply, {
+        title: 'Bad Request',
+        status: 400,
+        detail: parsed.problems.join('; '),
+        problems: parsed.problems,
+      });
+    }
+    const refused = options.admit?.(parsed.drill);
+    if (refused) return sendProblem(reply, { title: 'Unprocessable Content', status: 422, detail: refused });
+    try {
+      const view = drills.start(parsed.drill, request.principal?.name ?? 'anonymous');
+      return reply.code(202).header('location', `/v1/drills/${view.id}`).send(view);
+    } catch (error) {
+      if (error instanceof DrillConflictError) {
+        return sendProblem(reply, { title: 'Conflict', status: 409, detail: error.message, running: error.running });
+      }
+      return sendProblem(reply, { title: 'Unprocessable Content', status: 422, detail: (error as Error).message });
+    }
+  });
+
+  app.get('/v1/drills', async () => ({
+    drills: drills.list().map(({ report: _report, ...view }) => view),
+  }));
+
+  app.get('/v1/drills/:id', async (request, reply) => {
+    const params = DrillId.safeParse(request.params);
+    const view = params.success ? drills.get(params.data.id) : undefined;
+    return view ?? notFound(reply, request.params);
+  });
+
+  app.post('/v1/drills/:id/abort', { config: { role: 'operator' } }, async (request, reply) => {
+    const params = DrillId.safeParse(request.params);
+    if (!params.success) return notFound(reply, request.params);
+    if (drills.abort(params.data.id)) return reply.code(202).send(drills.get(params.data.id));
+    const view = drills.get(params.data.id);
+    if (!view) return notFound(reply, request.params);
+    return sendProblem(reply, { title: 'Conflict', status: 409, detail: `drill ${view.id} has already finished` });
+  });
+}
+
+function parseBody(body: unknown): { drill: DrillFile } | { problems: string[] } {
+  if (typeof body === 'string') {
+    try {
+      return { drill: parseDrill(body, 'request body') };
+    } catch (error) {
+      if (error instanceof ConfigError) return { problems: error.message.split('\n') };
+      throw error;
+    }
+  }
+  const result = DrillFile.safeParse(body ?? {});
+  if (result.success) return { drill: result.data };
+  return {
+    problems: result.error.issues.map((issue) => `${formatPath(issue.path) || 'body'}: ${issue.message}`),
+  };
+}
+
+function notFound(reply: FastifyReply, params: unknown): FastifyReply {
+  const id = (params as { id?: string }).id ?? '';
+  return sendProblem(reply, { title: 'Not Found', status: 404, detail: `no drill ${id}` });
+}

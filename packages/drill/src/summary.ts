@@ -1,0 +1,73 @@
+import type { DrillAction } from './drill-file.js';
+import type { DrillReport, ExpectationResult } from './evaluate.js';
+
+const MARK: Record<ExpectationResult['status'], string> = { passed: 'PASS', failed: 'FAIL', 'not-applicable': 'n/a ' };
+
+/** The report for people: what happened, how fast, and each expectation. */
+export function formatDrillReport(report: DrillReport): string {
+  const { requests } = report;
+  const lines = [
+    `Drill "${report.drill.name}" (${report.drill.mode}) on ${report.drill.service}: ${report.outcome.toUpperCase()}`,
+    `  ran ${report.ranSeconds.toFixed(1)} s, ended: ${report.end}${report.error ? ` (${report.error})` : ''}`,
+    `  probe requests ${requests.total}, failed ${requests.failed}` +
+      (requests.errorRatio === null ? '' : ` (${(requests.errorRatio * 100).toFixed(2)} %)`) +
+      `, answered on-prem ${requests.answeredBy.onprem}, cloud ${requests.answeredBy.cloud}`,
+    '',
+    '  timeline',
+    ...report.entries.map(
+      (entry) =>
+        `    #${entry.index + 1} ${describeAction(entry.action).padEnd(34)} ${entry.atSeconds.toFixed(1).padStart(6)}s → ${entry.untilSeconds.toFixed(1).padStart(6)}s` +
+        `  detect ${seconds(entry.detectSeconds)}  failover ${seconds(entry.failoverSeconds)}` +
+        `  failed ${entry.failedRequests}/${entry.requests}${entry.error ? `  ERROR ${entry.error}` : ''}`,
+    ),
+    '',
+    '  share over time (published / measured cloud share, failed requests)',
+    ...shareLines(report),
+    '',
+    '  expectations',
+    ...report.expectations.map(
+      (result) => `    ${MARK[result.status]} ${result.name} ${result.expected}: ${result.detail}`,
+    ),
+  ];
+  if (report.expectations.length === 0) lines.push('    (none)');
+  return lines.join('\n');
+}
+
+export function describeAction(action: DrillAction): string {
+  switch (action.kind) {
+    case 'zone-down':
+      return `zone ${action.zone} down`;
+    case 'site-down':
+      return `site ${action.site} down`;
+    case 'region-down':
+      return `region ${action.region} down`;
+    case 'latency':
+      return `latency +${action.extraSeconds}s${action.site || action.zone ? ` in ${[action.site, action.zone].filter(Boolean).join('/')}` : ''}`;
+    case 'registry-down':
+      return `registry of ${action.site} down`;
+    case 'router-restart':
+      return `router restart (${action.downSeconds}s down)`;
+    case 'drain':
+      return `drain ${[action.cluster, action.region, action.zone].filter(Boolean).join('/')}`;
+    case 'force-share':
+      return `force cloud share ${action.share}`;
+  }
+}
+
+/** At most 12 lines: every n-th bucket plus every bucket with failures. */
+function shareLines(report: DrillReport): string[] {
+  const every = Math.max(1, Math.ceil(report.share.length / 12));
+  return report.share
+    .filter((bucket, i) => i % every === 0 || bucket.failed > 0)
+    .slice(0, 24)
+    .map(
+      (bucket) =>
+        `    ${bucket.t.toFixed(0).padStart(5)}s  ${bucket.publishedShare.toFixed(2)} / ${
+          bucket.measuredCloudShare === null ? '  - ' : bucket.measuredCloudShare.toFixed(2)
+        }  ${bucket.failed > 0 ? `${bucket.failed} failed of ${bucket.requests}` : `${bucket.requests} ok`}`,
+    );
+}
+
+function seconds(value: number | null): string {
+  return value === null ? '   -  ' : `${value.toFixed(2).padStart(5)}s`;
+}

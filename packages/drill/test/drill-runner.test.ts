@@ -1,0 +1,138 @@
+import { createMetricsRegistry, silentLogger } from '@spillway/observability';
+import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
+import {
+  overriddenCatalog,
+  overriddenPolicies,
+  RouterOverrides,
+  type RunningRouter,
+  startRouter,
+} from '@spillway/router';
+import { type Fault, type IdentityServer, startIdentityServer } from '@spillway/simulator';
+import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DrillFile } from '../src/drill-file.js';
+import { runDrill } from '../src/drill-runner.js';
+import { DrillWorld } from '../src/drill-world.js';
+
+/**
+ * The runner against a real router and real probe clients: whatever an entry does, nothing it
+ * set outlives the run — at its end, at the deadline when something hangs, and on abort.
+ */
+describe('runDrill rolls everything back', () => {
+  const catalog = new InMemoryCatalog();
+  const traffic = new InMemoryTrafficPolicyStore();
+  const overrides = new RouterOverrides();
+  const routerCatalog = overriddenCatalog(catalog, overrides);
+  const routerPolicies = overriddenPolicies(traffic, overrides);
+  const servers: IdentityServer[] = [];
+  let router: RunningRouter;
+
+  beforeAll(async () => {
+    for (const zone of ['a', 'b']) {
+      servers.push(await startIdentityServer({ identity: { cluster: 'k8s', zone, endpoint: zone }, port: 0 }));
+    }
+    catalog.setService({
+      name: 'echo',
+      namespace: 'demo',
+      endpoints: servers.map((server, i) =>
+        endpoint('127.0.0.1', server.port, { region: 'dc1', zone: i === 0 ? 'a' : 'b' }),
+      ),
+    });
+    router = await startRouter({
+      catalog: routerCatalog,
+      policies: routerPolicies,
+      xdsAddress: '127.0.0.1:0',
+      logger: silentLogger(),
+      registry: createMetricsRegistry({ defaultMetrics: false }),
+    });
+  });
+
+  afterAll(async () => {
+    await router?.stop();
+    for (const server of servers) await server.stop();
+    overrides.stop();
+  });
+
+  /** A simulated world whose faults are recorded and whose router restart never comes back. */
+  function hangingWorld() {
+    const active: Fault[] = [];
+    const world = new DrillWorld('simulated', {
+      xdsAddress: `127.0.0.1:${router.xdsPort}`,
+      catalog: routerCatalog,
+      policies: routerPolicies,
+      overrides,
+      fleet: {
+        inject: (fault) => active.push(fault),
+        recover: (fault) =>
+          active.splice(
+            active.findIndex((f) => f.kind === fault.kind),
+            1,
+          ),
+      },
+      restartRouter: () => new Promise(() => undefined),
+    });
+    return { world, active };
+  }
+
+  const drill = (extra: object = {}) =>
+    DrillFile.parse({
+      name: 'hang',
+      target: { service: 'echo.demo', clients: [{ region: 'dc1', zone: 'a' }] },
+      probes: { ratePerSecond: 40 },
+      durationSeconds: 3,
+      deadlineSeconds: 4,
+      timeline: [
+        { atSeconds: 0.2, action: { kind: 'drain', zone: 'a' } },
+        { atSeconds: 0.4, action: { kind: 'registry-down', site: 'k8s' } },
+        { atSeconds: 0.6, action: { kind: 'router-restart' } },
+      ],
+      ...extra,
+    });
+
+  it('at the deadline a hung entry stops the run: overrides removed, faults recovered, outcome rolled-back', async () => {
+    const { world, active } = hangingWorld();
+    let sawDrain = false;
+    const report = await runDrill(drill(), {
+      id: 'drill-deadline',
+      world,
+      logger: silentLogger(),
+      onProgress: () => {
+        if (overrides.list().some((o) => o.override.kind === 'drain')) sawDrain = true;
+      },
+    });
+    expect(sawDrain).toBe(true);
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.end).toBe('deadline');
+    expect(overrides.list()).toEqual([]);
+    expect(active).toEqual([]);
+    expect(report.entries[2]?.error).toMatch(/stopped before it was applied/);
+    // The drain took zone a away from the client: probes ended up in zone b, none failed.
+    expect(report.entries[0]?.failoverSeconds).not.toBeNull();
+    expect(report.requests.failed).toBe(0);
+  }, 30_000);
+
+  it('router overrides carry the deadline themselves', async () => {
+    const { world } = hangingWorld();
+    const expiries: number[] = [];
+    const unsubscribe = overrides.subscribe(() => {
+      for (const o of overrides.list()) expiries.push(Date.parse(o.expiresAt));
+    });
+    const abort = new AbortController();
+    const run = runDrill(drill({ timeline: [{ atSeconds: 0, action: { kind: 'drain', zone: 'a' } }] }), {
+      id: 'drill-ttl',
+      world,
+      logger: silentLogger(),
+      signal: abort.signal,
+      onProgress: (progress) => {
+        if (progress.last.includes('applied')) abort.abort();
+      },
+    });
+    const report = await run;
+    unsubscribe();
+    expect(report.outcome).toBe('aborted');
+    expect(overrides.list()).toEqual([]);
+    expect(expiries.length).toBeGreaterThan(0);
+    // Never beyond the drill's 4 s deadline, even if nobody removed them.
+    for (const expiry of expiries) expect(expiry - Date.now()).toBeLessThanOrEqual(4_000);
+  }, 30_000);
+});
