@@ -1,6 +1,5 @@
 import { waitFor } from '@spillway/test/support/wait';
-import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, envoyProtos } from '@spillway/xds';
-import { AdsTestClient } from '@spillway/xds/test-support/ads-test-client';
+import { fetchAssignment } from '@spillway/xds/test-support/fetch-assignment';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliProcess } from './cli-process.js';
 
@@ -11,23 +10,8 @@ afterEach(async () => {
 
 /** The endpoint ports a fresh ADS client in lab-a receives for echo.demo. */
 async function echoPorts(xdsPort: number): Promise<number[]> {
-  const ads = AdsTestClient.sotw(xdsPort);
-  try {
-    ads.send({
-      node: { id: `probe-${Date.now()}`, locality: { region: 'lab', zone: 'lab-a', sub_zone: '' } },
-      type_url: CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
-      resource_names: ['echo.demo'],
-    });
-    const response = await ads.next(20_000);
-    const cla = envoyProtos().ClusterLoadAssignment.decode(response.resources[0]!.value).toJSON() as {
-      endpoints?: { lb_endpoints: { endpoint: { address: { socket_address: { port_value: number } } } }[] }[];
-    };
-    return (cla.endpoints ?? []).flatMap((l) =>
-      l.lb_endpoints.map((e) => e.endpoint.address.socket_address.port_value),
-    );
-  } finally {
-    ads.close();
-  }
+  const cla = await fetchAssignment(xdsPort, 'echo.demo', { region: 'lab', zone: 'lab-a' });
+  return (cla.endpoints ?? []).flatMap((l) => l.lb_endpoints.map((e) => e.endpoint.address.socket_address.port_value));
 }
 
 describe('federation and router as separate processes', () => {

@@ -58,6 +58,16 @@ export class ApiClient {
     return parse(schema, this.check(response), 'POST', path);
   }
 
+  /** POSTs text as it is (a drill file as YAML, so the server's errors can name its lines). */
+  async postText<S extends z.ZodType>(path: string, text: string, contentType: string, schema: S): Promise<z.infer<S>> {
+    const response = await this.send(
+      () => this.http.post(path, text, { headers: { 'Content-Type': contentType } }),
+      'POST',
+      path,
+    );
+    return parse(schema, this.check(response), 'POST', path);
+  }
+
   /** A GET whose non-2xx answers are results too (`/readyz` answers 503 when not ready). */
   async probe<S extends z.ZodType>(path: string, schema: S): Promise<{ status: number; body: z.infer<S> }> {
     const response = await this.send(() => this.http.get(path), 'GET', path);

@@ -2,6 +2,7 @@ import { type Command, type CommanderError, Option } from 'commander';
 import { burstAbort, burstList, burstShow, burstStart } from './burst-commands.js';
 import { catalogCommand } from './catalog-command.js';
 import { addClientOptions } from './connection.js';
+import type { DrillRunOptions } from './drill-commands.js';
 import { parseDuration, parseLimit, parseShare, parseSteps } from './format.js';
 import { statusCommand } from './status-command.js';
 
@@ -19,11 +20,26 @@ function waitTimeout(): Option {
     .default(parseDuration('10m'), '10m');
 }
 
-/** The API-client commands: status, catalog, burst start|list|show|abort. */
+/** The API-client commands: status, catalog, burst start|list|show|abort, drill run. */
 export function registerClientCommands(cli: Command): void {
   registerStatus(cli);
   registerCatalog(cli);
   registerBurst(cli);
+  registerDrill(cli);
+}
+
+// A drill loads the probes (grpc-js-xds) and maybe the whole stack: only when it runs.
+const drillRun = async (file: string, options: DrillRunOptions) =>
+  (await import('./drill-commands.js')).drillRun(file, options);
+
+function registerDrill(cli: Command): void {
+  const drill = cli.command('drill').exitOverride(usageExit).description('game-day drills (see docs/drills.md)');
+  addClientOptions(drill.command('run <file>'))
+    .description(
+      'run a drill file: simulated ones here on a fresh simulated fleet, live ones (or with --api) on that server; exit 0 only when it passed',
+    )
+    .option('--local', 'run a simulated drill here even when --api or $SPILLWAY_API is set')
+    .action(drillRun);
 }
 
 function registerStatus(cli: Command): void {

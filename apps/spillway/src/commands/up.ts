@@ -1,10 +1,10 @@
-import { type RunningController, redisStores, startController } from '@spillway/controller';
-import { createCatalogStore, type Federation, formatCatalogSummary, startFederation } from '@spillway/federation';
+import { type RunningController, redisStores } from '@spillway/controller';
+import { type Federation, formatCatalogSummary } from '@spillway/federation';
 import { createLogger, createMetricsRegistry } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
-import { type RunningRouter, registerXdsClientRoutes, startRouter } from '@spillway/router';
 import { setUpAuth } from '../auth-setup.js';
 import { DEMO_SPEED, type DemoFleet, demoStatusLines, startDemoFleet } from '../demo-fleet.js';
+import { startEmbeddedStack } from '../embedded-stack.js';
 import { loadConfigOrDefault } from '../load-config.js';
 import { stopOnSignals } from '../shutdown.js';
 
@@ -25,73 +25,40 @@ export async function up(options: UpOptions): Promise<void> {
   const fileConfig = options.config ? await loadConfigOrDefault(options.config) : undefined;
   // With a Redis URL, state, lease, jobs and policies live there (and survive this process).
   const stores = fileConfig?.redis ? await redisStores(fileConfig.redis, { logger }) : undefined;
-  const policies = stores?.traffic ?? new InMemoryTrafficPolicyStore();
-  const demo = fileConfig ? undefined : await startDemoFleet(logger, policies);
+  const traffic = stores?.traffic ?? new InMemoryTrafficPolicyStore();
+  const demo = fileConfig ? undefined : await startDemoFleet(logger, traffic);
   const config = fileConfig ?? demo!.config;
   const httpAddress = options.listen ?? config.listen.http;
+  const xdsAddress = options.xds ?? config.listen.xds;
   const auth = await setUpAuth(config, httpAddress);
-  const catalog = createCatalogStore(config, logger, registry);
-  const controller = await startController({
+  const stack = await startEmbeddedStack({
     config,
-    catalog,
-    traffic: policies,
-    ...(stores ? { stores } : {}),
     logger,
     registry,
-    ...(demo
-      ? { adapters: demo.fleet.adapters, prometheusUrl: demo.fleet.prometheusUrl, tickMs: 200, capacityTtlMs: 500 }
-      : {}),
+    traffic,
+    ...(stores ? { stores } : {}),
+    ...(demo ? { fleet: demo.fleet } : {}),
     ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}),
+    httpAddress,
+    xdsAddress,
+    auth: auth.register,
   });
-  let router: RunningRouter | undefined;
-  let federation: Federation;
-  try {
-    federation = await startFederation({
-      config,
-      logger,
-      registry,
-      store: catalog,
-      ...(demo ? { sources: demo.fleet.sources } : {}),
-      httpAddress,
-      hooks: [auth.register],
-      readiness: controller.readiness,
-      routes: [(app) => registerXdsClientRoutes(app, () => router?.clients() ?? []), (app) => controller.routes(app)],
-    });
-  } catch (error) {
-    await controller.stop();
-    throw error;
-  }
-  try {
-    router = await startRouter({
-      catalog,
-      policies,
-      xdsAddress: options.xds ?? config.listen.xds,
-      logger,
-      registry,
-    });
-  } catch (error) {
-    await controller.stop();
-    await federation.stop();
-    throw error;
-  }
-  const xdsHost = (options.xds ?? config.listen.xds).replace(/:\d+$/, '');
+  const { federation, controller } = stack;
   process.stdout.write(
     (demo
       ? `Spillway (embedded): the simulated fleet (sites dc1, dc2, us-east-1; a surge on checkout.shop), ${DEMO_SPEED}× real time\n`
       : `Spillway (embedded): ${config.clusters.length} cluster(s) from ${options.config}\n`) +
       `  API      ${federation.url}/v1/services  ${federation.url}/v1/xds/clients\n` +
       `  metrics  ${federation.url}/metrics\n` +
-      `  xDS      ${xdsHost}:${router.xdsPort}  (dial xds:///NAME.NS)\n` +
+      `  xDS      ${xdsAddress.replace(/:\d+$/, '')}:${stack.xdsPort}  (dial xds:///NAME.NS)\n` +
       `  bursts   ${federation.url}/v1/bursts  (${config.policies.length} burst polic${config.policies.length === 1 ? 'y' : 'ies'})\n` +
+      `  drills   ${federation.url}/v1/drills  (spillway drill run FILE --server ${federation.url})\n` +
       `${auth.banner}\n`,
   );
   const stopStatus = demo ? printDemoStatus(demo, controller) : printCatalogChanges(federation);
-  const [runningRouter, runningFederation] = [router, federation];
   stopOnSignals(logger, async () => {
     stopStatus();
-    await controller.stop();
-    await runningRouter.stop();
-    await runningFederation.stop();
+    await stack.stop();
     await demo?.fleet.stop();
     await stores?.close?.();
   });

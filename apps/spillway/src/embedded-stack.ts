@@ -1,0 +1,168 @@
+import type { SpillwayConfig } from '@spillway/config';
+import { type ControllerStores, type RunningController, startController } from '@spillway/controller';
+import { type DrillFile, type DrillMode, DrillService, DrillWorld, registerDrillRoutes } from '@spillway/drill';
+import { createCatalogStore, type Federation, startFederation } from '@spillway/federation';
+import type { TrafficPolicyReader, TrafficPolicyWriter } from '@spillway/model';
+import type { Logger, Registry } from '@spillway/observability';
+import {
+  overriddenCatalog,
+  overriddenPolicies,
+  RouterOverrides,
+  type RunningRouter,
+  registerOverrideRoutes,
+  registerXdsClientRoutes,
+  startRouter,
+} from '@spillway/router';
+import type { SimulatedFleet } from '@spillway/simulator';
+import type { FastifyInstance } from 'fastify';
+
+export interface EmbeddedStackOptions {
+  readonly config: SpillwayConfig;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly traffic: TrafficPolicyReader & TrafficPolicyWriter;
+  readonly stores?: ControllerStores;
+  /** The simulated world (sources, cloud adapters, Prometheus) instead of the config's clusters. */
+  readonly fleet?: SimulatedFleet;
+  readonly prometheusUrl?: string;
+  readonly httpAddress: string;
+  readonly xdsAddress: string;
+  /** Installs authentication on the shared HTTP server. */
+  readonly auth: (app: FastifyInstance) => void;
+}
+
+/** Federation, controller and router in one process, with one HTTP server for every API. */
+export interface EmbeddedStack {
+  readonly federation: Federation;
+  readonly controller: RunningController;
+  readonly drills: DrillService;
+  readonly overrides: RouterOverrides;
+  readonly xdsPort: number;
+  /** `host:port` a local client dials for xDS. */
+  readonly xdsTarget: string;
+  router(): RunningRouter;
+  /** Stops the router, waits, starts it again on the same port (drills). */
+  restartRouter(downMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the embedded stack. The router publishes from the catalog and policies as router
+ * overrides (drills) shape them; the controller sees the catalog unshaped, and the simulated
+ * fleet, when there is one, feels the shares the router actually publishes.
+ */
+export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
+  const { config, logger, registry, fleet } = options;
+  const catalog = createCatalogStore(config, logger, registry);
+  const overrides = new RouterOverrides({ logger: logger.child({ component: 'overrides' }), registry });
+  const routerCatalog = overriddenCatalog(catalog, overrides);
+  const routerPolicies = overriddenPolicies(options.traffic, overrides);
+  fleet?.useTraffic(routerPolicies);
+  const controller = await startController({
+    config,
+    catalog,
+    traffic: options.traffic,
+    ...(options.stores ? { stores: options.stores } : {}),
+    logger,
+    registry,
+    ...(fleet ? { adapters: fleet.adapters, prometheusUrl: fleet.prometheusUrl, tickMs: 200, capacityTtlMs: 500 } : {}),
+    ...(options.prometheusUrl ? { prometheusUrl: options.prometheusUrl } : {}),
+  });
+  let router: RunningRouter | undefined;
+  let xdsTarget = '';
+  const drills = new DrillService({
+    logger,
+    world: (mode: DrillMode) =>
+      new DrillWorld(mode, {
+        xdsAddress: xdsTarget,
+        catalog: routerCatalog,
+        policies: routerPolicies,
+        overrides,
+        ...(fleet ? { fleet } : {}),
+        restartRouter: (downMs) => restart(downMs),
+      }),
+  });
+  const admit = (drill: DrillFile) => admitDrill(drill, config, catalog);
+  let federation: Federation;
+  try {
+    federation = await startFederation({
+      config,
+      logger,
+      registry,
+      store: catalog,
+      ...(fleet ? { sources: fleet.sources } : {}),
+      httpAddress: options.httpAddress,
+      hooks: [options.auth],
+      readiness: controller.readiness,
+      routes: [
+        (app) => registerXdsClientRoutes(app, () => router?.clients() ?? []),
+        (app) => registerOverrideRoutes(app, overrides),
+        (app) => registerDrillRoutes(app, { drills, admit }),
+        (app) => controller.routes(app),
+      ],
+    });
+  } catch (error) {
+    await controller.stop();
+    throw error;
+  }
+  const startOn = (xdsAddress: string) =>
+    startRouter({ catalog: routerCatalog, policies: routerPolicies, xdsAddress, logger, registry });
+  try {
+    router = await startOn(options.xdsAddress);
+  } catch (error) {
+    await controller.stop();
+    await federation.stop();
+    throw error;
+  }
+  const xdsPort = router.xdsPort;
+  xdsTarget = `${loopbackFor(options.xdsAddress)}:${xdsPort}`;
+  const restart = async (downMs: number) => {
+    await router?.stop();
+    await new Promise((resolve) => setTimeout(resolve, downMs));
+    router = await startOn(options.xdsAddress.replace(/:\d+$/, `:${xdsPort}`));
+  };
+  return {
+    federation,
+    controller,
+    drills,
+    overrides,
+    xdsPort,
+    xdsTarget,
+    router: () => router!,
+    restartRouter: restart,
+    async stop() {
+      await drills.stop();
+      await controller.stop();
+      await router?.stop();
+      await federation.stop();
+      overrides.stop();
+      routerCatalog.stop();
+      routerPolicies.stop();
+    },
+  };
+}
+
+/** A drill must name a service the catalog has, and may not force more than its burst policy allows. */
+function admitDrill(
+  drill: DrillFile,
+  config: SpillwayConfig,
+  catalog: { current(): { services: ReadonlyMap<string, unknown> } },
+): string | undefined {
+  const service = drill.target.service;
+  if (!catalog.current().services.has(service)) return `no service ${service} in the catalog`;
+  const maxShare = config.policies.find((policy) => policy.service === service)?.maxShare;
+  const forced = drill.timeline.find(
+    (entry) => entry.action.kind === 'force-share' && maxShare !== undefined && entry.action.share > maxShare,
+  );
+  if (forced && forced.action.kind === 'force-share') {
+    return `timeline entry forces share ${forced.action.share}, above the burst policy's maxShare ${maxShare} for ${service}`;
+  }
+  return undefined;
+}
+
+/** Where a local client reaches a server listening on `address` (a wildcard host means loopback). */
+function loopbackFor(address: string): string {
+  const host = address.slice(0, address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
+  if (host === '' || host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
