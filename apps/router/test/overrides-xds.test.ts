@@ -3,11 +3,14 @@ import { createMetricsRegistry, type Registry, silentLogger } from '@spillway/ob
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { waitFor } from '@spillway/test/support/wait';
 import {
+  ECHO_SITES,
   type EchoServer,
+  type EchoSite,
+  echoSite,
   type RpcTally,
   sendRpcs,
   shareOf,
-  startEchoServer,
+  startEchoSites,
 } from '@spillway/xds/test-support/echo-servers';
 import { xdsClient } from '@spillway/xds/test-support/grpc-xds-client';
 import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
@@ -19,12 +22,8 @@ import { RouterOverrides, type RunningRouter, startRouter } from '../src/index.j
  * servers in zone a, zone b and the cloud. A drain moves the client's traffic and rolls back at
  * its deadline by itself; a forced share sends it to the cloud until removed.
  */
-const LOCALITIES = {
-  'zone-a': { region: 'dc1', zone: 'a' },
-  'zone-b': { region: 'dc1', zone: 'b' },
-  cloud: { region: 'us-east-1', zone: 'us-east-1a' },
-} as const;
-type Site = keyof typeof LOCALITIES;
+const LOCALITIES = ECHO_SITES;
+type Site = EchoSite;
 
 const PROBE_RPCS = 200;
 const DRAIN_TTL_MS = 2000;
@@ -44,15 +43,11 @@ describe('router overrides seen by a grpc-js-xds client', () => {
   const allIn = (site: Site) => (tally: RpcTally) => tally.failures === 0 && shareOf(tally, site) === 1;
 
   beforeAll(async () => {
-    for (const site of Object.keys(LOCALITIES) as Site[]) {
-      for (const n of [1, 2]) servers.push(await startEchoServer(`${site}#${n}`));
-    }
+    servers.push(...(await startEchoSites()));
     catalog.setService({
       name: 'echo',
       namespace: 'demo',
-      endpoints: servers.map((server) =>
-        endpoint('127.0.0.1', server.port, LOCALITIES[server.identity.split('#')[0] as Site]),
-      ),
+      endpoints: servers.map((server) => endpoint('127.0.0.1', server.port, LOCALITIES[echoSite(server)])),
     });
     registry = createMetricsRegistry({ defaultMetrics: false });
     overrides = new RouterOverrides({ registry, logger: silentLogger() });

@@ -1,7 +1,17 @@
 import type * as grpc from '@grpc/grpc-js';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EchoServer, type RpcTally, sendRpcs, shareOf, startEchoServer } from './support/echo-servers.js';
+import {
+  ECHO_SITES,
+  type EchoServer,
+  type EchoSite,
+  echoSite,
+  type RpcTally,
+  sendRpcs,
+  shareOf,
+  startEchoServer,
+  startEchoSites,
+} from './support/echo-servers.js';
 import { xdsClient } from './support/grpc-xds-client.js';
 import { endpoint, InMemoryCatalog } from './support/in-memory-catalog.js';
 import { startTestXdsServer, type TestXdsServer } from './support/test-server.js';
@@ -11,12 +21,8 @@ import { startTestXdsServer, type TestXdsServer } from './support/test-server.js
  * burst share, failover on health, and a router restart. Shares are measured over 4000 RPCs
  * (grpc-js picks localities at random: σ ≈ 0.7 point at 30%, so ±3 points is > 4σ).
  */
-const LOCALITIES = {
-  'zone-a': { region: 'dc1', zone: 'a' },
-  'zone-b': { region: 'dc1', zone: 'b' },
-  cloud: { region: 'us-east-1', zone: 'us-east-1a' },
-} as const;
-type Site = keyof typeof LOCALITIES;
+const LOCALITIES = ECHO_SITES;
+type Site = EchoSite;
 
 const SHARE_RPCS = 4000;
 const RPCS = 1000;
@@ -32,7 +38,7 @@ describe('grpc-js-xds clients routed by the locality router', () => {
       name: 'echo',
       namespace: 'demo',
       endpoints: servers.map((server) => {
-        const site = server.identity.split('#')[0] as Site;
+        const site = echoSite(server);
         return endpoint('127.0.0.1', server.port, LOCALITIES[site], {
           health: unhealthy.includes(site) ? 'unhealthy' : 'healthy',
         });
@@ -45,9 +51,7 @@ describe('grpc-js-xds clients routed by the locality router', () => {
     waitFor(async () => condition(await sendRpcs(client, 200)), { timeoutMs: 30_000, message });
 
   beforeAll(async () => {
-    for (const site of Object.keys(LOCALITIES) as Site[]) {
-      for (const n of [1, 2]) servers.push(await startEchoServer(`${site}#${n}`));
-    }
+    servers.push(...(await startEchoSites()));
     setCatalog();
     router = await startTestXdsServer({ catalog });
     client = xdsClient('echo.demo', router.port, { id: 'client-a', locality: LOCALITIES['zone-a'] });

@@ -91,3 +91,25 @@ export function shareOf(tally: RpcTally, prefix: string): number {
   }
   return answered === 0 ? 0 : matching / answered;
 }
+
+/** The three places the routing tests use: two on-prem zones and a cloud zone. */
+export const ECHO_SITES = {
+  'zone-a': { region: 'dc1', zone: 'a' },
+  'zone-b': { region: 'dc1', zone: 'b' },
+  cloud: { region: 'us-east-1', zone: 'us-east-1a' },
+} as const;
+export type EchoSite = keyof typeof ECHO_SITES;
+
+/** `perSite` echo servers in every ECHO_SITES place, named `SITE#n` (shareOf counts by SITE). */
+export async function startEchoSites(perSite = 2): Promise<EchoServer[]> {
+  const servers: EchoServer[] = [];
+  for (const site of Object.keys(ECHO_SITES) as EchoSite[]) {
+    for (let n = 1; n <= perSite; n++) servers.push(await startEchoServer(`${site}#${n}`));
+  }
+  return servers;
+}
+
+/** The site an echo server was started in by startEchoSites. */
+export function echoSite(server: EchoServer): EchoSite {
+  return server.identity.split('#')[0] as EchoSite;
+}
