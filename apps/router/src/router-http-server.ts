@@ -16,6 +16,8 @@ export interface RouterHttpOptions {
   readonly clients: () => readonly XdsClientInfo[];
   /** When given, `GET /v1/router/overrides` lists the overrides in force. */
   readonly overrides?: RouterOverrides;
+  /** Installed first: authentication hooks, then extra routes (the drill API). */
+  readonly plugins?: readonly ((app: FastifyInstance) => void)[];
 }
 
 /** The router's HTTP face: operational routes and the xDS clients view. */
@@ -23,6 +25,7 @@ export function buildRouterHttpServer(options: RouterHttpOptions): FastifyInstan
   // Widened to Fastify's logger interface so the instance has Fastify's default type parameters.
   const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger });
   installProblemHandlers(app);
+  for (const plugin of options.plugins ?? []) plugin(app);
   registerOperationalRoutes(app, { registry: options.registry, checks: options.checks });
   registerXdsClientRoutes(app, options.clients);
   if (options.overrides) registerOverrideRoutes(app, options.overrides);

@@ -1,5 +1,6 @@
 import type { CatalogReader, ProximityRing, ServiceKey, TrafficPolicyReader } from '@spillway/model';
 import type { Logger, ReadinessCheck, Registry } from '@spillway/observability';
+import type { FastifyInstance } from 'fastify';
 import { DEFAULT_XDS_ADDRESS, type XdsClientInfo, XdsServer } from '@spillway/xds';
 import { overriddenCatalog, overriddenPolicies } from './overrides/overridden-readers.js';
 import type { RouterOverrides } from './overrides/router-overrides.js';
@@ -21,11 +22,15 @@ export interface RouterOptions {
    * survive a router restart.
    */
   readonly overrides?: RouterOverrides;
+  /** Installed on the HTTP server before its routes (authentication, the drill API). */
+  readonly httpPlugins?: readonly ((app: FastifyInstance) => void)[];
 }
 
 export interface RunningRouter {
   readonly xdsPort: number;
   readonly httpPort?: number;
+  /** What the router publishes from: the catalog and policies with the overrides applied. */
+  readonly published: { readonly catalog: CatalogReader; readonly policies: TrafficPolicyReader };
   clients(): XdsClientInfo[];
   /** Ends every xDS stream, then closes both servers. */
   stop(): Promise<void>;
@@ -36,6 +41,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const overrides = options.overrides;
   const catalog = overrides ? overriddenCatalog(options.catalog, overrides) : undefined;
   const policies = overrides ? overriddenPolicies(options.policies, overrides) : undefined;
+  const published = { catalog: catalog ?? options.catalog, policies: policies ?? options.policies };
   const stopReaders = () => {
     catalog?.stop();
     policies?.stop();
@@ -57,6 +63,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   if (!options.httpAddress) {
     return {
       xdsPort,
+      published,
       clients: () => xds.clients(),
       stop: async () => {
         await xds.stop();
@@ -70,6 +77,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     checks: readinessChecks(options.catalog),
     clients: () => xds.clients(),
     ...(overrides ? { overrides } : {}),
+    ...(options.httpPlugins ? { plugins: options.httpPlugins } : {}),
   });
   const { host, port } = parseAddress(options.httpAddress);
   try {
@@ -84,6 +92,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   return {
     xdsPort,
     httpPort,
+    published,
     clients: () => xds.clients(),
     stop: async () => {
       await xds.stop();

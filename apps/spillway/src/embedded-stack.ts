@@ -1,6 +1,13 @@
 import type { SpillwayConfig } from '@spillway/config';
 import { type ControllerStores, type RunningController, startController } from '@spillway/controller';
-import { type DrillFile, type DrillMode, DrillService, DrillWorld, registerDrillRoutes } from '@spillway/drill';
+import {
+  admitDrill,
+  type DrillFile,
+  type DrillMode,
+  DrillService,
+  DrillWorld,
+  registerDrillRoutes,
+} from '@spillway/drill';
 import { createCatalogStore, type Federation, startFederation } from '@spillway/federation';
 import type { TrafficPolicyReader, TrafficPolicyWriter } from '@spillway/model';
 import type { Logger, Registry } from '@spillway/observability';
@@ -15,6 +22,7 @@ import {
 } from '@spillway/router';
 import type { SimulatedFleet } from '@spillway/simulator';
 import type { FastifyInstance } from 'fastify';
+import { loopbackFor } from './addresses.js';
 
 export interface EmbeddedStackOptions {
   readonly config: SpillwayConfig;
@@ -82,7 +90,11 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         restartRouter: (downMs) => restart(downMs),
       }),
   });
-  const admit = (drill: DrillFile) => admitDrill(drill, config, catalog);
+  const admit = (drill: DrillFile) =>
+    admitDrill(drill, {
+      catalog,
+      maxShare: (service) => config.policies.find((policy) => policy.service === service)?.maxShare,
+    });
   let federation: Federation;
   try {
     federation = await startFederation({
@@ -140,29 +152,4 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       routerPolicies.stop();
     },
   };
-}
-
-/** A drill must name a service the catalog has, and may not force more than its burst policy allows. */
-function admitDrill(
-  drill: DrillFile,
-  config: SpillwayConfig,
-  catalog: { current(): { services: ReadonlyMap<string, unknown> } },
-): string | undefined {
-  const service = drill.target.service;
-  if (!catalog.current().services.has(service)) return `no service ${service} in the catalog`;
-  const maxShare = config.policies.find((policy) => policy.service === service)?.maxShare;
-  const forced = drill.timeline.find(
-    (entry) => entry.action.kind === 'force-share' && maxShare !== undefined && entry.action.share > maxShare,
-  );
-  if (forced && forced.action.kind === 'force-share') {
-    return `timeline entry forces share ${forced.action.share}, above the burst policy's maxShare ${maxShare} for ${service}`;
-  }
-  return undefined;
-}
-
-/** Where a local client reaches a server listening on `address` (a wildcard host means loopback). */
-function loopbackFor(address: string): string {
-  const host = address.slice(0, address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
-  if (host === '' || host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
 }

@@ -1,3 +1,4 @@
+export * from './admission.js';
 export * from './drill-file.js';
 export * from './drill-runner.js';
 export * from './drill-service.js';

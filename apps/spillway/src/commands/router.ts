@@ -1,8 +1,11 @@
 import { RemoteCatalog } from '@spillway/catalog';
 import { redisTrafficPolicies } from '@spillway/controller';
+import { admitDrill, type DrillFile, DrillService, DrillWorld, registerDrillRoutes } from '@spillway/drill';
 import { createLogger, createMetricsRegistry } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
-import { startRouter } from '@spillway/router';
+import { RouterOverrides, type RunningRouter, startRouter } from '@spillway/router';
+import { loopbackFor } from '../addresses.js';
+import { setUpAuth } from '../auth-setup.js';
 import { loadConfigOrDefault } from '../load-config.js';
 import { stopOnSignals } from '../shutdown.js';
 
@@ -15,30 +18,57 @@ export interface RouterCommandOptions {
 
 /**
  * `spillway router`: the locality router as its own process, following a federation service's
- * change feed. It serves its last good catalog while the federation is unreachable.
+ * change feed. It serves its last good catalog while the federation is unreachable. Live drills
+ * run here (`POST /v1/drills`): they act through this router's overrides only.
  */
 export async function router(options: RouterCommandOptions): Promise<void> {
   const config = await loadConfigOrDefault(options.config);
   const logger = createLogger('spillway-router');
+  const auth = await setUpAuth(config, options.listen);
   const catalog = new RemoteCatalog({ url: options.federation, logger });
   catalog.start();
   // With Redis, the router serves the policies the controller sets; alone, there are none.
   const shared = config.redis ? await redisTrafficPolicies(config.redis, logger) : undefined;
-  const running = await startRouter({
+  const overrides = new RouterOverrides({ logger: logger.child({ component: 'overrides' }) });
+  let running: RunningRouter | undefined;
+  let xdsTarget = '';
+  const drills = new DrillService({
+    logger,
+    world: (mode) => {
+      if (!running) throw new Error('the router is not serving yet');
+      return new DrillWorld(mode, { xdsAddress: xdsTarget, ...running.published, overrides });
+    },
+  });
+  const admit = (drill: DrillFile) =>
+    admitDrill(drill, {
+      catalog,
+      maxShare: (service) => config.policies.find((policy) => policy.service === service)?.maxShare,
+    });
+  const xdsAddress = options.xds ?? config.listen.xds;
+  running = await startRouter({
     catalog,
     policies: shared?.policies ?? new InMemoryTrafficPolicyStore(),
-    xdsAddress: options.xds ?? config.listen.xds,
+    overrides,
+    xdsAddress,
     httpAddress: options.listen,
+    httpPlugins: [auth.register, (app) => registerDrillRoutes(app, { drills, admit })],
     logger,
     registry: createMetricsRegistry({ labels: { service: 'router' } }),
   });
+  xdsTarget = `${loopbackFor(xdsAddress)}:${running.xdsPort}`;
+  const api = `http://${options.listen.replace(/:\d+$/, '')}:${running.httpPort}`;
   process.stdout.write(
     `Spillway router: following ${options.federation}\n` +
       `  xDS      port ${running.xdsPort}\n` +
-      `  API      http://${options.listen.replace(/:\d+$/, '')}:${running.httpPort}/v1/xds/clients\n`,
+      `  API      ${api}/v1/xds/clients  ${api}/v1/router/overrides\n` +
+      `  drills   ${api}/v1/drills  (live drills: spillway drill run FILE --api ${api})\n` +
+      `${auth.banner}\n`,
   );
+  const started = running;
   stopOnSignals(logger, async () => {
-    await running.stop();
+    await drills.stop();
+    await started.stop();
+    overrides.stop();
     await catalog.stop();
     await shared?.close();
   });
