@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { type RunningAlertmanager, startAlertmanager } from '@spillway/test/support/alertmanager';
+import type { RunningAlertmanager } from '@spillway/test/support/alertmanager';
+import { startInfraAlerting } from '@spillway/test/support/infra-alerting';
 import { type MetricsTarget, startMetricsTarget } from '@spillway/test/support/metrics-target';
-import { type RunningPrometheus, startPrometheus } from '@spillway/test/support/prometheus';
+import type { RunningPrometheus } from '@spillway/test/support/prometheus';
 import { type RunningRedis, startRedis } from '@spillway/test/support/redis';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import { api, type Json, TOKENS } from './controller-harness.js';
 import { type RedisHarness, SERVICE, startRedisHarness, withDeadline } from './support/redis-controller.js';
 
@@ -24,26 +22,6 @@ import { type RedisHarness, SERVICE, startRedisHarness, withDeadline } from './s
  * volume of clean traffic brings the ratio under the line within seconds (as hours would).
  */
 
-const repo = fileURLToPath(new URL('../../../', import.meta.url));
-const RULES = `${repo}infra/prometheus/spillway-slo-rules.yml`;
-const ALERTMANAGER_CONFIG = `${repo}infra/alertmanager/alertmanager.yml`;
-
-/** The infra Alertmanager config, pointed at the controller, with test-short waits. */
-function alertmanagerConfig(webhookUrl: string): unknown {
-  const config = parseYaml(readFileSync(ALERTMANAGER_CONFIG, 'utf8')) as {
-    route: { routes: Array<Record<string, unknown>> };
-    receivers: Array<{ name: string; webhook_configs?: Array<Record<string, unknown>> }>;
-  };
-  const route = config.route.routes.find((r) => r['receiver'] === 'spillway');
-  const webhook = config.receivers.find((r) => r.name === 'spillway')?.webhook_configs?.[0];
-  if (!route || !webhook) throw new Error('infra alertmanager.yml has no spillway route/receiver');
-  Object.assign(route, { group_wait: '1s', group_interval: '1s' });
-  webhook['url'] = webhookUrl;
-  const http = webhook['http_config'] as { authorization: { credentials_file: string } };
-  http.authorization.credentials_file = '{{dir}}/webhook-token';
-  return config;
-}
-
 let redis: RunningRedis | undefined;
 let harness: RedisHarness | undefined;
 let target: MetricsTarget | undefined;
@@ -54,17 +32,11 @@ beforeAll(async () => {
   redis = await startRedis();
   harness = await startRedisHarness({ redisUrl: redis.url });
   target = await startMetricsTarget({ [SERVICE]: { requestsPerSecond: 100, errorRatio: 0, latencySeconds: 0.07 } });
-  alertmanager = await startAlertmanager({
-    config: alertmanagerConfig(`${harness.url}/v1/alerts/alertmanager`),
-    files: { 'webhook-token': TOKENS.webhook },
-  });
-  prometheus = await startPrometheus({
-    ruleFiles: [RULES],
-    scrapeTargets: [target.url],
-    scrapeInterval: '1s',
-    evaluationInterval: '1s',
-    alertmanagerUrls: [alertmanager.url],
-  });
+  ({ alertmanager, prometheus } = await startInfraAlerting({
+    webhookUrl: `${harness.url}/v1/alerts/alertmanager`,
+    webhookToken: TOKENS.webhook,
+    scrapeTarget: target.url,
+  }));
 });
 
 afterAll(async () => {

@@ -22,13 +22,13 @@ import { silentLogger } from '@spillway/observability';
 import { FakeEksApi } from '@spillway/test/fakes/eks-api';
 import { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
 import { FakeRoute53Api } from '@spillway/test/fakes/route53-api';
+import { awsEnvironment } from '@spillway/test/support/burst-world-files';
 import { type RunningRedis, startRedis } from '@spillway/test/support/redis';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess } from '../../spillway/test/cli-process.js';
 import { api, type Json } from './controller-harness.js';
 import {
-  awsEnvironment,
   childExit,
   K8S_TOKEN,
   type KillWorldFiles,

@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { BurstPolicy, SloPolicy } from '@spillway/model';
-import { type RunningAlertmanager, startAlertmanager } from '@spillway/test/support/alertmanager';
+import type { RunningAlertmanager } from '@spillway/test/support/alertmanager';
+import { INFRA_SLO_RULES, startInfraAlerting } from '@spillway/test/support/infra-alerting';
 import { type MetricsTarget, startMetricsTarget } from '@spillway/test/support/metrics-target';
-import { type RunningPrometheus, startPrometheus } from '@spillway/test/support/prometheus';
+import type { RunningPrometheus } from '@spillway/test/support/prometheus';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import {
   type AlertmanagerNotification,
   matchAlerts,
@@ -32,10 +30,6 @@ import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.j
  *
  * The `it`s run in order and share the processes (one start for the file).
  */
-
-const repo = fileURLToPath(new URL('../../../', import.meta.url));
-const RULES = `${repo}infra/prometheus/spillway-slo-rules.yml`;
-const ALERTMANAGER_CONFIG = `${repo}infra/alertmanager/alertmanager.yml`;
 
 const SERVICE = 'checkout.shop';
 const ratio = (window: string, service = SERVICE) =>
@@ -64,22 +58,6 @@ const policies = [
   }),
 ];
 
-/** The infra Alertmanager config, pointed at the test receiver, with test-short waits. */
-function alertmanagerConfig(webhookUrl: string): unknown {
-  const config = parseYaml(readFileSync(ALERTMANAGER_CONFIG, 'utf8')) as {
-    route: { routes: Array<Record<string, unknown>> };
-    receivers: Array<{ name: string; webhook_configs?: Array<Record<string, unknown>> }>;
-  };
-  const route = config.route.routes.find((r) => r['receiver'] === 'spillway');
-  const webhook = config.receivers.find((r) => r.name === 'spillway')?.webhook_configs?.[0];
-  if (!route || !webhook) throw new Error('infra alertmanager.yml has no spillway route/receiver');
-  Object.assign(route, { group_wait: '1s', group_interval: '1s' });
-  webhook['url'] = webhookUrl;
-  const http = webhook['http_config'] as { authorization: { credentials_file: string } };
-  http.authorization.credentials_file = '{{dir}}/webhook-token';
-  return config;
-}
-
 const token = randomBytes(16).toString('hex');
 let target: MetricsTarget | undefined;
 let receiver: WebhookReceiver | undefined;
@@ -94,17 +72,11 @@ beforeAll(async () => {
     'idle.shop': { requestsPerSecond: 0 },
   });
   receiver = await startWebhookReceiver();
-  alertmanager = await startAlertmanager({
-    config: alertmanagerConfig(receiver.url),
-    files: { 'webhook-token': token },
-  });
-  prometheus = await startPrometheus({
-    ruleFiles: [RULES],
-    scrapeTargets: [target.url],
-    scrapeInterval: '1s',
-    evaluationInterval: '1s',
-    alertmanagerUrls: [alertmanager.url],
-  });
+  ({ alertmanager, prometheus } = await startInfraAlerting({
+    webhookUrl: receiver.url,
+    webhookToken: token,
+    scrapeTarget: target.url,
+  }));
   client = new PrometheusClient({ baseUrl: prometheus.url, timeoutMs: 10_000 });
   evaluator = new SloEvaluator(client);
 });
@@ -172,7 +144,7 @@ describe('real Prometheus 2.42 with the infra rules, real Alertmanager 0.25 with
       ['spillway-slo-alerts', 3],
       ['spillway-slo-recording', 13],
     ]);
-    expect(new Set(rules.map((g) => g.file))).toEqual(new Set([RULES]));
+    expect(new Set(rules.map((g) => g.file))).toEqual(new Set([INFRA_SLO_RULES]));
   });
 
   it('the client reads every result shape and typed error from the real server', async () => {
