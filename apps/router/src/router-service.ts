@@ -1,7 +1,7 @@
 import type { CatalogReader, ProximityRing, ServiceKey, TrafficPolicyReader } from '@spillway/model';
 import type { Logger, ReadinessCheck, Registry } from '@spillway/observability';
-import type { FastifyInstance } from 'fastify';
 import { DEFAULT_XDS_ADDRESS, type XdsClientInfo, XdsServer } from '@spillway/xds';
+import type { FastifyInstance } from 'fastify';
 import { overriddenCatalog, overriddenPolicies } from './overrides/overridden-readers.js';
 import type { RouterOverrides } from './overrides/router-overrides.js';
 import { buildRouterHttpServer } from './router-http-server.js';

@@ -45,6 +45,8 @@ export interface EmbeddedStack {
   readonly controller: RunningController;
   readonly drills: DrillService;
   readonly overrides: RouterOverrides;
+  /** Why a drill may not run here (unknown target, a forced share above maxShare), or undefined. */
+  admit(drill: DrillFile): string | undefined;
   readonly xdsPort: number;
   /** `host:port` a local client dials for xDS. */
   readonly xdsTarget: string;
@@ -138,6 +140,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     controller,
     drills,
     overrides,
+    admit,
     xdsPort,
     xdsTarget,
     router: () => router!,

@@ -58,6 +58,7 @@ class DrillRun {
   private end: DrillEnd = 'completed';
   private recordedEnd = 0;
   private failedCount = 0;
+  private skippedSends = 0;
   private error: string | undefined;
   private last = 'starting';
 
@@ -101,6 +102,7 @@ class DrillRun {
       this.progress('rolling back');
       await this.undoAll();
       const endedAt = this.elapsed();
+      this.skippedSends = probes.skipped;
       await probes.stop();
       unwatch();
       this.recordedEnd = endedAt;
@@ -124,6 +126,7 @@ class DrillRun {
       applied,
       endedAt: this.zero === 0 ? 0 : this.recordedEnd,
       end: this.end,
+      skippedSends: this.skippedSends,
       ...(this.error ? { error: this.error } : {}),
     };
   }

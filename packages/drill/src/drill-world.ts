@@ -52,7 +52,7 @@ export class DrillWorld {
   ) {
     if (mode === 'simulated' && !parts.fleet) {
       throw new Error(
-        'simulated drills need the simulated fleet: run `spillway drill run FILE` without --server, or post it to `spillway up` started without a config',
+        'simulated drills need the simulated fleet: run `spillway drill run FILE` without --api, or post it to `spillway up` started without a config',
       );
     }
   }

@@ -22,6 +22,8 @@ export interface EntryReport {
   readonly failoverSeconds: number | null;
   readonly requests: number;
   readonly failedRequests: number;
+  /** Where the answered requests of the entry's window went: `cluster/zone` → count. */
+  readonly answeredBy: Readonly<Record<string, number>>;
   readonly error?: string;
 }
 
@@ -66,6 +68,8 @@ export interface DrillReport {
     readonly total: number;
     readonly failed: number;
     readonly errorRatio: number | null;
+    /** Planned sends the probes skipped (too many requests in flight): not in `total`. */
+    readonly skipped: number;
     readonly answeredBy: { readonly onprem: number; readonly cloud: number };
   };
   readonly entries: readonly EntryReport[];
@@ -100,6 +104,7 @@ export function evaluateDrill(drill: DrillFile, recording: DrillRecording): Dril
       total: samples.length,
       failed,
       errorRatio: samples.length === 0 ? null : failed / samples.length,
+      skipped: recording.skippedSends ?? 0,
       answeredBy: {
         onprem: samples.filter((sample) => sample.ok && sample.endpoint?.environment === 'onprem').length,
         cloud: samples.filter((sample) => sample.ok && sample.endpoint?.environment === 'cloud').length,
@@ -122,7 +127,10 @@ function entryReport(
   const entry = drill.timeline[index]!;
   const applied = recording.applied.find((a) => a.index === index);
   const start = applied?.appliedAt;
-  const until = applied?.undoneAt ?? Math.min(entryEndSeconds(drill, entry), recording.endedAt);
+  const until =
+    start === undefined
+      ? entry.atSeconds
+      : (applied?.undoneAt ?? Math.min(entryEndSeconds(drill, entry), recording.endedAt));
   const window = start === undefined ? [] : samples.filter((sample) => sample.t >= start && sample.t < until);
   const place = brokenPlace(entry.action);
   return {
@@ -135,8 +143,19 @@ function entryReport(
     failoverSeconds: start === undefined || !place ? null : failoverAfter(window, place, start, until, drill),
     requests: window.length,
     failedRequests: window.filter((sample) => !sample.ok).length,
+    answeredBy: answeredByPlace(window),
     ...(applied?.error ? { error: applied.error } : {}),
   };
+}
+
+function answeredByPlace(samples: readonly DrillSample[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const sample of samples) {
+    if (!sample.ok || !sample.endpoint) continue;
+    const place = `${sample.endpoint.cluster}/${sample.endpoint.zone}`;
+    counts[place] = (counts[place] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /** First change in the router's view of the target at or after `start`, before `until`. */

@@ -50,6 +50,8 @@ export interface DrillRecording {
   readonly endedAt: number;
   readonly end: DrillEnd;
   readonly error?: string;
+  /** Sends the probes skipped because a client had too many requests in flight (load shed). */
+  readonly skippedSends?: number;
 }
 
 /** A place an action breaks, in catalog terms: probes reaching it have not failed over. */

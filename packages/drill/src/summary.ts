@@ -11,14 +11,16 @@ export function formatDrillReport(report: DrillReport): string {
     `  ran ${report.ranSeconds.toFixed(1)} s, ended: ${report.end}${report.error ? ` (${report.error})` : ''}`,
     `  probe requests ${requests.total}, failed ${requests.failed}` +
       (requests.errorRatio === null ? '' : ` (${(requests.errorRatio * 100).toFixed(2)} %)`) +
-      `, answered on-prem ${requests.answeredBy.onprem}, cloud ${requests.answeredBy.cloud}`,
+      `, answered on-prem ${requests.answeredBy.onprem}, cloud ${requests.answeredBy.cloud}` +
+      (requests.skipped > 0 ? `, ${requests.skipped} sends skipped (too many in flight)` : ''),
     '',
     '  timeline',
     ...report.entries.map(
       (entry) =>
         `    #${entry.index + 1} ${describeAction(entry.action).padEnd(34)} ${entry.atSeconds.toFixed(1).padStart(6)}s → ${entry.untilSeconds.toFixed(1).padStart(6)}s` +
         `  detect ${seconds(entry.detectSeconds)}  failover ${seconds(entry.failoverSeconds)}` +
-        `  failed ${entry.failedRequests}/${entry.requests}${entry.error ? `  ERROR ${entry.error}` : ''}`,
+        `  failed ${entry.failedRequests}/${entry.requests}${entry.error ? `  ERROR ${entry.error}` : ''}` +
+        answeredLine(entry.answeredBy),
     ),
     '',
     '  share over time (published / measured cloud share, failed requests)',
@@ -66,6 +68,13 @@ function shareLines(report: DrillReport): string[] {
           bucket.measuredCloudShare === null ? '  - ' : bucket.measuredCloudShare.toFixed(2)
         }  ${bucket.failed > 0 ? `${bucket.failed} failed of ${bucket.requests}` : `${bucket.requests} ok`}`,
     );
+}
+
+/** `answered by dc1/dc1-b 470, us-east-1/us-east-1a 10`, busiest first. */
+function answeredLine(answeredBy: Readonly<Record<string, number>> | undefined): string {
+  const places = Object.entries(answeredBy ?? {}).sort(([, a], [, b]) => b - a);
+  if (places.length === 0) return '';
+  return `\n${' '.repeat(8)}answered by ${places.map(([place, count]) => `${place} ${count}`).join(', ')}`;
 }
 
 function seconds(value: number | null): string {

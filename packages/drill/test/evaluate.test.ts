@@ -259,27 +259,31 @@ describe('entry windows and overall requests', () => {
       index: 0,
       action: ZONE_DOWN,
       atSeconds: 3,
-      untilSeconds: 2,
+      // Never applied: it did not last at all.
+      untilSeconds: 3,
       detectSeconds: null,
       failoverSeconds: null,
       requests: 0,
       failedRequests: 0,
+      answeredBy: {},
     });
   });
 
   it('sums every request: total, failed, error ratio and who answered', () => {
     const samples = [...every(0, 4, (t) => ok(t, DC1A)), ...every(4, 5, (t) => ok(t, CLOUD)), failed(5), failed(5.1)];
-    const report = evaluateDrill(drill([]), recording({ samples }));
+    const report = evaluateDrill(drill([]), recording({ samples, skippedSends: 3 }));
     expect(report.requests).toEqual({
       total: 52,
       failed: 2,
       errorRatio: 2 / 52,
+      skipped: 3,
       answeredBy: { onprem: 40, cloud: 10 },
     });
     expect(evaluateDrill(drill([]), recording({})).requests).toEqual({
       total: 0,
       failed: 0,
       errorRatio: null,
+      skipped: 0,
       answeredBy: { onprem: 0, cloud: 0 },
     });
   });
@@ -633,5 +637,19 @@ describe('properties', () => {
       ),
       RUNS,
     );
+  });
+});
+
+describe('where the answers of an entry went', () => {
+  it('counts answered requests per cluster/zone inside the entry window only, failures left out', () => {
+    const samples = [
+      ...every(0, 3, (t) => ok(t, DC1A)),
+      failed(3.05, DC1A),
+      ...every(3.1, 5, (t) => ok(t, DC1B)),
+      ...every(5, 11, (t) => ok(t, CLOUD)),
+      ...every(11, 16, (t) => ok(t, DC1A)),
+    ];
+    const entry = evaluateOne(ZONE_DOWN, samples);
+    expect(entry.answeredBy).toEqual({ 'dc1/dc1-b': 19, 'us-east-1/us-east-1a': 60 });
   });
 });

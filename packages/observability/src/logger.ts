@@ -12,11 +12,11 @@ export function createLogger(name: string, options: LoggerOptions = {}): Logger 
 }
 
 /**
- * For commands whose stdout is their result (`spillway drill run`): warnings and errors only
- * (LOG_LEVEL still wins), written to stderr.
+ * For commands whose stdout is their result and stderr their progress (`spillway drill run`):
+ * errors only unless LOG_LEVEL says otherwise, written to stderr.
  */
 export function stderrLogger(name: string): Logger {
-  const level = process.env.LOG_LEVEL ?? (process.env.VITEST ? 'silent' : 'warn');
+  const level = process.env.LOG_LEVEL ?? (process.env.VITEST ? 'silent' : 'error');
   return pino({ name, level }, pino.destination(2));
 }
 

@@ -19,7 +19,7 @@ export interface LocalDrillOptions {
  * aborts the drill (everything rolls back) and still prints the report.
  */
 export async function runDrillLocally(drill: DrillFile, options: LocalDrillOptions): Promise<DrillReport> {
-  // Warnings only, on stderr: the progress lines are the drill's voice here, stdout its report.
+  // Errors only, on stderr: the progress lines are the drill's voice here, stdout its report.
   const logger = stderrLogger('spillway');
   const registry = createMetricsRegistry({ labels: { instance: 'drill' } });
   const traffic = new InMemoryTrafficPolicyStore();
@@ -39,6 +39,8 @@ export async function runDrillLocally(drill: DrillFile, options: LocalDrillOptio
       auth: (app) => registerAuth(app, { authenticator: locked, openReads: false }),
     });
     await untilInCatalog(stack, drill.target.service, options.catalogTimeoutMs ?? 30_000);
+    const refused = stack.admit(drill);
+    if (refused) throw new CliError(`drill refused: ${refused}`, 2);
     const view = stack.drills.start(drill, userInfo().username);
     const running = stack;
     const onSignal = () => running.drills.abort(view.id);
@@ -61,25 +63,36 @@ export async function runDrillLocally(drill: DrillFile, options: LocalDrillOptio
   }
 }
 
-/** The fleet's sources report within a heartbeat; a target that never shows up is a typo. */
+/**
+ * Waits until every simulated site has reported once (a heartbeat), then checks the target:
+ * a name the fleet does not have is a typo, said at once with the names it has.
+ */
 async function untilInCatalog(
   stack: Awaited<ReturnType<typeof startEmbeddedStack>>,
   service: string,
   timeoutMs: number,
 ): Promise<void> {
   const store = stack.federation.store;
-  if (store.current().services.has(service)) return;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      unsubscribe();
-      const known = [...store.current().services.keys()].sort().join(', ');
-      reject(new CliError(`no service ${service} in the simulated fleet (it has: ${known})`, 2));
-    }, timeoutMs);
-    const unsubscribe = store.subscribe((_change, snapshot) => {
-      if (!snapshot.services.has(service)) return;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve();
+  const synced = () => {
+    const sources = store.current().sources;
+    return sources.length > 0 && sources.every((source) => source.lastSyncAt !== null);
+  };
+  if (!synced()) {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        unsubscribe();
+        reject(new CliError(`the simulated fleet did not report within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      const unsubscribe = store.subscribe(() => {
+        if (!synced()) return;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      });
     });
-  });
+  }
+  if (!store.current().services.has(service)) {
+    const known = [...store.current().services.keys()].sort().join(', ');
+    throw new CliError(`no service ${service} in the simulated fleet (it has: ${known})`, 2);
+  }
 }

@@ -52,7 +52,7 @@ export async function up(options: UpOptions): Promise<void> {
       `  metrics  ${federation.url}/metrics\n` +
       `  xDS      ${xdsAddress.replace(/:\d+$/, '')}:${stack.xdsPort}  (dial xds:///NAME.NS)\n` +
       `  bursts   ${federation.url}/v1/bursts  (${config.policies.length} burst polic${config.policies.length === 1 ? 'y' : 'ies'})\n` +
-      `  drills   ${federation.url}/v1/drills  (spillway drill run FILE --server ${federation.url})\n` +
+      `  drills   ${federation.url}/v1/drills  (spillway drill run FILE --api ${federation.url})\n` +
       `${auth.banner}\n`,
   );
   const stopStatus = demo ? printDemoStatus(demo, controller) : printCatalogChanges(federation);
