@@ -9,6 +9,13 @@ import {
   type StreamObserver,
   type StreamSnapshot,
 } from './stream-observer.js';
+import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL } from './type-urls.js';
+
+/** Types whose SotW responses need not repeat unchanged resources (xDS protocol, "incremental" RDS/EDS). */
+const INCREMENTAL_TYPE_URLS: ReadonlySet<string> = new Set([
+  ROUTE_CONFIGURATION_TYPE_URL,
+  CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
+]);
 
 /** What one SotW stream knows about one type URL. */
 interface SotwTypeState {
@@ -20,6 +27,10 @@ interface SotwTypeState {
   explicit: boolean;
   lastSentVersion: string | null;
   lastSentNonce: string | null;
+  /** Name → version of every resource this stream was sent (what the client should hold). */
+  readonly sent: Map<string, string>;
+  /** The names in the last response: a NACK rejects exactly these. */
+  lastSentNames: readonly string[];
   ackedVersion: string | null;
   lastNack: NackRecord | null;
 }
@@ -33,8 +44,12 @@ interface SotwTypeState {
  * - With the latest nonce: `error_detail` makes it a NACK (recorded, the client keeps its
  *   last good version, nothing is re-sent until the content changes); otherwise an ACK. Either
  *   way a changed subscription is answered at once, even at an unchanged version.
- * - Every response carries all subscribed resources that exist (required for LDS/CDS, harmless
- *   for RDS/EDS); its version is a hash of their names and versions, so "changed?" is a compare.
+ * - Listener and Cluster responses carry every subscribed resource that exists (an omitted one
+ *   is deleted). RouteConfiguration and ClusterLoadAssignment responses are incremental in SotW
+ *   too (omission means nothing): a content change sends only the ones that changed since this
+ *   stream last got them. First answers, subscription changes and the periodic refresh send all.
+ *   A response's version is a hash of every subscribed resource's name and version, so
+ *   "changed?" is a compare.
  */
 export class SotwStream {
   private node: ClientNode | null = null;
@@ -65,7 +80,14 @@ export class SotwStream {
       // Computed once and reused by respond(): with thousands of streams this is the hot path.
       const resources = this.resources(state);
       const version = this.versionOf(resources);
-      if (version !== state.lastSentVersion) this.respond(state, resources, version);
+      if (version === state.lastSentVersion) continue;
+      if (!INCREMENTAL_TYPE_URLS.has(state.typeUrl)) {
+        this.respond(state, resources, version);
+        continue;
+      }
+      const changed = resources.filter((resource) => state.sent.get(resource.name) !== resource.version);
+      // Only removals: nothing to say in an incremental type (the Cluster's removal says it).
+      if (changed.length > 0) this.respond(state, changed, version, 'changed');
     }
   }
 
@@ -94,6 +116,8 @@ export class SotwStream {
         explicit: false,
         lastSentVersion: null,
         lastSentNonce: null,
+        sent: new Map(),
+        lastSentNames: [],
         ackedVersion: null,
         lastNack: null,
       };
@@ -113,6 +137,8 @@ export class SotwStream {
         detail: request.error_detail.message,
       };
       this.observer.onNack(state.lastNack, this.node);
+      // The client kept its old copies of these: send them again at the next change.
+      for (const name of state.lastSentNames) state.sent.delete(name);
     } else {
       state.ackedVersion = request.version_info;
       this.observer.onAck(state.typeUrl, request.version_info);
@@ -150,11 +176,16 @@ export class SotwStream {
     return hashVersion(...resources.flatMap((resource) => [resource.name, resource.version]));
   }
 
+  /** Sends `resources` at `version`: the whole state (`all`), or the changed part of an incremental type. */
   private respond(
     state: SotwTypeState,
     resources: readonly EncodedResource[] = this.resources(state),
     version: string = this.versionOf(resources),
+    scope: 'all' | 'changed' = 'all',
   ): void {
+    if (scope === 'all') state.sent.clear();
+    for (const resource of resources) state.sent.set(resource.name, resource.version);
+    state.lastSentNames = resources.map((resource) => resource.name);
     state.lastSentVersion = version;
     state.lastSentNonce = this.nonces.take();
     this.send({

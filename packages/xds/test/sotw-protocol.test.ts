@@ -155,6 +155,43 @@ describe('SotW ADS protocol', () => {
     await waitFor(() => router.server.clients()[0]!.resources['Cluster']!.subscribed[0] === '*');
   });
 
+  it('sends only the assignments that changed, and re-sends a NACKed one at the next change', async () => {
+    client.send({ node, type_url: CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, resource_names: ['echo.demo', 'other.demo'] });
+    const first = await client.next();
+    expect(decodeNames(first)).toEqual(['echo.demo', 'other.demo']);
+    const ack = (response: DiscoveryResponseMessage, error?: string) =>
+      client.send({
+        type_url: CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
+        resource_names: ['echo.demo', 'other.demo'],
+        version_info: error ? first.version_info : response.version_info,
+        response_nonce: response.nonce,
+        ...(error ? { error_detail: { code: 3, message: error } } : {}),
+      });
+    ack(first);
+
+    // EDS is incremental in SotW: an unchanged assignment is not repeated.
+    router.catalog.setService(echo(1));
+    const onlyEcho = await client.next();
+    expect(decodeNames(onlyEcho)).toEqual(['echo.demo']);
+    expect(onlyEcho.version_info).not.toBe(first.version_info);
+
+    // The client rejects it and keeps its old echo.demo: the next change must send echo.demo
+    // again even though only other.demo changed.
+    ack(onlyEcho, 'rejected');
+    await waitFor(() => router.server.clients()[0]?.lastNack?.detail === 'rejected', { message: 'the NACK' });
+    router.catalog.setService({ name: 'other', namespace: 'demo', endpoints: [endpoint('10.0.1.2', 8080, zoneA)] });
+    const afterNack = await client.next();
+    expect(decodeNames(afterNack)).toEqual(['echo.demo', 'other.demo']);
+    ack(afterNack);
+    await waitFor(
+      () => router.server.clients()[0]?.resources['ClusterLoadAssignment']?.ackedVersion === afterNack.version_info,
+      { message: 'the ACK' },
+    );
+    router.catalog.setService(echo(2));
+    const ackedThenChanged = await client.next();
+    expect(decodeNames(ackedThenChanged)).toEqual(['echo.demo']);
+  });
+
   it('encodes each assignment once per view and shares it across clients', async () => {
     client.send({ node, type_url: CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, resource_names: ['echo.demo'] });
     const first = await client.next();

@@ -107,8 +107,13 @@ export class FloorServer {
       return this.deltaResponse([resource], version);
     });
     const header = this.sotwHeader(version);
+    // SotW EDS is incremental too: a change carries only the changed assignment (as the router's).
     for (const { call, plan } of this.watchers.get(key) ?? []) {
-      call.write(plan.protocol === 'delta' ? delta[plan.localityIndex]! : this.sotwResponse(header, plan));
+      call.write(
+        plan.protocol === 'delta'
+          ? delta[plan.localityIndex]!
+          : Buffer.concat([header, this.entries[plan.localityIndex]!.get(key)!]),
+      );
     }
   }
 
