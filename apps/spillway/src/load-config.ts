@@ -1,8 +1,17 @@
-import { ConfigError, embeddedDefaultConfig, loadConfigFile, type SpillwayConfig } from '@spillway/config';
+import {
+  applyEnvOverrides,
+  ConfigError,
+  embeddedDefaultConfig,
+  loadConfigFile,
+  type SpillwayConfig,
+} from '@spillway/config';
 
-/** The config file's content, or the embedded default when no file is given. */
+/**
+ * The config file's content, or the embedded default when no file is given; the environment
+ * overrides (SPILLWAY_REDIS_URL, SPILLWAY_HTTP_LISTEN, SPILLWAY_XDS_LISTEN) apply to both.
+ */
 export async function loadConfigOrDefault(file: string | undefined): Promise<SpillwayConfig> {
-  return file ? loadConfigFile(file) : embeddedDefaultConfig();
+  return file ? loadConfigFile(file) : applyEnvOverrides(embeddedDefaultConfig(), process.env);
 }
 
 /** A CLI failure: one line (or one line per config problem) and an exit code. */
