@@ -1,18 +1,13 @@
-import { createMetricsRegistry, silentLogger } from '@spillway/observability';
+import { silentLogger } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
-import {
-  overriddenCatalog,
-  overriddenPolicies,
-  RouterOverrides,
-  type RunningRouter,
-  startRouter,
-} from '@spillway/router';
+import { overriddenCatalog, overriddenPolicies, RouterOverrides, type RunningRouter } from '@spillway/router';
 import { type Fault, type IdentityServer, startIdentityServer } from '@spillway/simulator';
 import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DrillFile } from '../src/drill-file.js';
 import { runDrill } from '../src/drill-runner.js';
 import { DrillWorld } from '../src/drill-world.js';
+import { startLoopbackRouter } from './support/loopback-router.js';
 
 /**
  * The runner against a real router and real probe clients: whatever an entry does, nothing it
@@ -38,13 +33,7 @@ describe('runDrill rolls everything back', () => {
         endpoint('127.0.0.1', server.port, { region: 'dc1', zone: i === 0 ? 'a' : 'b' }),
       ),
     });
-    router = await startRouter({
-      catalog: routerCatalog,
-      policies: routerPolicies,
-      xdsAddress: '127.0.0.1:0',
-      logger: silentLogger(),
-      registry: createMetricsRegistry({ defaultMetrics: false }),
-    });
+    router = await startLoopbackRouter(routerCatalog, routerPolicies);
   });
 
   afterAll(async () => {

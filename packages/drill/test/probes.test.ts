@@ -1,12 +1,11 @@
 import type { ServiceKey } from '@spillway/model';
-import { createMetricsRegistry, silentLogger } from '@spillway/observability';
-import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
-import { type RunningRouter, startRouter } from '@spillway/router';
+import type { RunningRouter } from '@spillway/router';
 import { IDENTITY_PATH, type IdentityServer, startIdentityServer } from '@spillway/simulator';
 import { waitFor } from '@spillway/test/support/wait';
 import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProbeFleet, type ProbeSample } from '../src/probes/probe-fleet.js';
+import { startLoopbackRouter } from './support/loopback-router.js';
 
 /**
  * Real probe clients (grpc-js-xds channels, one per location) through the real router to real
@@ -68,13 +67,7 @@ describe('ProbeFleet through the locality router', () => {
       zoneB.push(await startIdentityServer({ identity: { cluster: 'k8s', zone: 'b', endpoint: `b-${n}` }, port: 0 }));
     }
     setCatalog();
-    router = await startRouter({
-      catalog,
-      policies: new InMemoryTrafficPolicyStore(),
-      xdsAddress: '127.0.0.1:0',
-      logger: silentLogger(),
-      registry: createMetricsRegistry({ defaultMetrics: false }),
-    });
+    router = await startLoopbackRouter(catalog);
     fleet = ProbeFleet.start({
       xdsAddress: `127.0.0.1:${router.xdsPort}`,
       service: SERVICE,
