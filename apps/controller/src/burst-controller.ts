@@ -12,7 +12,7 @@ import type { JobQueue } from '@spillway/jobs';
 import type { BurstPolicy, CatalogReader, TrafficPolicyReader, TrafficPolicyWriter } from '@spillway/model';
 import type { Logger, Registry } from '@spillway/observability';
 import type { AlertmanagerIntakeResult, SloEvaluator } from '@spillway/signals';
-import type { AuditLog, BurstRecords, CommandInbox, Lease, StateStore } from '@spillway/state';
+import type { AuditLog, BurstRecords, CommandInbox, InboxCommand, Lease, StateStore } from '@spillway/state';
 import { actionHandlers, toJob } from './action-handlers.js';
 import { AlertBook } from './alert-book.js';
 import { burstRecord } from './burst-record.js';
@@ -255,7 +255,8 @@ export class BurstController {
   private async reconcile(policy: BurstPolicy, now: number): Promise<void> {
     const service = policy.service;
     const before = (await this.deps.states.get(service)) ?? initialBurstState();
-    const commands = (await this.deps.inbox.drain(service)).map(toBurstCommands);
+    const pending = await this.deps.inbox.peek(service);
+    const commands = this.newCommands(before, pending);
     const firing = this.alerts.firingFor(service, now);
     const slo = this.slo.signal(service);
     const signals = {
@@ -273,11 +274,34 @@ export class BurstController {
       for (const action of decision.actions) actions.set(action.key, action);
       audit.push(...decision.audit);
     }
+    state = { ...state, appliedCommands: appliedIds(before, pending) };
     await this.deps.states.put(service, state);
     await this.recordDecisions(audit);
     await this.updateRecords(service, before, state, now);
     for (const action of actions.values()) await this.enqueue(service, action);
+    // Only once their decision is persisted (with their ids) may the commands go; if this
+    // process dies first, the next leader finds them in appliedCommands and only acks them.
+    if (pending.length > 0)
+      await this.deps.inbox.ack(
+        service,
+        pending.map((command) => command.id),
+      );
     this.metrics.observe(service, state.phase, state.burst?.share ?? 0);
+  }
+
+  /** The pending commands not applied yet (a crash may leave applied ones in the inbox), parsed. */
+  private newCommands(state: BurstState, pending: readonly InboxCommand[]): BurstCommands[] {
+    const applied = new Set(state.appliedCommands ?? []);
+    return pending.flatMap((command) => {
+      if (applied.has(command.id)) return [];
+      try {
+        return [toBurstCommands(command)];
+      } catch (error) {
+        // A command the controller cannot read must not block the inbox: say so and drop it.
+        this.logger.error({ err: error, command }, 'dropping an unreadable command');
+        return [];
+      }
+    });
   }
 
   private async enqueue(service: string, action: BurstAction): Promise<void> {
@@ -354,4 +378,13 @@ export class BurstController {
       ...(details ? { details } : {}),
     });
   }
+}
+
+/** How many applied command ids a state remembers: far more than can be pending at once. */
+const APPLIED_COMMANDS_KEPT = 100;
+
+function appliedIds(before: BurstState, pending: readonly InboxCommand[]): string[] {
+  const ids = [...(before.appliedCommands ?? [])];
+  for (const command of pending) if (!ids.includes(command.id)) ids.push(command.id);
+  return ids.slice(-APPLIED_COMMANDS_KEPT);
 }

@@ -15,13 +15,16 @@ import { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
 import { FakeRoute53Api } from '@spillway/test/fakes/route53-api';
 import { ManualSource } from '@spillway/test/support/manual-source';
 import Fastify from 'fastify';
-import { type RunningController, startController } from '../src/index.js';
+import { type ControllerStores, type RunningController, startController } from '../src/index.js';
 
 export const TOKENS = { operator: 'operator-token-123', viewer: 'viewer-token-456', webhook: 'webhook-token-789' };
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 
 /** One service, checkout.shop, with on-prem endpoints and a cloud target in the fakes. */
-export async function startHarness(policyOverrides: Record<string, unknown> = {}) {
+export async function startHarness(
+  policyOverrides: Record<string, unknown> = {},
+  options: { stores?: ControllerStores } = {},
+) {
   const k8s = await FakeKubernetesApi.start({ token: 'k8s-token' });
   k8s.upsertDeployment({ namespace: 'shop', name: 'checkout', replicas: 0, readyStep: 1 });
   const eks = await FakeEksApi.start();
@@ -82,6 +85,7 @@ export async function startHarness(policyOverrides: Record<string, unknown> = {}
     adapters,
     tickMs: 50,
     capacityTtlMs: 0,
+    ...(options.stores ? { stores: options.stores } : {}),
   });
 
   const app = Fastify({ bodyLimit: 64 * 1024 });

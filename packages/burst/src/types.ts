@@ -140,6 +140,12 @@ export interface BurstState {
   autoSuppressed: boolean;
   seq: number;
   intents: Record<IntentKind, Intent | null>;
+  /**
+   * Ids of the last operator commands applied (newest last), written with the decision they led
+   * to: a command still in the inbox after a crash is recognised and not applied twice. The
+   * decision core never reads it; the controller keeps it.
+   */
+  appliedCommands?: readonly string[];
 }
 
 interface ActionBase {

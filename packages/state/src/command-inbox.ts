@@ -14,13 +14,17 @@ export const InboxCommand = z.looseObject({
 export type InboxCommand = z.infer<typeof InboxCommand>;
 
 /**
- * Commands in order, each handed out once. `drain` removes what it returns atomically, so two
- * drainers (a leader and one that is just losing the lease) never both get a command. Order is
- * kept per service; `drain()` of every service orders by `at`.
+ * Commands in order, kept until acknowledged. The leader peeks a service's commands, persists
+ * the decision together with their ids, then acks them: a leader that dies in between leaves
+ * them for the next one, which recognises the ids it already applied (at least once, applied
+ * once). Order is kept per service; `peek()` of every service orders by `at`.
  */
 export interface CommandInbox {
   push(command: InboxCommand): Promise<void>;
-  drain(service?: string): Promise<InboxCommand[]>;
+  /** The pending commands, oldest first, without removing them. */
+  peek(service?: string): Promise<InboxCommand[]>;
+  /** Removes these commands of `service` (ids not pending are ignored). */
+  ack(service: string, ids: readonly string[]): Promise<void>;
 }
 
 /** Oldest first across services; per service, the list order is kept (sort is stable). */

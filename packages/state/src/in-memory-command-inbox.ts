@@ -11,14 +11,15 @@ export class InMemoryCommandInbox implements CommandInbox {
     this.pending.set(valid.service, list);
   }
 
-  async drain(service?: string): Promise<InboxCommand[]> {
-    if (service !== undefined) {
-      const list = this.pending.get(service) ?? [];
-      this.pending.delete(service);
-      return list;
-    }
-    const all = [...this.pending.values()].flat();
-    this.pending.clear();
-    return all.sort(byIssueTime);
+  async peek(service?: string): Promise<InboxCommand[]> {
+    if (service !== undefined) return [...(this.pending.get(service) ?? [])];
+    return [...this.pending.values()].flat().sort(byIssueTime);
+  }
+
+  async ack(service: string, ids: readonly string[]): Promise<void> {
+    const done = new Set(ids);
+    const left = (this.pending.get(service) ?? []).filter((command) => !done.has(command.id));
+    if (left.length > 0) this.pending.set(service, left);
+    else this.pending.delete(service);
   }
 }

@@ -6,14 +6,21 @@ import type { RedisKeys } from './redis-keys.js';
 import { toStored } from './stored-json.js';
 
 /**
- * Takes a service's whole list and forgets the service, in one step: nothing pushed in between
- * can be lost (push is a MULTI of RPUSH and SADD) and nothing is handed out twice.
+ * Removes the entries whose id is in ARGV (an entry that is not JSON is removed too: it was
+ * reported when peeked), and forgets the service once its list is empty. A push in between
+ * (a MULTI of RPUSH and SADD) is never lost: only the named entries go.
  */
-const DRAIN_SCRIPT = `
-local items = redis.call('LRANGE', KEYS[1], 0, -1)
-redis.call('DEL', KEYS[1])
-redis.call('SREM', KEYS[2], ARGV[1])
-return items
+const ACK_SCRIPT = `
+local done = {}
+for i = 1, #ARGV do done[ARGV[i]] = true end
+for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local ok, command = pcall(cjson.decode, item)
+  if not ok or type(command) ~= 'table' or done[command.id] then
+    redis.call('LREM', KEYS[1], 1, item)
+  end
+end
+if redis.call('LLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], KEYS[3]) end
+return 1
 `;
 
 /** CommandInbox in Redis: a list per service, plus a set of services with pending commands. */
@@ -33,22 +40,26 @@ export class RedisCommandInbox implements CommandInbox {
     await redisCall('inbox.push', () => tx.exec());
   }
 
-  async drain(service?: string): Promise<InboxCommand[]> {
-    if (service !== undefined) return await this.drainOne(service);
-    const services = await redisCall('inbox.drain', () => this.client.smembers(this.keys.inboxServices()));
+  async peek(service?: string): Promise<InboxCommand[]> {
+    if (service !== undefined) return await this.peekOne(service);
+    const services = await redisCall('inbox.peek', () => this.client.smembers(this.keys.inboxServices()));
     const all: InboxCommand[] = [];
-    for (const name of services) all.push(...(await this.drainOne(name)));
+    for (const name of services) all.push(...(await this.peekOne(name)));
     return all.sort(byIssueTime);
   }
 
-  private async drainOne(service: string): Promise<InboxCommand[]> {
+  async ack(service: string, ids: readonly string[]): Promise<void> {
     const key = this.keys.inbox(service);
-    const raw = await redisCall('inbox.drain', () =>
-      this.client.eval(DRAIN_SCRIPT, 2, key, this.keys.inboxServices(), service),
+    await redisCall('inbox.ack', () =>
+      this.client.eval(ACK_SCRIPT, 3, key, this.keys.inboxServices(), service, ...ids),
     );
-    const texts = Array.isArray(raw) ? raw.map(String) : [];
-    // Already removed from Redis: a bad entry is reported, the good ones still delivered.
-    return texts.flatMap((text, index) => this.parse(key, index, text));
+  }
+
+  private async peekOne(service: string): Promise<InboxCommand[]> {
+    const key = this.keys.inbox(service);
+    const raw = await redisCall('inbox.peek', () => this.client.lrange(key, 0, -1));
+    // A bad entry is reported and skipped; the next ack removes it.
+    return raw.flatMap((text, index) => this.parse(key, index, text));
   }
 
   private parse(key: string, index: number, text: string): InboxCommand[] {

@@ -134,33 +134,49 @@ describe.each(backends)('$name stores', (backend) => {
   });
 
   describe('CommandInbox', () => {
-    it('hands out each command once, in order, per service or all', async () => {
+    it('keeps commands in order until acked, per service or all; an ack removes only what it names', async () => {
       const inbox = await backend.inbox();
       await inbox.push({ id: 'c1', service: 'web.shop', kind: 'start', at: at(1), share: 0.3 });
       await inbox.push({ id: 'c2', service: 'api.shop', kind: 'start', at: at(2) });
       await inbox.push({ id: 'c3', service: 'web.shop', kind: 'abort', at: at(3) });
-      const web = await inbox.drain('web.shop');
+      const web = await inbox.peek('web.shop');
       expect(web.map((c) => c.id)).toEqual(['c1', 'c3']);
       expect(web[0]).toMatchObject({ share: 0.3 });
-      expect(await inbox.drain('web.shop')).toEqual([]);
+      // Not acked (the leader died before persisting): still there for the next leader.
+      expect((await inbox.peek('web.shop')).map((c) => c.id)).toEqual(['c1', 'c3']);
+      // Pushed between peek and ack: survives the ack of what was peeked.
       await inbox.push({ id: 'c4', service: 'web.shop', kind: 'abort', at: at(4) });
-      expect((await inbox.drain()).map((c) => c.id)).toEqual(['c2', 'c4']);
-      expect(await inbox.drain()).toEqual([]);
+      await inbox.ack('web.shop', ['c1', 'c3', 'unknown']);
+      expect((await inbox.peek()).map((c) => c.id)).toEqual(['c2', 'c4']);
+      await inbox.ack('web.shop', ['c4']);
+      await inbox.ack('api.shop', ['c2']);
+      expect(await inbox.peek()).toEqual([]);
+      await inbox.ack('web.shop', ['c4']);
+      expect(await inbox.peek('web.shop')).toEqual([]);
     });
 
-    it('two drainers racing never get the same command', async () => {
+    it('acks racing pushes lose nothing: every pushed command is peeked until it is acked', async () => {
       const inbox = await backend.inbox();
       const other = backend.name === 'redis' ? new RedisCommandInbox(await fixture.client(), fixture.keys()) : inbox;
+      const acked = new Set<string>();
       const pushes = Array.from({ length: 200 }, (_, i) =>
         inbox.push({ id: `c${i}`, service: 'web.shop', kind: 'start', at: at(i % 60) }),
       );
-      const drains: Promise<{ id: string }[]>[] = [];
-      for (let i = 0; i < 20; i++) drains.push(inbox.drain('web.shop'), other.drain());
-      await Promise.all(pushes);
-      drains.push(inbox.drain());
-      const got = (await Promise.all(drains)).flat().map((c) => c.id);
-      expect(got.length).toBe(200);
-      expect(new Set(got).size).toBe(200);
+      const acks: Promise<void>[] = [];
+      for (let i = 0; i < 20; i++) {
+        acks.push(
+          other.peek('web.shop').then(async (seen) => {
+            const ids = seen.map((c) => c.id);
+            for (const id of ids) acked.add(id);
+            await other.ack('web.shop', ids);
+          }),
+        );
+      }
+      await Promise.all([...pushes, ...acks]);
+      const left = (await inbox.peek('web.shop')).map((c) => c.id);
+      // Every command was either acked after being seen, or is still pending: none vanished.
+      for (let i = 0; i < 200; i++) expect(acked.has(`c${i}`) || left.includes(`c${i}`)).toBe(true);
+      expect(left.filter((id) => acked.has(id))).toEqual([]);
     });
   });
 });
@@ -199,7 +215,11 @@ describe('corrupt entries', () => {
     await inbox.push({ id: 'c1', service: 'web.shop', kind: 'start', at: at(1) });
     await client.rpush(keys.inbox('web.shop'), 'not json');
     await inbox.push({ id: 'c2', service: 'web.shop', kind: 'abort', at: at(2) });
-    expect((await inbox.drain('web.shop')).map((c) => c.id)).toEqual(['c1', 'c2']);
+    expect((await inbox.peek('web.shop')).map((c) => c.id)).toEqual(['c1', 'c2']);
     expect(reported.map((e) => e.key)).toEqual([keys.inbox('web.shop')]);
+    // The ack of what was delivered takes the corrupt entry with it: it is not reported forever.
+    await inbox.ack('web.shop', ['c1', 'c2']);
+    expect(await client.llen(keys.inbox('web.shop'))).toBe(0);
+    expect(await client.sismember(keys.inboxServices(), 'web.shop')).toBe(0);
   });
 });
