@@ -6,8 +6,7 @@ import type { RedisKeys } from './redis-keys.js';
 import { toStored } from './stored-json.js';
 
 /**
- * Removes the entries whose id is in ARGV (an entry that is not JSON is removed too: it was
- * reported when peeked), and forgets the service once its list is empty. A push in between
+ * Removes the entries whose id is in ARGV, and forgets the service once its list is empty. A push in between
  * (a MULTI of RPUSH and SADD) is never lost: only the named entries go.
  */
 const ACK_SCRIPT = `
@@ -15,7 +14,7 @@ local done = {}
 for i = 1, #ARGV do done[ARGV[i]] = true end
 for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   local ok, command = pcall(cjson.decode, item)
-  if not ok or type(command) ~= 'table' or done[command.id] then
+  if ok and type(command) == 'table' and done[command.id] then
     redis.call('LREM', KEYS[1], 1, item)
   end
 end
@@ -58,20 +57,26 @@ export class RedisCommandInbox implements CommandInbox {
   private async peekOne(service: string): Promise<InboxCommand[]> {
     const key = this.keys.inbox(service);
     const raw = await redisCall('inbox.peek', () => this.client.lrange(key, 0, -1));
-    // A bad entry is reported and skipped; the next ack removes it.
-    return raw.flatMap((text, index) => this.parse(key, index, text));
+    const commands: InboxCommand[] = [];
+    for (const [index, text] of raw.entries()) {
+      const command = this.parse(key, index, text);
+      if (command) commands.push(command);
+      // Reported once and removed: an entry nobody can read would otherwise be reported every pass.
+      else await redisCall('inbox.peek', () => this.client.lrem(key, 1, text));
+    }
+    return commands;
   }
 
-  private parse(key: string, index: number, text: string): InboxCommand[] {
+  private parse(key: string, index: number, text: string): InboxCommand | undefined {
     try {
       const result = InboxCommand.safeParse(JSON.parse(text));
-      if (result.success) return [result.data];
+      if (result.success) return result.data;
       throw new CorruptStateError(key, String(index), result.error.message);
     } catch (error) {
       this.onCorrupt(
         error instanceof CorruptStateError ? error : new CorruptStateError(key, String(index), `${error}`),
       );
-      return [];
+      return undefined;
     }
   }
 }
