@@ -129,6 +129,29 @@ export const FederationSettings = z
   })
   .default({ staleAfterSeconds: 60, changeHistory: 4096 });
 
+const FilePath = z.string().min(1, 'expected a file path');
+
+/** A listener's certificate and key (PEM files, re-read when they change). */
+const ServerTls = {
+  certFile: FilePath,
+  keyFile: FilePath,
+};
+
+export const TlsConfig = z.strictObject({
+  /** xDS: TLS only, and mutual: every client must present a certificate signed by clientCaFile. */
+  xds: z.strictObject({ ...ServerTls, clientCaFile: FilePath }).optional(),
+  /** HTTP API: HTTPS only; with clientCaFile, API clients must present a certificate it signed. */
+  http: z.strictObject({ ...ServerTls, clientCaFile: FilePath.optional() }).optional(),
+  /**
+   * Plain HTTP beyond loopback is refused (bearer tokens would cross the network in clear) unless
+   * a TLS-terminating proxy in front of Spillway does the encryption and this says so.
+   */
+  plaintextHttpBehindProxy: z.boolean().default(false),
+  /** CA bundle that signs the other Spillway services' certificates (router → federation, CLI). */
+  caFile: FilePath.optional(),
+});
+export type TlsConfig = z.infer<typeof TlsConfig>;
+
 export const SpillwayConfig = z
   .strictObject({
     listen: z
@@ -141,6 +164,11 @@ export const SpillwayConfig = z
       .string()
       .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
       .optional(),
+    /** CA bundle for a `rediss://` server whose certificate is not in the system store. */
+    redisCaFile: FilePath.optional(),
+    /** Environment variable holding the Redis password (never in the URL or the file). */
+    redisPasswordEnv: EnvName.optional(),
+    tls: TlsConfig.default({ plaintextHttpBehindProxy: false }),
     auth: z.strictObject({ tokens: z.array(Token).default([]) }).default({ tokens: [] }),
     federation: FederationSettings,
     clusters: z.array(ClusterConfig).default([]),
