@@ -1,0 +1,1 @@
+export * from './watched-key-pair.js';
