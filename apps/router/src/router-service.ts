@@ -1,4 +1,4 @@
-import type { CatalogReader, ProximityRing, ServiceKey, TrafficPolicyReader } from '@spillway/model';
+import type { CatalogReader, MeshSecurity, ProximityRing, ServiceKey, TrafficPolicyReader } from '@spillway/model';
 import type { Logger, ReadinessCheck, Registry } from '@spillway/observability';
 import { DEFAULT_XDS_ADDRESS, type XdsClientInfo, XdsServer } from '@spillway/xds';
 import type { FastifyInstance } from 'fastify';
@@ -16,6 +16,8 @@ export interface RouterOptions {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly proximity?: (service: ServiceKey) => readonly ProximityRing[] | undefined;
+  /** Service-to-service mTLS published through xDS (config `security:`). */
+  readonly security?: MeshSecurity;
   /**
    * Drains and forced shares applied to what the router publishes (and listed on
    * `GET /v1/router/overrides`). The caller owns it: `stop()` leaves it running, so overrides
@@ -52,6 +54,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     logger: options.logger.child({ component: 'xds' }),
     registry: options.registry,
     ...(options.proximity ? { proximity: options.proximity } : {}),
+    ...(options.security ? { security: options.security } : {}),
   });
   let xdsPort: number;
   try {

@@ -120,7 +120,14 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     throw error;
   }
   const startOn = (xdsAddress: string) =>
-    startRouter({ catalog: routerCatalog, policies: routerPolicies, xdsAddress, logger, registry });
+    startRouter({
+      catalog: routerCatalog,
+      policies: routerPolicies,
+      xdsAddress,
+      ...(config.security ? { security: config.security } : {}),
+      logger,
+      registry,
+    });
   try {
     router = await startOn(options.xdsAddress);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { BurstPolicy, Environment, Health, ServiceName } from '@spillway/model';
+import { BurstPolicy, Environment, Health, MeshSecurity, ServiceName, spiffeTrustDomain } from '@spillway/model';
 import { z } from 'zod';
 
 /** `host:port`, host may be an IPv4, a name or a bracketed IPv6. */
@@ -174,6 +174,8 @@ export const SpillwayConfig = z
     clusters: z.array(ClusterConfig).default([]),
     /** Per-service bursting policies (see docs/burst-controller.md). */
     policies: z.array(BurstPolicy).default([]),
+    /** Service-to-service mTLS published through xDS (see docs/mesh-security.md). */
+    security: MeshSecurity.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();
@@ -188,7 +190,56 @@ export const SpillwayConfig = z
       } else seen.set(cluster.name, index);
     });
     checkPolicies(config, seen, ctx);
+    checkSecurity(config, ctx);
   });
+
+/**
+ * Mesh security entries must name a service Spillway knows from the config (a burst policy or a
+ * static endpoint list), use the configured trust domain, and say who the servers are whenever
+ * TLS is on: without an identity a client would accept any certificate the CA ever signed.
+ */
+function checkSecurity(
+  config: { security?: MeshSecurity | undefined; policies: BurstPolicy[]; clusters: ClusterConfig[] },
+  ctx: z.RefinementCtx,
+): void {
+  const security = config.security;
+  if (!security) return;
+  const known = new Set(config.policies.map((policy) => policy.service));
+  for (const cluster of config.clusters) {
+    if (cluster.kind === 'static')
+      for (const service of cluster.services) known.add(`${service.name}.${service.namespace}`);
+  }
+  const seen = new Set<string>();
+  security.services.forEach((entry, index) => {
+    const at = (...path: (string | number)[]) => ['security', 'services', index, ...path];
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (seen.has(entry.service)) issue(at('service'), `second security entry for ${entry.service}`);
+    seen.add(entry.service);
+    if (!known.has(entry.service)) {
+      issue(at('service'), `${entry.service} is in no burst policy and no static cluster of this file`);
+    }
+    if (entry.mtls !== 'DISABLE' && !entry.identity) {
+      issue(at('identity'), `mtls ${entry.mtls} needs the servers' identity (spiffe://${security.trustDomain}/…)`);
+    }
+    if (entry.mtls === 'DISABLE' && entry.allowedCallers.length > 0) {
+      issue(
+        at('allowedCallers'),
+        'callers cannot be authorized without TLS: use STRICT or PERMISSIVE, or drop allowedCallers',
+      );
+    }
+    const ids: [string, (string | number)[]][] = [
+      ...(entry.identity ? [[entry.identity, at('identity')] as [string, (string | number)[]]] : []),
+      ...entry.allowedCallers.map((caller, i): [string, (string | number)[]] => [caller, at('allowedCallers', i)]),
+    ];
+    for (const [id, path] of ids) {
+      const domain = spiffeTrustDomain(id);
+      // A malformed ID (undefined domain) was already reported by its own field.
+      if (domain !== undefined && domain !== security.trustDomain) {
+        issue(path, `trust domain "${domain}" is not the configured trustDomain "${security.trustDomain}"`);
+      }
+    }
+  });
+}
 
 function checkPolicies(config: { policies: BurstPolicy[] }, clusters: Map<string, number>, ctx: z.RefinementCtx): void {
   const services = new Set<string>();

@@ -14,6 +14,8 @@ const PROTO_FILES = [
   'envoy/config/endpoint/v3/endpoint.proto',
   'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
   'envoy/extensions/filters/http/router/v3/router.proto',
+  'envoy/extensions/filters/http/rbac/v3/rbac.proto',
+  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
 ];
 
 /** Reflected message types, with field names kept in proto snake_case (as Envoy's docs spell them). */
@@ -28,6 +30,9 @@ export interface EnvoyProtos {
   readonly RouteConfiguration: protobuf.Type;
   readonly Cluster: protobuf.Type;
   readonly ClusterLoadAssignment: protobuf.Type;
+  readonly UpstreamTlsContext: protobuf.Type;
+  readonly DownstreamTlsContext: protobuf.Type;
+  readonly Rbac: protobuf.Type;
 }
 
 let loaded: EnvoyProtos | undefined;
@@ -60,6 +65,9 @@ function load(): EnvoyProtos {
     RouteConfiguration: type('envoy.config.route.v3.RouteConfiguration'),
     Cluster: type('envoy.config.cluster.v3.Cluster'),
     ClusterLoadAssignment: type('envoy.config.endpoint.v3.ClusterLoadAssignment'),
+    UpstreamTlsContext: type('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext'),
+    DownstreamTlsContext: type('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext'),
+    Rbac: type('envoy.extensions.filters.http.rbac.v3.RBAC'),
   };
 }
 

@@ -10,6 +10,8 @@ export * from './resources/cluster-load-assignment-resource.js';
 export * from './resources/cluster-resource.js';
 export * from './resources/listener-resource.js';
 export * from './resources/route-configuration-resource.js';
+export * from './resources/server-listener-resource.js';
+export * from './resources/tls-contexts.js';
 export * from './sotw-stream.js';
 export * from './stream-observer.js';
 export * from './type-urls.js';

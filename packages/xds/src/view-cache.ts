@@ -4,9 +4,11 @@ import type {
   CatalogChange,
   CatalogReader,
   CatalogSnapshot,
+  MeshSecurity,
   ProximityRing,
   Service,
   ServiceKey,
+  ServiceSecurity,
   TrafficPolicyReader,
 } from '@spillway/model';
 import { type ClientNode, viewKey } from './client-node.js';
@@ -16,6 +18,8 @@ import { clusterLoadAssignmentResource } from './resources/cluster-load-assignme
 import { clusterResource } from './resources/cluster-resource.js';
 import { listenerResource } from './resources/listener-resource.js';
 import { routeConfigurationResource } from './resources/route-configuration-resource.js';
+import { ServerAddressIndex } from './resources/server-address-index.js';
+import { parseServerListenerName, serverListenerResource } from './resources/server-listener-resource.js';
 import {
   CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
   CLUSTER_TYPE_URL,
@@ -29,12 +33,17 @@ export interface ViewCacheOptions {
   readonly proximity?: (service: ServiceKey) => readonly ProximityRing[] | undefined;
   /** Called once per resource encoded (metrics). */
   readonly onEncode?: (typeUrl: string) => void;
+  /** Service-to-service mTLS to publish (Cluster TLS contexts, server Listeners). */
+  readonly security?: MeshSecurity;
 }
 
 interface SharedResources {
   readonly [LISTENER_TYPE_URL]: EncodedResource;
   readonly [ROUTE_CONFIGURATION_TYPE_URL]: EncodedResource;
+  /** The Cluster as gRPC reads it (certificate provider instances)… */
   readonly [CLUSTER_TYPE_URL]: EncodedResource;
+  /** …and as Envoy reads it (SDS secrets); the same object when the service has no TLS. */
+  readonly envoyCluster: EncodedResource;
 }
 
 /**
@@ -53,6 +62,10 @@ export class ViewCache implements ResourceSource {
   private readonly assignments = new Map<ServiceKey, Map<string, EncodedResource>>();
   private readonly listeners = new Set<(names: ReadonlySet<string>) => void>();
   private readonly unsubscribers: (() => void)[] = [];
+  /** Server Listeners by name: they depend only on which service owns the address. */
+  private readonly serverListeners = new Map<string, EncodedResource>();
+  private readonly serverAddresses = new ServerAddressIndex();
+  private readonly securityByService: ReadonlyMap<ServiceKey, ServiceSecurity>;
   private encodeCount = 0;
 
   constructor(
@@ -61,6 +74,7 @@ export class ViewCache implements ResourceSource {
     private readonly options: ViewCacheOptions = {},
   ) {
     this.snapshot = catalog.current();
+    this.securityByService = new Map((options.security?.services ?? []).map((entry) => [entry.service, entry]));
   }
 
   /** Starts following the catalog and the policies. */
@@ -87,12 +101,13 @@ export class ViewCache implements ResourceSource {
 
   resource(typeUrl: string, name: string, node: ClientNode): EncodedResource | undefined {
     const service = this.snapshot.services.get(name);
-    if (!service) return undefined;
+    if (!service) return typeUrl === LISTENER_TYPE_URL ? this.serverListener(name) : undefined;
     switch (typeUrl) {
       case LISTENER_TYPE_URL:
       case ROUTE_CONFIGURATION_TYPE_URL:
-      case CLUSTER_TYPE_URL:
         return this.sharedResources(name)[typeUrl];
+      case CLUSTER_TYPE_URL:
+        return node.kind === 'envoy' ? this.sharedResources(name).envoyCluster : this.sharedResources(name)[typeUrl];
       case CLUSTER_LOAD_ASSIGNMENT_TYPE_URL:
         return this.assignment(name, service, node);
       default:
@@ -107,13 +122,19 @@ export class ViewCache implements ResourceSource {
 
   private onCatalogChange(change: CatalogChange, snapshot: CatalogSnapshot): void {
     this.snapshot = snapshot;
-    this.invalidate(change.changed, change.removed);
+    const moved = this.serverAddresses.update(snapshot, [...change.changed, ...change.removed]);
+    for (const name of moved) this.serverListeners.delete(name);
+    this.invalidate(change.changed, change.removed, moved);
   }
 
-  private invalidate(changed: readonly ServiceKey[], removed: readonly ServiceKey[]): void {
+  private invalidate(
+    changed: readonly ServiceKey[],
+    removed: readonly ServiceKey[],
+    serverListeners: readonly string[] = [],
+  ): void {
     for (const key of [...changed, ...removed]) this.assignments.delete(key);
     for (const key of removed) this.shared.delete(key);
-    const names = new Set([...changed, ...removed]);
+    const names = new Set([...changed, ...removed, ...serverListeners]);
     if (names.size === 0) return;
     for (const listener of this.listeners) listener(names);
   }
@@ -121,14 +142,33 @@ export class ViewCache implements ResourceSource {
   private sharedResources(key: ServiceKey): SharedResources {
     let resources = this.shared.get(key);
     if (!resources) {
+      const mesh = this.options.security;
+      const entry = this.securityByService.get(key);
+      const tls = mesh && entry && entry.mtls !== 'DISABLE' ? { mesh, entry } : undefined;
+      const grpcCluster = this.counted(clusterResource(key, tls && { ...tls, dialect: 'grpc' }));
       resources = {
         [LISTENER_TYPE_URL]: this.counted(listenerResource(key)),
         [ROUTE_CONFIGURATION_TYPE_URL]: this.counted(routeConfigurationResource(key)),
-        [CLUSTER_TYPE_URL]: this.counted(clusterResource(key)),
+        [CLUSTER_TYPE_URL]: grpcCluster,
+        envoyCluster: tls ? this.counted(clusterResource(key, { ...tls, dialect: 'envoy' })) : grpcCluster,
       };
       this.shared.set(key, resources);
     }
     return resources;
+  }
+
+  /** The Listener an xDS-enabled gRPC server asks for: exists only for an address the catalog knows. */
+  private serverListener(name: string): EncodedResource | undefined {
+    const cached = this.serverListeners.get(name);
+    if (cached) return cached;
+    const where = parseServerListenerName(name);
+    const owner = where && this.serverAddresses.owner(this.snapshot, where);
+    if (!where || !owner) return undefined;
+    const resource = this.counted(
+      serverListenerResource(where, this.options.security, this.securityByService.get(owner)),
+    );
+    this.serverListeners.set(name, resource);
+    return resource;
   }
 
   private assignment(key: ServiceKey, service: Service, node: ClientNode): EncodedResource {

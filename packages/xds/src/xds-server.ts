@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { CatalogReader, ProximityRing, ServiceKey, TrafficPolicyReader } from '@spillway/model';
+import type { CatalogReader, MeshSecurity, ProximityRing, ServiceKey, TrafficPolicyReader } from '@spillway/model';
 import type { Logger, Registry } from '@spillway/observability';
 import { adsServiceDefinition } from './ads-service-definition.js';
 import type { ClientNode } from './client-node.js';
@@ -26,6 +26,8 @@ export interface XdsServerOptions {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly proximity?: (service: ServiceKey) => readonly ProximityRing[] | undefined;
+  /** Service-to-service mTLS to publish to clients (Clusters) and xDS-enabled servers (Listeners). */
+  readonly security?: MeshSecurity;
   /**
    * How often every ClusterLoadAssignment is re-sent unchanged, so Envoy's
    * `endpoint_stale_after` only fires when the router is really gone. Default: a fifth of it.
@@ -62,6 +64,7 @@ export class XdsServer {
     this.metrics = new XdsMetrics(options.registry);
     this.cache = new ViewCache(options.catalog, options.policies, {
       ...(options.proximity ? { proximity: options.proximity } : {}),
+      ...(options.security ? { security: options.security } : {}),
       onEncode: (typeUrl) => this.metrics.encodes.inc({ type: typeName(typeUrl) }),
     });
     this.server.addService(adsServiceDefinition(), {

@@ -50,6 +50,7 @@ export async function router(options: RouterCommandOptions): Promise<void> {
     policies: shared?.policies ?? new InMemoryTrafficPolicyStore(),
     overrides,
     xdsAddress,
+    ...(config.security ? { security: config.security } : {}),
     httpAddress: options.listen,
     httpPlugins: [auth.register, (app) => registerDrillRoutes(app, { drills, admit })],
     logger,

@@ -1,14 +1,25 @@
-import type { ServiceKey } from '@spillway/model';
+import type { MeshSecurity, ServiceKey, ServiceSecurity } from '@spillway/model';
 import { type EncodedResource, encodeResource } from '../encoded-resource.js';
 import { envoyProtos } from '../envoy-protos.js';
 import { CLUSTER_TYPE_URL } from '../type-urls.js';
+import { type TlsDialect, upstreamTransportSocket } from './tls-contexts.js';
+
+/** A service's mesh security as one client dialect should see it on the Cluster. */
+export interface ClusterSecurity {
+  readonly mesh: MeshSecurity;
+  readonly entry: ServiceSecurity;
+  readonly dialect: TlsDialect;
+}
 
 /**
  * Cluster `NAME.NS`: endpoints from EDS over ADS (resource name = cluster name), round robin
  * inside a locality, and `locality_weighted_lb_config` so Envoy honours the locality weights
- * that carry the burst share (gRPC always does).
+ * that carry the burst share (gRPC always does). With mesh security (STRICT or PERMISSIVE) the
+ * Cluster carries the UpstreamTlsContext: every endpoint, on-prem or cloud, is reached with the
+ * same certificate and the same check of the server's identity.
  */
-export function clusterResource(service: ServiceKey): EncodedResource {
+export function clusterResource(service: ServiceKey, security?: ClusterSecurity): EncodedResource {
+  const tls = security && security.entry.mtls !== 'DISABLE' ? security : undefined;
   return encodeResource(envoyProtos().Cluster, CLUSTER_TYPE_URL, service, {
     name: service,
     type: 'EDS',
@@ -16,5 +27,6 @@ export function clusterResource(service: ServiceKey): EncodedResource {
     connect_timeout: { seconds: 5 },
     lb_policy: 'ROUND_ROBIN',
     common_lb_config: { locality_weighted_lb_config: {} },
+    ...(tls ? { transport_socket: upstreamTransportSocket(tls.mesh, tls.entry, tls.dialect) } : {}),
   });
 }

@@ -1,4 +1,4 @@
-import type { TrafficPolicyReader } from '@spillway/model';
+import type { MeshSecurity, TrafficPolicyReader } from '@spillway/model';
 import { createMetricsRegistry, silentLogger } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { XdsServer } from '../../src/index.js';
@@ -18,6 +18,7 @@ export async function startTestXdsServer(
     policies?: InMemoryTrafficPolicyStore;
     port?: number;
     refreshIntervalMs?: number;
+    security?: MeshSecurity;
   } = {},
 ): Promise<TestXdsServer> {
   const catalog = options.catalog ?? new InMemoryCatalog();
@@ -29,6 +30,7 @@ export async function startTestXdsServer(
     logger: silentLogger(),
     registry,
     ...(options.refreshIntervalMs ? { refreshIntervalMs: options.refreshIntervalMs } : {}),
+    ...(options.security ? { security: options.security } : {}),
   });
   const port = await server.listen(`127.0.0.1:${options.port ?? 0}`);
   return { server, port, catalog, policies, registry };
