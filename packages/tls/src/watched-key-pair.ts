@@ -184,6 +184,13 @@ export function readKeyPair(files: KeyPairFiles): KeyPairPems {
   return { cert, key, ca, fingerprint256: leaf.fingerprint256, notAfter: new Date(leaf.validTo) };
 }
 
+/** A CA bundle file, checked: at least one certificate, every one valid. */
+export function readCaBundle(file: string): Buffer {
+  const pem = readPem(file, 'CA bundle');
+  checkCaBundle(pem, file);
+  return pem;
+}
+
 function readPem(file: string, what: string): Buffer {
   try {
     return readFileSync(file);
