@@ -4,12 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { hasExited, killChild, trackChild } from './child-processes.js';
 import { freePort } from './free-port.js';
 
 /** A `redis-server` a test started on a loopback port (no persistence unless asked for). */
 export interface RunningRedis {
-  /** `redis://127.0.0.1:PORT` */
+  /** `redis://127.0.0.1:PORT`, or `rediss://127.0.0.1:PORT` with `tls` (never with the password in it) */
   readonly url: string;
   readonly port: number;
   /** The server's output so far (last lines), for a test that wants to explain a failure. */
@@ -33,6 +34,19 @@ export interface StartRedisOptions {
    * killed server comes back with every acknowledged write. Default `'none'`: no persistence.
    */
   persistence?: 'none' | 'aof';
+  /**
+   * Serve TLS only (`--port 0 --tls-port P`) with this certificate and key; clients are not asked
+   * for certificates (`--tls-auth-clients no`). The CA file is the server's own trust bundle.
+   */
+  tls?: { certFile: string; keyFile: string; caFile: string };
+  /** `--requirepass`: every client must AUTH with it. */
+  password?: string;
+}
+
+/** How the harness reaches its own server: TLS or not, the password. */
+interface Access {
+  readonly tls?: StartRedisOptions['tls'];
+  readonly password?: string;
 }
 
 /** The binary: `REDIS_SERVER_BIN`, else Debian's /usr/bin/redis-server, else PATH. */
@@ -44,9 +58,12 @@ export function redisServerBinary(): string {
 
 const MAX_LOG_LINES = 200;
 /** One PING over a raw socket: no client library, so the harness cannot share its bugs. */
-async function pingOnce(port: number): Promise<boolean> {
+async function pingOnce(port: number, access: Access = {}): Promise<boolean> {
   return await new Promise<boolean>((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
+    // The harness only checks its own server is up: it does not verify the certificate it made.
+    const socket = access.tls
+      ? tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false })
+      : createConnection({ host: '127.0.0.1', port });
     let reply = '';
     const done = (ok: boolean) => {
       socket.destroy();
@@ -54,10 +71,12 @@ async function pingOnce(port: number): Promise<boolean> {
     };
     socket.setTimeout(1_000, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    const auth = access.password === undefined ? '' : `AUTH ${access.password}\r\n`;
+    socket.once(access.tls ? 'secureConnect' : 'connect', () => socket.write(`${auth}PING\r\n`));
+    const expected = auth === '' ? '+PONG\r\n' : '+OK\r\n+PONG\r\n';
     socket.on('data', (chunk) => {
       reply += chunk.toString('utf8');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (reply.length >= expected.length || reply.startsWith('-')) done(reply.startsWith(expected));
     });
   });
 }
@@ -71,6 +90,7 @@ class RedisProcess {
     private readonly dir: string,
     private readonly timeoutMs: number,
     private readonly persistence: 'none' | 'aof' = 'none',
+    private readonly access: Access = {},
   ) {}
 
   logs(): string {
@@ -79,7 +99,13 @@ class RedisProcess {
 
   /** Spawns and waits for PONG; false when the port was taken (the caller picks another). */
   async start(): Promise<boolean> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', ''];
+    const tls = this.access.tls;
+    const args = tls
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile]
+      : ['--port', String(this.port)];
+    if (tls) args.push('--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no');
+    if (this.access.password !== undefined) args.push('--requirepass', this.access.password);
+    args.push('--bind', '127.0.0.1', '--save', '');
     if (this.persistence === 'aof') args.push('--appendonly', 'yes', '--appendfsync', 'always');
     else args.push('--appendonly', 'no');
     args.push('--daemonize', 'no', '--dir', this.dir);
@@ -98,7 +124,7 @@ class RedisProcess {
     });
     const deadline = Date.now() + this.timeoutMs;
     while (Date.now() < deadline && !spawnError && !hasExited(child)) {
-      if (await pingOnce(this.port)) return true;
+      if (await pingOnce(this.port, this.access)) return true;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     await killChild(child);
@@ -122,17 +148,21 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Runni
   const timeoutMs = options.timeoutMs ?? 15_000;
   const dir = await mkdtemp(join(tmpdir(), 'spillway-redis-'));
   for (let attempt = 1; attempt <= 5; attempt++) {
-    const server = new RedisProcess(await freePort(), dir, timeoutMs, options.persistence ?? 'none');
-    if (await server.start()) return running(server, dir);
+    const access = {
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.password ? { password: options.password } : {}),
+    };
+    const server = new RedisProcess(await freePort(), dir, timeoutMs, options.persistence ?? 'none', access);
+    if (await server.start()) return running(server, dir, options.tls ? 'rediss' : 'redis');
   }
   await rm(dir, { recursive: true, force: true });
   throw new Error('redis-server did not start: every port tried was taken');
 }
 
-function running(server: RedisProcess, dir: string): RunningRedis {
+function running(server: RedisProcess, dir: string, scheme: 'redis' | 'rediss'): RunningRedis {
   let stopped: Promise<void> | undefined;
   return {
-    url: `redis://127.0.0.1:${server.port}`,
+    url: `${scheme}://127.0.0.1:${server.port}`,
     port: server.port,
     logs: () => server.logs(),
     kill: () => server.kill(),

@@ -3,6 +3,7 @@ import { BullMqJobQueue } from '@spillway/jobs';
 import type { Logger } from '@spillway/observability';
 import {
   createRedisClient,
+  type RedisAccess,
   RedisAuditLog,
   RedisBurstRecords,
   RedisCommandInbox,
@@ -27,14 +28,18 @@ export interface RedisControllerStores extends ControllerStores {
  */
 export async function redisStores(
   url: string,
-  options: { logger: Logger; leaseTtlMs?: number },
+  options: { logger: Logger; leaseTtlMs?: number; access?: RedisAccess; startTimeoutMs?: number },
 ): Promise<RedisControllerStores> {
   const health = new RedisHealth();
-  const client = createRedisClient(url, { name: 'spillway-controller', health });
+  const access = options.access ?? {};
+  const client = createRedisClient(url, { name: 'spillway-controller', health, access });
   const keys = new RedisKeys();
-  const traffic = new RedisTrafficPolicyStore(client, keys, { logger: options.logger });
-  await traffic.start();
-  const jobs = new BullMqJobQueue({ url }, { logger: options.logger });
+  const traffic = new RedisTrafficPolicyStore(client, keys, {
+    logger: options.logger,
+    ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
+  });
+  await startOrDisconnect(traffic, client);
+  const jobs = new BullMqJobQueue({ url, password: access.password, ca: access.ca }, { logger: options.logger });
   return {
     states: new RedisStateStore<BurstState>(client, keys, StoredBurstState),
     bursts: new RedisBurstRecords(client, keys),
@@ -61,11 +66,12 @@ export async function redisStores(
 export async function redisTrafficPolicies(
   url: string,
   logger: Logger,
+  access: RedisAccess = {},
 ): Promise<{ policies: RedisTrafficPolicyStore; health: RedisHealth; close(): Promise<void> }> {
   const health = new RedisHealth();
-  const client = createRedisClient(url, { name: 'spillway-router-policies', health });
+  const client = createRedisClient(url, { name: 'spillway-router-policies', health, access });
   const policies = new RedisTrafficPolicyStore(client, new RedisKeys(), { logger });
-  await policies.start();
+  await startOrDisconnect(policies, client);
   return {
     policies,
     health,
@@ -74,4 +80,15 @@ export async function redisTrafficPolicies(
       client.disconnect();
     },
   };
+}
+
+/** A start that fails (Redis unreachable, a certificate not trusted) leaves no client reconnecting behind. */
+async function startOrDisconnect(store: RedisTrafficPolicyStore, client: { disconnect(): void }): Promise<void> {
+  try {
+    await store.start();
+  } catch (error) {
+    await store.stop();
+    client.disconnect();
+    throw error;
+  }
 }

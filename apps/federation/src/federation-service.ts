@@ -10,6 +10,7 @@ import {
   registerOperationalRoutes,
 } from '@spillway/observability';
 import { createSource } from '@spillway/sources';
+import type { HttpsServing } from '@spillway/tls';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerCatalogRoutes } from './http/catalog-routes.js';
 
@@ -29,6 +30,8 @@ export interface FederationOptions {
   readonly hooks?: readonly ((app: FastifyInstance) => void)[];
   /** More routes on the same HTTP server (embedded mode mounts the other services' APIs). */
   readonly routes?: readonly ((app: FastifyInstance) => void)[];
+  /** Serve the API over HTTPS only, with these (watched) certificate files. */
+  readonly https?: HttpsServing;
 }
 
 export interface Federation {
@@ -57,7 +60,11 @@ export async function startFederation(options: FederationOptions): Promise<Feder
 
   // pino's Logger is a FastifyBaseLogger; naming the base type keeps FastifyInstance's default generics.
   const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
-  const app: FastifyInstance = Fastify({ loggerInstance: httpLogger, bodyLimit: 1024 * 1024 });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: httpLogger,
+    bodyLimit: 1024 * 1024,
+    ...(options.https ? { serverFactory: options.https.serverFactory } : {}),
+  });
   installProblemHandlers(app);
   for (const install of options.hooks ?? []) install(app);
   registerOperationalRoutes(app, {
@@ -66,7 +73,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   });
   registerCatalogRoutes(app, store);
   for (const register of options.routes ?? []) register(app);
-  const url = await listen(app, options.httpAddress ?? config.listen.http);
+  const url = await listen(app, options.httpAddress ?? config.listen.http, options.https ? 'https' : 'http');
 
   return {
     store,
@@ -102,13 +109,22 @@ function syncedCheck(store: CatalogStore) {
   return waiting.length === 0 ? { ready: true } : { ready: false, detail: `waiting for ${waiting.join(', ')}` };
 }
 
-/** Listens on `host:port` and returns the base URL with the port actually bound. */
-export async function listen(app: FastifyInstance, address: string): Promise<string> {
+/** Listens on `host:port` and returns the base URL (`scheme://host:port`) with the port actually bound. */
+export async function listen(
+  app: FastifyInstance,
+  address: string,
+  scheme: 'http' | 'https' = 'http',
+): Promise<string> {
   const separator = address.lastIndexOf(':');
   const host = address.slice(0, separator).replace(/^\[|\]$/g, '');
   const port = Number(address.slice(separator + 1));
-  await app.listen({ host, port });
+  // Fastify names the scheme from its `https` option, which a server factory does not set.
+  await app.listen({
+    host,
+    port,
+    listenTextResolver: (text) => `Server listening at ${text.replace(/^https?:/, `${scheme}:`)}`,
+  });
   const bound = app.server.address();
   const boundPort = typeof bound === 'object' && bound ? bound.port : port;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
 }

@@ -4,7 +4,9 @@ import { buildConfig } from '@spillway/config';
 import { silentLogger } from '@spillway/observability';
 import { closeServer, listenOnLoopback } from '@spillway/test/support/http';
 import { ManualSource } from '@spillway/test/support/manual-source';
+import { createTestPki } from '@spillway/test/support/pki';
 import { waitFor } from '@spillway/test/support/wait';
+import { ClientTlsAgent, HttpsServing } from '@spillway/tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Federation, startFederation } from '../src/federation-service.js';
 
@@ -13,19 +15,29 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function federationWith(source: ManualSource, address = '127.0.0.1:0'): Promise<Federation> {
+async function federationWith(
+  source: ManualSource,
+  address = '127.0.0.1:0',
+  https?: HttpsServing,
+): Promise<Federation> {
   const federation = await startFederation({
     config: buildConfig({}),
     logger: silentLogger(),
     sources: [source],
     httpAddress: address,
+    ...(https ? { https } : {}),
   });
   cleanups.push(() => federation.stop());
   return federation;
 }
 
-function follow(url: string): RemoteCatalog {
-  const remote = new RemoteCatalog({ url, waitSeconds: 5, backoff: { minMs: 10, maxMs: 50 } });
+function follow(url: string, httpsAgent?: ClientTlsAgent): RemoteCatalog {
+  const remote = new RemoteCatalog({
+    url,
+    waitSeconds: 5,
+    backoff: { minMs: 10, maxMs: 50 },
+    ...(httpsAgent ? { httpsAgent } : {}),
+  });
   remote.start();
   cleanups.push(() => remote.stop());
   return remote;
@@ -85,5 +97,30 @@ describe('RemoteCatalog (the router following a federation process)', () => {
     dc1.sink.replaceServices(new Map([['echo.demo', [dc1.endpoint('10.0.0.1', { health: 'unhealthy' })]]]));
     await waitFor(() => remote.lastError?.includes('invalid change feed'), { message: 'garbage rejected' });
     expect(addresses(remote, 'echo.demo')).toEqual(['10.0.0.1 healthy']);
+  });
+
+  it('follows a federation that serves HTTPS and requires client certificates, and only with the right CA and certificate', async () => {
+    const pki = createTestPki();
+    cleanups.push(async () => pki.remove());
+    const https = new HttpsServing({ ...pki.server('federation'), clientCaFile: pki.ca.certFile }, { name: 'http' });
+    const dc1 = new ManualSource('dc1');
+    const federation = await federationWith(dc1, '127.0.0.1:0', https);
+    dc1.report({ 'echo.demo': [dc1.endpoint('10.0.0.1')] });
+    expect(federation.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const agent = (files: ConstructorParameters<typeof ClientTlsAgent>[0]) => {
+      const made = new ClientTlsAgent(files, { name: 'client' });
+      cleanups.push(async () => made.close());
+      return made;
+    };
+
+    const router = follow(federation.url, agent({ caFile: pki.ca.certFile, ...pki.ca.issue('router') }));
+    const noCertificate = follow(federation.url, agent({ caFile: pki.ca.certFile }));
+    const wrongCa = follow(federation.url, agent({ caFile: pki.otherCa.certFile, ...pki.ca.issue('router-2') }));
+
+    await waitFor(() => addresses(router, 'echo.demo')?.[0] === '10.0.0.1 healthy', { message: 'catalog over mTLS' });
+    await waitFor(() => noCertificate.lastError !== null && wrongCa.lastError !== null, { message: 'refusals' });
+    expect(noCertificate.current().services.size).toBe(0);
+    expect(wrongCa.lastError).toMatch(/certificate/i);
+    expect(wrongCa.current().services.size).toBe(0);
   });
 });

@@ -5,6 +5,7 @@ import {
   type Registry,
   registerOperationalRoutes,
 } from '@spillway/observability';
+import type { HttpsServing } from '@spillway/tls';
 import type { XdsClientInfo } from '@spillway/xds';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { RouterOverrides } from './overrides/router-overrides.js';
@@ -18,12 +19,17 @@ export interface RouterHttpOptions {
   readonly overrides?: RouterOverrides;
   /** Installed first: authentication hooks, then extra routes (the drill API). */
   readonly plugins?: readonly ((app: FastifyInstance) => void)[];
+  /** Serve HTTPS only, with these (watched) certificate files. */
+  readonly https?: HttpsServing;
 }
 
 /** The router's HTTP face: operational routes and the xDS clients view. */
 export function buildRouterHttpServer(options: RouterHttpOptions): FastifyInstance {
   // Widened to Fastify's logger interface so the instance has Fastify's default type parameters.
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger });
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    ...(options.https ? { serverFactory: options.https.serverFactory } : {}),
+  });
   installProblemHandlers(app);
   for (const plugin of options.plugins ?? []) plugin(app);
   registerOperationalRoutes(app, { registry: options.registry, checks: options.checks });

@@ -1,5 +1,6 @@
 import type { CatalogReader, MeshSecurity, ProximityRing, ServiceKey, TrafficPolicyReader } from '@spillway/model';
 import type { Logger, ReadinessCheck, Registry } from '@spillway/observability';
+import type { HttpsServing } from '@spillway/tls';
 import { DEFAULT_XDS_ADDRESS, type XdsClientInfo, XdsServer } from '@spillway/xds';
 import type { FastifyInstance } from 'fastify';
 import { overriddenCatalog, overriddenPolicies } from './overrides/overridden-readers.js';
@@ -26,6 +27,8 @@ export interface RouterOptions {
   readonly overrides?: RouterOverrides;
   /** Installed on the HTTP server before its routes (authentication, the drill API). */
   readonly httpPlugins?: readonly ((app: FastifyInstance) => void)[];
+  /** Serve the HTTP API over HTTPS only, with these (watched) certificate files. */
+  readonly https?: HttpsServing;
 }
 
 export interface RunningRouter {
@@ -81,10 +84,16 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     clients: () => xds.clients(),
     ...(overrides ? { overrides } : {}),
     ...(options.httpPlugins ? { plugins: options.httpPlugins } : {}),
+    ...(options.https ? { https: options.https } : {}),
   });
   const { host, port } = parseAddress(options.httpAddress);
   try {
-    await http.listen({ host, port });
+    const scheme = options.https ? 'https' : 'http';
+    await http.listen({
+      host,
+      port,
+      listenTextResolver: (text) => `Server listening at ${text.replace(/^https?:/, `${scheme}:`)}`,
+    });
   } catch (error) {
     await xds.stop();
     stopReaders();

@@ -1,3 +1,4 @@
+import type { Agent as HttpsAgent } from 'node:https';
 import {
   type CatalogChange,
   type CatalogReader,
@@ -27,6 +28,11 @@ export interface RemoteCatalogOptions {
   /** Long-poll wait the server may hold a request for. */
   readonly waitSeconds?: number;
   readonly backoff?: { readonly minMs: number; readonly maxMs: number };
+  /**
+   * For an https:// federation: the agent (trusted CA, client certificate) each poll uses; asked
+   * on every poll, so a rotated client certificate is presented on the next connection.
+   */
+  readonly httpsAgent?: { current(): HttpsAgent };
 }
 
 type Listener = (change: CatalogChange, snapshot: CatalogSnapshot) => void;
@@ -97,6 +103,7 @@ export class RemoteCatalog implements CatalogReader {
     const { data } = await this.http.get('/v1/catalog/changes', {
       params: { index: this.remoteIndex, wait },
       signal: this.abort.signal,
+      ...(this.options.httpsAgent ? { httpsAgent: this.options.httpsAgent.current() } : {}),
     });
     const parsed = ChangesResponse.safeParse(data);
     if (!parsed.success) throw new Error(`federation answered an invalid change feed: ${parsed.error.message}`);

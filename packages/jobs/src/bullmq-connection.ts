@@ -6,6 +6,18 @@ export interface BullMqConnection {
   url: string;
   /** Upper bound of the reconnect backoff. Default 1 s. */
   maxReconnectDelayMs?: number;
+  /** The Redis password (from the environment; never in `url`). */
+  password?: string | undefined;
+  /** CA bundle for a `rediss://` server whose certificate is not in the system's trust store. */
+  ca?: Buffer | undefined;
+}
+
+/** TLS for `rediss://` (with the CA when given) and the password. */
+function access(connection: BullMqConnection): Pick<RedisOptions, 'tls' | 'password'> {
+  const tls = /^rediss:\/\//i.test(connection.url)
+    ? { tls: { ...(connection.ca ? { ca: connection.ca } : {}), minVersion: 'TLSv1.2' as const } }
+    : {};
+  return { ...tls, ...(connection.password ? { password: connection.password } : {}) };
 }
 
 function reconnect(connection: BullMqConnection): RedisOptions['retryStrategy'] {
@@ -27,6 +39,7 @@ export function producerOptions(connection: BullMqConnection): RedisOptions & { 
     maxRetriesPerRequest: 0,
     connectTimeout: 2_000,
     retryStrategy: reconnect(connection),
+    ...access(connection),
   };
 }
 
@@ -41,5 +54,6 @@ export function consumerOptions(connection: BullMqConnection): RedisOptions & { 
     maxRetriesPerRequest: null,
     connectTimeout: 2_000,
     retryStrategy: reconnect(connection),
+    ...access(connection),
   };
 }

@@ -11,6 +11,31 @@ export interface StateRedisOptions {
   maxReconnectDelayMs?: number;
   /** Follows this client's connection events. */
   health?: RedisHealth;
+  /** TLS trust and the password, for a `rediss://` server or one with `requirepass`. */
+  access?: RedisAccess;
+}
+
+/**
+ * How to reach Redis besides its URL: the CA that signed a `rediss://` server's certificate (else
+ * the system's trust store) and the password (read from the environment, never in the URL, the
+ * config file or a log line).
+ */
+export interface RedisAccess {
+  readonly password?: string | undefined;
+  readonly ca?: Buffer | undefined;
+}
+
+/** ioredis's `tls` and `password` for `url` and `access`; a `rediss://` URL always means TLS. */
+export function redisAccessOptions(url: string, access: RedisAccess = {}): Pick<RedisOptions, 'tls' | 'password'> {
+  const tls = /^rediss:\/\//i.test(url)
+    ? { tls: { ...(access.ca ? { ca: access.ca } : {}), minVersion: 'TLSv1.2' as const } }
+    : {};
+  return { ...tls, ...(access.password ? { password: access.password } : {}) };
+}
+
+/** The URL for a log line or an error: any password in it replaced by `***`. */
+export function redactedRedisUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
 }
 
 /**
@@ -42,22 +67,31 @@ export function stateRedisOptions(options: StateRedisOptions = {}): RedisOptions
 
 /** A client for the state stores; it connects in the background and reconnects forever. */
 export function createRedisClient(url: string, options: StateRedisOptions = {}): Redis {
-  const client = new Redis(url, stateRedisOptions(options));
+  const client = new Redis(url, { ...stateRedisOptions(options), ...redisAccessOptions(url, options.access) });
   // ioredis emits 'error' on every failed reconnect; without a listener Node would throw it.
   client.on('error', () => {});
   options.health?.attach(client, options.name ?? 'redis');
   return client;
 }
 
-/** Resolves when `client` is ready; rejects when it has ended or after `timeoutMs`. */
+/**
+ * Resolves when `client` is ready; rejects when it has ended or after `timeoutMs`, saying the last
+ * connection error (a TLS certificate it does not trust, a wrong password) when there was one.
+ */
 export async function whenReady(client: Redis, timeoutMs = 15_000): Promise<void> {
   if (client.status === 'ready') return;
   if (client.status === 'end') throw new StateUnavailableError('connect', { cause: new Error('connection ended') });
+  let lastError: string | undefined;
+  const onError = (error: Error) => {
+    lastError = error.message;
+  };
+  client.on('error', onError);
   await new Promise<void>((resolve, reject) => {
     const cleanup = () => {
       clearTimeout(timer);
       client.off('ready', onReady);
       client.off('end', onEnd);
+      client.off('error', onError);
     };
     const onReady = () => {
       cleanup();
@@ -69,7 +103,8 @@ export async function whenReady(client: Redis, timeoutMs = 15_000): Promise<void
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new StateUnavailableError('connect', { cause: new Error(`not ready within ${timeoutMs} ms`) }));
+      const why = lastError === undefined ? '' : ` (last error: ${lastError})`;
+      reject(new StateUnavailableError('connect', { cause: new Error(`not ready within ${timeoutMs} ms${why}`) }));
     }, timeoutMs);
     client.on('ready', onReady);
     client.on('end', onEnd);

@@ -9,6 +9,7 @@ import {
   installProblemHandlers,
   registerOperationalRoutes,
 } from '@spillway/observability';
+import type { RedisAccess } from '@spillway/state';
 import { FakeEksApi } from '@spillway/test/fakes/eks-api';
 import { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
 import { FakeRoute53Api } from '@spillway/test/fakes/route53-api';
@@ -33,6 +34,8 @@ export interface RedisHarnessOptions {
   readonly policy?: Record<string, unknown>;
   /** Short, so a lease lost in an outage comes back within seconds. Default 3 s. */
   readonly leaseTtlMs?: number;
+  /** TLS trust and password for a `rediss://` Redis with `requirepass`. */
+  readonly redisAccess?: RedisAccess;
 }
 
 /**
@@ -122,7 +125,7 @@ export async function startRedisHarness(options: RedisHarnessOptions) {
     // The routers' view, on connections of its own.
     // Silent under vitest unless LOG_LEVEL says otherwise (e.g. LOG_LEVEL=warn to see the outage).
     const logger = createLogger('controller-e2e');
-    const router = await redisTrafficPolicies(options.redisUrl, logger);
+    const router = await redisTrafficPolicies(options.redisUrl, logger, options.redisAccess);
     cleanups.push(() => router.close());
     const shares: ShareChange[] = [];
     router.policies.subscribe((service) => {
@@ -133,7 +136,11 @@ export async function startRedisHarness(options: RedisHarnessOptions) {
       });
     });
 
-    const stores = await redisStores(options.redisUrl, { logger, leaseTtlMs: options.leaseTtlMs ?? 3_000 });
+    const stores = await redisStores(options.redisUrl, {
+      logger,
+      leaseTtlMs: options.leaseTtlMs ?? 3_000,
+      ...(options.redisAccess ? { access: options.redisAccess } : {}),
+    });
     const registry = createMetricsRegistry({ defaultMetrics: false });
     let running: RunningController;
     try {
