@@ -14,6 +14,9 @@ import {
   RedisTrafficPolicyStore,
 } from '@spillway/state';
 import { StoredBurstState } from './burst-state-schema.js';
+
+export type { RedisAccess } from '@spillway/state';
+
 import type { ControllerStores } from './controller-service.js';
 
 export interface RedisControllerStores extends ControllerStores {

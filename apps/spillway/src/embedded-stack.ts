@@ -21,6 +21,7 @@ import {
   startRouter,
 } from '@spillway/router';
 import type { SimulatedFleet } from '@spillway/simulator';
+import type { HttpsServing } from '@spillway/tls';
 import type { FastifyInstance } from 'fastify';
 import { loopbackFor } from './addresses.js';
 
@@ -37,6 +38,8 @@ export interface EmbeddedStackOptions {
   readonly xdsAddress: string;
   /** Installs authentication on the shared HTTP server. */
   readonly auth: (app: FastifyInstance) => void;
+  /** Serve the shared API over HTTPS only, with these (watched) certificate files. */
+  readonly https?: HttpsServing;
 }
 
 /** Federation, controller and router in one process, with one HTTP server for every API. */
@@ -106,6 +109,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       store: catalog,
       ...(fleet ? { sources: fleet.sources } : {}),
       httpAddress: options.httpAddress,
+      ...(options.https ? { https: options.https } : {}),
       hooks: [options.auth],
       readiness: controller.readiness,
       routes: [

@@ -1,3 +1,4 @@
+import { Agent } from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
 import type { z } from 'zod';
 import { CliError } from '../load-config.js';
@@ -21,6 +22,15 @@ export interface ApiClientOptions {
   readonly token?: string | undefined;
   /** Per request. */
   readonly timeoutMs: number;
+  /** For https:// URLs: the CA to trust (else the system's), a client certificate and key. */
+  readonly tls?: ApiClientTls;
+}
+
+/** PEM contents, as read from the files the flags name. */
+export interface ApiClientTls {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
 }
 
 /** Query values the API takes; undefined ones are left out. */
@@ -45,6 +55,7 @@ export class ApiClient {
       // Every status comes back as a response; check() decides what is an error.
       validateStatus: () => true,
       maxRedirects: 0,
+      ...(this.baseUrl.startsWith('https:') && options.tls ? { httpsAgent: new Agent({ ...options.tls }) } : {}),
     });
   }
 
@@ -90,8 +101,25 @@ export class ApiClient {
       const timeout = error.config?.timeout ?? 0;
       return new CliError(`no answer from ${this.baseUrl} to ${method} ${path} within ${formatDuration(timeout)}`);
     }
+    const tls = this.tlsHint(code, error.message);
+    if (tls) return new CliError(`cannot reach ${this.baseUrl}: ${tls}`);
     const why = code && code !== 'ECONNREFUSED' ? ` [${code}]` : '';
     return new CliError(`cannot reach ${this.baseUrl} (is spillway up running?)${why}`);
+  }
+
+  /** What a TLS failure most likely means, in the words of the flag that fixes it. */
+  private tlsHint(code: string, message: string): string | undefined {
+    const why = `[${code || message}]`;
+    if (!this.baseUrl.startsWith('https:')) {
+      const dropped = code === 'ECONNRESET' || /socket hang up/i.test(message);
+      return dropped ? `the connection closed without an answer ${why} (does it serve HTTPS? use https://)` : undefined;
+    }
+    if (UNTRUSTED_CERTIFICATE.has(code))
+      return `its certificate is not trusted ${why} (pass --ca-file or set SPILLWAY_CA_FILE)`;
+    const refused = code === 'ECONNRESET' || code === 'EPROTO' || /alert|handshake/i.test(message);
+    return refused
+      ? `the TLS handshake failed ${why} (does it require a client certificate? pass --cert and --key)`
+      : undefined;
   }
 
   /** The body of a 2xx answer; an ApiError with the problem's detail for anything else. */
@@ -109,6 +137,16 @@ export class ApiClient {
     return this.hasToken ? '' : ' (pass --token or set SPILLWAY_TOKEN)';
   }
 }
+
+/** Node's codes for a server certificate the client does not trust or that does not name the host. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 /** An http(s) URL without a trailing slash; anything else is a usage error (exit 2). */
 export function checkedBaseUrl(text: string): string {

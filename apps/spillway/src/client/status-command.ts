@@ -1,6 +1,5 @@
-import { ApiClient } from './api-client.js';
 import { BURST_PROGRESS_COLUMNS, burstRows } from './burst-view.js';
-import { type ClientOptions, clientContext, REQUEST_TIMEOUT_MS, resolveToken } from './connection.js';
+import { apiClientFor, type ClientOptions, clientContext } from './connection.js';
 import { formatAge, orDash } from './format.js';
 import type { Output } from './output.js';
 import {
@@ -43,10 +42,7 @@ interface StatusReport {
 /** `spillway status`: health, sources, bursts in progress, controller and xDS clients on one screen. */
 export async function statusCommand(options: StatusOptions): Promise<void> {
   const { api, output } = clientContext(options);
-  const other = (url: string | undefined) =>
-    url
-      ? new ApiClient({ baseUrl: url, token: resolveToken(options, process.env), timeoutMs: REQUEST_TIMEOUT_MS })
-      : api;
+  const other = (url: string | undefined) => (url ? apiClientFor(url, options) : api);
   const controllerApi = other(options.controllerApi);
   const routerApi = other(options.routerApi);
   // Health first: when the API is not there, the one-line hint says so and nothing else runs.

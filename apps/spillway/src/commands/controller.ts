@@ -8,7 +8,9 @@ import {
 } from '@spillway/observability';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { setUpAuth } from '../auth-setup.js';
+import { httpTransport, serviceClientTls } from '../http-transport.js';
 import { CliError, loadConfigOrDefault } from '../load-config.js';
+import { redisAccessFromConfig } from '../redis-access.js';
 import { stopOnSignals } from '../shutdown.js';
 
 export interface ControllerCommandOptions {
@@ -29,9 +31,16 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
   const logger = createLogger('spillway-controller');
   const registry = createMetricsRegistry({ labels: { service: 'controller' } });
   const auth = await setUpAuth(config, options.listen);
-  const catalog = new RemoteCatalog({ url: options.federation, logger });
+  const transport = httpTransport(config, options.listen, { logger, registry });
+  const access = redisAccessFromConfig(config);
+  const federationTls = serviceClientTls(config, options.federation, { logger, registry });
+  const catalog = new RemoteCatalog({
+    url: options.federation,
+    logger,
+    ...(federationTls ? { httpsAgent: federationTls } : {}),
+  });
   catalog.start();
-  const stores = await redisStores(config.redis, { logger });
+  const stores = await redisStores(config.redis, { logger, access });
   const running = await startController({
     config,
     catalog,
@@ -42,23 +51,32 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
     ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}),
   });
   const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
-  const app: FastifyInstance = Fastify({ loggerInstance: httpLogger, bodyLimit: 1024 * 1024 });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: httpLogger,
+    bodyLimit: 1024 * 1024,
+    ...(transport.https ? { serverFactory: transport.https.serverFactory } : {}),
+  });
   installProblemHandlers(app);
   auth.register(app);
   registerOperationalRoutes(app, { registry, checks: [stores.health] });
   running.routes(app);
   const separator = options.listen.lastIndexOf(':');
-  await app.listen({ host: options.listen.slice(0, separator), port: Number(options.listen.slice(separator + 1)) });
+  await app.listen({
+    host: options.listen.slice(0, separator),
+    port: Number(options.listen.slice(separator + 1)),
+    listenTextResolver: (text) => `Server listening at ${text.replace(/^https?:/, `${transport.scheme}:`)}`,
+  });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   process.stdout.write(
     `Spillway controller (${running.controller.owner}): following ${options.federation}, state in Redis\n` +
-      `  API      http://${options.listen.slice(0, separator)}:${port}/v1/bursts\n` +
+      `  API      ${transport.scheme}://${options.listen.slice(0, separator)}:${port}/v1/bursts\n` +
       `${auth.banner}\n`,
   );
   stopOnSignals(logger, async () => {
     await app.close();
     await running.stop();
     await catalog.stop();
+    federationTls?.close();
   });
 }

@@ -1,5 +1,6 @@
 import { formatCatalogSummary, startFederation } from '@spillway/federation';
 import { createLogger, createMetricsRegistry } from '@spillway/observability';
+import { httpTransport } from '../http-transport.js';
 import { loadConfigOrDefault } from '../load-config.js';
 import { stopOnSignals } from '../shutdown.js';
 
@@ -7,11 +8,15 @@ import { stopOnSignals } from '../shutdown.js';
 export async function federation(options: { config?: string; listen?: string }): Promise<void> {
   const config = await loadConfigOrDefault(options.config);
   const logger = createLogger('spillway-federation');
+  const registry = createMetricsRegistry({ labels: { service: 'federation' } });
+  const httpAddress = options.listen ?? config.listen.http;
+  const transport = httpTransport(config, httpAddress, { logger, registry });
   const running = await startFederation({
     config,
     logger,
-    registry: createMetricsRegistry({ labels: { service: 'federation' } }),
-    httpAddress: options.listen ?? config.listen.http,
+    registry,
+    httpAddress,
+    ...(transport.https ? { https: transport.https } : {}),
   });
   process.stdout.write(
     `Spillway federation: ${config.clusters.length} cluster(s)\n` +

@@ -6,7 +6,9 @@ import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { RouterOverrides, type RunningRouter, startRouter } from '@spillway/router';
 import { loopbackFor } from '../addresses.js';
 import { setUpAuth } from '../auth-setup.js';
+import { httpTransport, serviceClientTls } from '../http-transport.js';
 import { loadConfigOrDefault } from '../load-config.js';
+import { redisAccessFromConfig } from '../redis-access.js';
 import { stopOnSignals } from '../shutdown.js';
 
 export interface RouterCommandOptions {
@@ -24,11 +26,20 @@ export interface RouterCommandOptions {
 export async function router(options: RouterCommandOptions): Promise<void> {
   const config = await loadConfigOrDefault(options.config);
   const logger = createLogger('spillway-router');
+  const registry = createMetricsRegistry({ labels: { service: 'router' } });
   const auth = await setUpAuth(config, options.listen);
-  const catalog = new RemoteCatalog({ url: options.federation, logger });
+  const transport = httpTransport(config, options.listen, { logger, registry });
+  const federationTls = serviceClientTls(config, options.federation, { logger, registry });
+  const catalog = new RemoteCatalog({
+    url: options.federation,
+    logger,
+    ...(federationTls ? { httpsAgent: federationTls } : {}),
+  });
   catalog.start();
   // With Redis, the router serves the policies the controller sets; alone, there are none.
-  const shared = config.redis ? await redisTrafficPolicies(config.redis, logger) : undefined;
+  const shared = config.redis
+    ? await redisTrafficPolicies(config.redis, logger, redisAccessFromConfig(config))
+    : undefined;
   const overrides = new RouterOverrides({ logger: logger.child({ component: 'overrides' }) });
   let running: RunningRouter | undefined;
   let xdsTarget = '';
@@ -53,11 +64,12 @@ export async function router(options: RouterCommandOptions): Promise<void> {
     ...(config.security ? { security: config.security } : {}),
     httpAddress: options.listen,
     httpPlugins: [auth.register, (app) => registerDrillRoutes(app, { drills, admit })],
+    ...(transport.https ? { https: transport.https } : {}),
     logger,
-    registry: createMetricsRegistry({ labels: { service: 'router' } }),
+    registry,
   });
   xdsTarget = `${loopbackFor(xdsAddress)}:${running.xdsPort}`;
-  const api = `http://${options.listen.replace(/:\d+$/, '')}:${running.httpPort}`;
+  const api = `${transport.scheme}://${options.listen.replace(/:\d+$/, '')}:${running.httpPort}`;
   process.stdout.write(
     `Spillway router: following ${options.federation}\n` +
       `  xDS      port ${running.xdsPort}\n` +
@@ -71,6 +83,7 @@ export async function router(options: RouterCommandOptions): Promise<void> {
     await started.stop();
     overrides.stop();
     await catalog.stop();
+    federationTls?.close();
     await shared?.close();
   });
 }

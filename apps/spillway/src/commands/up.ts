@@ -5,7 +5,9 @@ import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { setUpAuth } from '../auth-setup.js';
 import { DEMO_SPEED, type DemoFleet, demoStatusLines, startDemoFleet } from '../demo-fleet.js';
 import { startEmbeddedStack } from '../embedded-stack.js';
+import { httpTransport } from '../http-transport.js';
 import { loadConfigOrDefault } from '../load-config.js';
+import { redisAccessFromConfig } from '../redis-access.js';
 import { stopOnSignals } from '../shutdown.js';
 
 export interface UpOptions {
@@ -24,13 +26,16 @@ export async function up(options: UpOptions): Promise<void> {
   const registry = createMetricsRegistry({ labels: { instance: 'embedded' } });
   const fileConfig = options.config ? await loadConfigOrDefault(options.config) : undefined;
   // With a Redis URL, state, lease, jobs and policies live there (and survive this process).
-  const stores = fileConfig?.redis ? await redisStores(fileConfig.redis, { logger }) : undefined;
+  const stores = fileConfig?.redis
+    ? await redisStores(fileConfig.redis, { logger, access: redisAccessFromConfig(fileConfig) })
+    : undefined;
   const traffic = stores?.traffic ?? new InMemoryTrafficPolicyStore();
   const demo = fileConfig ? undefined : await startDemoFleet(logger, traffic);
   const config = fileConfig ?? demo!.config;
   const httpAddress = options.listen ?? config.listen.http;
   const xdsAddress = options.xds ?? config.listen.xds;
   const auth = await setUpAuth(config, httpAddress);
+  const transport = httpTransport(config, httpAddress, { logger, registry });
   const stack = await startEmbeddedStack({
     config,
     logger,
@@ -42,6 +47,7 @@ export async function up(options: UpOptions): Promise<void> {
     httpAddress,
     xdsAddress,
     auth: auth.register,
+    ...(transport.https ? { https: transport.https } : {}),
   });
   const { federation, controller } = stack;
   process.stdout.write(
