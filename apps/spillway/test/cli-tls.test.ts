@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
+import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
 import { createTestPki, type TestPki } from '@spillway/test/support/pki';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +102,25 @@ async function httpsStatus(url: string, client: { certFile: string; keyFile: str
   });
 }
 
+/** The SHA-256 fingerprint of the certificate a new TLS connection to `url` is served. */
+async function servedFingerprint(url: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return await new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port), ca: readFileSync(pki.ca.certFile) });
+    socket.once('secureConnect', () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.end();
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Replaces `target` the way a secret mount does: written beside it, renamed over it. */
+function replaceFile(source: string, target: string): void {
+  copyFileSync(source, `${target}.new`);
+  renameSync(`${target}.new`, target);
+}
+
 /** A plain HTTP GET: `answered N` when an HTTP answer came, else the error. */
 async function plainHttp(url: string): Promise<string> {
   return await new Promise((resolve) => {
@@ -113,16 +133,46 @@ async function plainHttp(url: string): Promise<string> {
 
 describe('spillway up with tls.http', () => {
   let api: string;
+  let up: CliProcess;
+  const server = { certFile: '', keyFile: '' };
   beforeAll(async () => {
-    const server = pki.server('api');
+    const first = pki.server('api-1');
+    server.certFile = join(dir, 'api.crt');
+    server.keyFile = join(dir, 'api.key');
+    copyFileSync(first.certFile, server.certFile);
+    copyFileSync(first.keyFile, server.keyFile);
     const config = await configFile(
       'https',
       `${CLUSTERS}tls:\n  http: { certFile: ${server.certFile}, keyFile: ${server.keyFile} }\n`,
     );
-    const up = start(['up', '--config', config, '--listen', '127.0.0.1:0', '--xds', '127.0.0.1:0']);
+    up = start(['up', '--config', config, '--listen', '127.0.0.1:0', '--xds', '127.0.0.1:0']);
     api = await up.waitForOutput(/API\s+(https:\/\/127\.0\.0\.1:\d+)/, 60_000);
     await up.waitForOutput(/catalog v1: 1 service\(s\)/, 60_000);
   }, 120_000);
+
+  it(
+    'serves a replaced certificate to new connections without a restart, and keeps it when the next file is broken',
+    SLOW,
+    async () => {
+      const before = await servedFingerprint(api);
+      const next = pki.server('api-2');
+      replaceFile(next.keyFile, server.keyFile);
+      replaceFile(next.certFile, server.certFile);
+      const rotated = await waitFor(
+        async () => {
+          const now = await servedFingerprint(api);
+          return now !== before ? now : undefined;
+        },
+        { timeoutMs: 30_000, message: 'the new certificate served' },
+      );
+      expect(rotated).toBe(new X509Certificate(readFileSync(next.certFile)).fingerprint256);
+
+      writeFileSync(server.certFile, 'not a certificate');
+      await up.waitForOutput(/changed TLS files are not usable/, 30_000);
+      expect(await servedFingerprint(api)).toBe(rotated);
+      expect(await httpsStatus(`${api}/healthz`, undefined)).toBe(200);
+    },
+  );
 
   it('prints https URLs in its banner and answers no plain HTTP on the port', SLOW, async () => {
     expect(api).toMatch(/^https:/);

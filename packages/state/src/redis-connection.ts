@@ -33,11 +33,6 @@ export function redisAccessOptions(url: string, access: RedisAccess = {}): Pick<
   return { ...tls, ...(access.password ? { password: access.password } : {}) };
 }
 
-/** The URL for a log line or an error: any password in it replaced by `***`. */
-export function redactedRedisUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
-}
-
 /**
  * ioredis options for Spillway's state, chosen to FAIL FAST while Redis is away:
  * - `enableOfflineQueue: false`: a command issued while disconnected rejects at once instead of
