@@ -5,6 +5,8 @@ import { typeName } from './type-urls.js';
 /** One connected xDS client, as `GET /v1/xds/clients` shows it. */
 export interface XdsClientInfo {
   readonly nodeId: string;
+  /** The identity its certificate proves (SPIFFE ID, else subject CN); null over plaintext. */
+  readonly identity: string | null;
   readonly cluster: string;
   readonly locality: Locality;
   readonly environment: Environment | null;
@@ -31,12 +33,17 @@ export interface DescribedStream {
   snapshot(): StreamSnapshot;
 }
 
+/** What the transport knows of a stream's peer (the stream itself only sees requests). */
+export interface StreamPeer {
+  readonly identity: string | null;
+}
+
 /** The open streams, read on demand: the registry never copies state it would have to keep in sync. */
 export class ClientRegistry<S extends DescribedStream = DescribedStream> {
-  private readonly open = new Set<S>();
+  private readonly open = new Map<S, StreamPeer>();
 
-  add(stream: S): void {
-    this.open.add(stream);
+  add(stream: S, peer: StreamPeer = { identity: null }): void {
+    this.open.set(stream, peer);
   }
 
   remove(stream: S): void {
@@ -48,15 +55,15 @@ export class ClientRegistry<S extends DescribedStream = DescribedStream> {
   }
 
   streams(): readonly S[] {
-    return [...this.open];
+    return [...this.open.keys()];
   }
 
   clients(): XdsClientInfo[] {
-    return [...this.open].map((stream) => describe(stream.snapshot()));
+    return [...this.open].map(([stream, peer]) => describe(stream.snapshot(), peer));
   }
 }
 
-function describe(snapshot: StreamSnapshot): XdsClientInfo {
+function describe(snapshot: StreamSnapshot, peer: StreamPeer): XdsClientInfo {
   const resources: Record<string, XdsTypeInfo> = {};
   let lastNack: NackRecord | null = null;
   for (const type of snapshot.types) {
@@ -72,6 +79,7 @@ function describe(snapshot: StreamSnapshot): XdsClientInfo {
   const node = snapshot.node;
   return {
     nodeId: node?.id ?? '',
+    identity: peer.identity,
     cluster: node?.cluster ?? '',
     locality: node?.locality ?? { region: '', zone: '', subZone: '' },
     environment: node?.environment ?? null,

@@ -12,6 +12,8 @@ export * from './resources/listener-resource.js';
 export * from './resources/route-configuration-resource.js';
 export * from './resources/server-listener-resource.js';
 export * from './resources/tls-contexts.js';
+export * from './security/peer-identity.js';
+export * from './security/xds-authorization.js';
 export * from './sotw-stream.js';
 export * from './stream-observer.js';
 export * from './type-urls.js';

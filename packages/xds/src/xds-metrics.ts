@@ -7,6 +7,7 @@ export class XdsMetrics {
   readonly acks: Counter<'type'>;
   readonly nacks: Counter<'type'>;
   readonly encodes: Counter<'type'>;
+  readonly denials: Counter<'kind'>;
 
   constructor(registry: Registry) {
     this.streams = metricOnce(registry, Gauge, {
@@ -33,6 +34,11 @@ export class XdsMetrics {
       name: 'spillway_xds_resource_encodes_total',
       help: 'Resources encoded by the view cache (each is then shared by every client with the same view)',
       labelNames: ['type'],
+    });
+    this.denials = metricOnce(registry, Counter, {
+      name: 'spillway_xds_authorization_denials_total',
+      help: 'xDS authorization denials: streams refused (identity, locality) and services withheld (service)',
+      labelNames: ['kind'],
     });
   }
 }

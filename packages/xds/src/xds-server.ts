@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import type { CatalogReader, MeshSecurity, ProximityRing, ServiceKey, TrafficPolicyReader } from '@spillway/model';
 import type { Logger, Registry } from '@spillway/observability';
+import { WatchedKeyPair } from '@spillway/tls';
 import { adsServiceDefinition } from './ads-service-definition.js';
-import type { ClientNode } from './client-node.js';
+import { type ClientNode, clientNode } from './client-node.js';
 import { ClientRegistry, type XdsClientInfo } from './client-registry.js';
 import { DeltaStream } from './delta-stream.js';
 import type {
@@ -10,8 +11,14 @@ import type {
   DeltaDiscoveryResponseMessage,
   DiscoveryRequestMessage,
   DiscoveryResponseMessage,
+  NodeMessage,
 } from './discovery-messages.js';
+import type { ResourceSource } from './resource-source.js';
 import { ENDPOINT_STALE_AFTER_SECONDS } from './resources/cluster-load-assignment-resource.js';
+import { AuthorizedResources } from './security/authorized-resources.js';
+import { peerIdentity } from './security/peer-identity.js';
+import { type XdsAuthorizationRule, XdsAuthorizer, type XdsGrant } from './security/xds-authorization.js';
+import { mutualTlsServerCredentials } from './security/xds-server-credentials.js';
 import { SotwStream } from './sotw-stream.js';
 import type { NackRecord, StreamObserver } from './stream-observer.js';
 import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, typeName } from './type-urls.js';
@@ -33,6 +40,19 @@ export interface XdsServerOptions {
    * `endpoint_stale_after` only fires when the router is really gone. Default: a fifth of it.
    */
   readonly refreshIntervalMs?: number;
+  /** Mutual TLS: without it the port speaks plaintext (refused beyond loopback by the commands). */
+  readonly tls?: XdsTlsOptions;
+  /** Which identities may claim which localities and watch which services; absent: all may. */
+  readonly authorization?: readonly XdsAuthorizationRule[];
+}
+
+/** The listener's certificate and key, and the CA that must have signed every client's certificate. */
+export interface XdsTlsOptions {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCaFile: string;
+  /** How often the files are checked for a change (default 1 s). */
+  readonly pollIntervalMs?: number;
 }
 
 /**
@@ -43,6 +63,14 @@ export interface XdsServerOptions {
 const REFRESH_BATCH = 50;
 
 type Stream = SotwStream | DeltaStream;
+
+/** A stream's client once admitted: its identity, what it may do, the resources it may see. */
+interface AdmittedPeer {
+  readonly identity: string | null;
+  readonly grant: XdsGrant;
+  readonly resources: ResourceSource;
+  readonly protocol: 'sotw' | 'delta';
+}
 type AnyCall = grpc.ServerDuplexStream<unknown, unknown>;
 
 /**
@@ -56,12 +84,15 @@ export class XdsServer {
   private readonly registry = new ClientRegistry<Stream>();
   private readonly calls = new Set<AnyCall>();
   private readonly metrics: XdsMetrics;
+  private readonly authorizer: XdsAuthorizer;
+  private keyPair: WatchedKeyPair | undefined;
   private unsubscribe: (() => void) | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing = false;
 
   constructor(private readonly options: XdsServerOptions) {
     this.metrics = new XdsMetrics(options.registry);
+    this.authorizer = new XdsAuthorizer(options.authorization);
     this.cache = new ViewCache(options.catalog, options.policies, {
       ...(options.proximity ? { proximity: options.proximity } : {}),
       ...(options.security ? { security: options.security } : {}),
@@ -79,16 +110,34 @@ export class XdsServer {
     this.unsubscribe = this.cache.onChange((names) => {
       for (const stream of this.registry.streams()) stream.handleChange(names);
     });
+    const credentials = this.credentials();
     const port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) =>
-        error ? reject(error) : resolve(bound),
-      ),
-    );
+      this.server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
+    ).catch((error: unknown) => {
+      this.keyPair?.close();
+      throw error;
+    });
     const refreshMs = this.options.refreshIntervalMs ?? (ENDPOINT_STALE_AFTER_SECONDS * 1000) / 5;
     this.refreshTimer = setInterval(() => this.refreshAssignments(), refreshMs);
     this.refreshTimer.unref();
-    this.options.logger.info({ address, port }, 'xDS server listening');
+    this.options.logger.info({ address, port, tls: this.keyPair ? 'mutual' : 'none' }, 'xDS server listening');
     return port;
+  }
+
+  /** Plaintext, or mutual TLS from files that are re-read when they change (a broken start throws). */
+  private credentials(): grpc.ServerCredentials {
+    const tls = this.options.tls;
+    if (!tls) return grpc.ServerCredentials.createInsecure();
+    this.keyPair = new WatchedKeyPair(
+      { certFile: tls.certFile, keyFile: tls.keyFile, caFile: tls.clientCaFile },
+      {
+        name: 'xds',
+        logger: this.options.logger,
+        metrics: this.options.registry,
+        ...(tls.pollIntervalMs ? { pollIntervalMs: tls.pollIntervalMs } : {}),
+      },
+    );
+    return mutualTlsServerCredentials(this.keyPair);
   }
 
   clients(): XdsClientInfo[] {
@@ -106,6 +155,7 @@ export class XdsServer {
     this.refreshTimer = undefined;
     this.unsubscribe?.();
     this.cache.stop();
+    this.keyPair?.close();
     for (const call of this.calls) call.end();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
@@ -140,27 +190,65 @@ export class XdsServer {
   }
 
   private serveSotw(call: AnyCall): void {
+    const peer = this.admit(call, 'sotw');
+    if (!peer) return;
     const stream = new SotwStream(
-      this.cache,
+      peer.resources,
       (response: DiscoveryResponseMessage) => call.write(response),
-      this.observer('sotw'),
+      this.observer('sotw', peer.identity),
     );
-    this.attach(call, stream, 'sotw', (request) => stream.handleRequest(request as DiscoveryRequestMessage));
+    this.attach(call, stream, peer, (request) => stream.handleRequest(request as DiscoveryRequestMessage));
   }
 
   private serveDelta(call: AnyCall): void {
+    const peer = this.admit(call, 'delta');
+    if (!peer) return;
     const stream = new DeltaStream(
-      this.cache,
+      peer.resources,
       (response: DeltaDiscoveryResponseMessage) => call.write(response),
-      this.observer('delta'),
+      this.observer('delta', peer.identity),
     );
-    this.attach(call, stream, 'delta', (request) => stream.handleRequest(request as DeltaDiscoveryRequestMessage));
+    this.attach(call, stream, peer, (request) => stream.handleRequest(request as DeltaDiscoveryRequestMessage));
   }
 
-  private attach(call: AnyCall, stream: Stream, protocol: 'sotw' | 'delta', handle: (request: unknown) => void): void {
+  /**
+   * Who the client is (its certificate's identity) and what it may see. Refuses the stream
+   * (PERMISSION_DENIED) when authorization rules exist and none matches the identity.
+   */
+  private admit(call: AnyCall, protocol: 'sotw' | 'delta'): AdmittedPeer | undefined {
+    const identity = peerIdentity(call.getAuthContext().sslPeerCertificate);
+    const grant = this.authorizer.grantFor(identity);
+    if (!grant) {
+      this.deny(
+        call,
+        'identity',
+        { identity, protocol },
+        `identity ${identity ?? '(none)'} matches no xDS authorization rule`,
+      );
+      return undefined;
+    }
+    const resources: ResourceSource = grant.restrictsServices
+      ? new AuthorizedResources(this.cache, grant, (service) => {
+          this.metrics.denials.inc({ kind: 'service' });
+          this.options.logger.warn({ identity, protocol, service }, 'xDS client may not watch this service: not sent');
+        })
+      : this.cache;
+    return { identity, grant, resources, protocol };
+  }
+
+  /** Ends a stream with PERMISSION_DENIED, logged and counted. */
+  private deny(call: AnyCall, kind: 'identity' | 'locality', context: object, reason: string): void {
+    this.metrics.denials.inc({ kind });
+    this.options.logger.warn({ ...context, peer: call.getPeer() }, `xDS stream refused: ${reason}`);
+    call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: reason });
+  }
+
+  private attach(call: AnyCall, stream: Stream, peer: AdmittedPeer, handle: (request: unknown) => void): void {
+    const { protocol, identity } = peer;
     this.calls.add(call);
-    this.registry.add(stream);
+    this.registry.add(stream, { identity });
     this.metrics.streams.inc({ protocol });
+    this.options.logger.info({ identity, protocol, peer: call.getPeer() }, 'xDS stream opened');
     let closed = false;
     const close = () => {
       if (closed) return;
@@ -169,7 +257,26 @@ export class XdsServer {
       this.registry.remove(stream);
       this.metrics.streams.dec({ protocol });
     };
+    let localityChecked = false;
     call.on('data', (request: unknown) => {
+      if (closed) return;
+      // The node (and the locality it claims) comes with the first request that carries one.
+      const node = (request as { node?: NodeMessage | null }).node;
+      if (!localityChecked && node) {
+        localityChecked = true;
+        const { locality } = clientNode(node);
+        if (!peer.grant.mayClaim(locality)) {
+          close();
+          const claimed = [locality.region, locality.zone, locality.subZone].filter(Boolean).join('/');
+          this.deny(
+            call,
+            'locality',
+            { identity, protocol, node: node.id, locality },
+            `identity ${identity} may not claim locality ${claimed}`,
+          );
+          return;
+        }
+      }
       try {
         handle(request);
       } catch (error) {
@@ -186,7 +293,7 @@ export class XdsServer {
     call.on('close', close);
   }
 
-  private observer(protocol: 'sotw' | 'delta'): StreamObserver {
+  private observer(protocol: 'sotw' | 'delta', identity: string | null): StreamObserver {
     const { logger } = this.options;
     return {
       onResponse: (typeUrl) => this.metrics.responses.inc({ protocol, type: typeName(typeUrl) }),
@@ -196,6 +303,7 @@ export class XdsServer {
         logger.warn(
           {
             node: node?.id,
+            identity,
             locality: node?.locality,
             type: typeName(nack.typeUrl),
             version: nack.rejectedVersion,

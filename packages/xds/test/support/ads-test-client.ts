@@ -21,6 +21,8 @@ export class AdsTestClient<Request, Response> {
   private readonly responses: Response[] = [];
   private readonly waiters: ((response: Response) => void)[] = [];
   private readonly call: grpc.ClientDuplexStream<Request, Response>;
+  /** How the stream ended (its gRPC status), once it has. */
+  readonly ended: Promise<grpc.StatusObject>;
 
   private constructor(
     private readonly client: grpc.Client,
@@ -38,14 +40,22 @@ export class AdsTestClient<Request, Response> {
       else this.responses.push(response);
     });
     this.call.on('error', () => {});
+    this.ended = new Promise((resolve) => this.call.on('status', resolve));
   }
 
-  static sotw(port: number): AdsTestClient<SotwRequest, DiscoveryResponseMessage> {
-    return new AdsTestClient(connect(port), 'StreamAggregatedResources');
+  /** `credentials`: plaintext by default; `grpc.credentials.createSsl(...)` for a TLS router. */
+  static sotw(
+    port: number,
+    credentials?: grpc.ChannelCredentials,
+  ): AdsTestClient<SotwRequest, DiscoveryResponseMessage> {
+    return new AdsTestClient(connect(port, credentials), 'StreamAggregatedResources');
   }
 
-  static delta(port: number): AdsTestClient<DeltaRequest, DeltaDiscoveryResponseMessage> {
-    return new AdsTestClient(connect(port), 'DeltaAggregatedResources');
+  static delta(
+    port: number,
+    credentials?: grpc.ChannelCredentials,
+  ): AdsTestClient<DeltaRequest, DeltaDiscoveryResponseMessage> {
+    return new AdsTestClient(connect(port, credentials), 'DeltaAggregatedResources');
   }
 
   send(request: Request): void {
@@ -81,6 +91,6 @@ export class AdsTestClient<Request, Response> {
   }
 }
 
-function connect(port: number): grpc.Client {
-  return new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+function connect(port: number, credentials = grpc.credentials.createInsecure()): grpc.Client {
+  return new grpc.Client(`127.0.0.1:${port}`, credentials);
 }

@@ -1,7 +1,7 @@
 import type { MeshSecurity, TrafficPolicyReader } from '@spillway/model';
 import { createMetricsRegistry, silentLogger } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
-import { XdsServer } from '../../src/index.js';
+import { type XdsAuthorizationRule, XdsServer, type XdsTlsOptions } from '../../src/index.js';
 import { InMemoryCatalog } from './in-memory-catalog.js';
 
 export interface TestXdsServer {
@@ -19,6 +19,8 @@ export async function startTestXdsServer(
     port?: number;
     refreshIntervalMs?: number;
     security?: MeshSecurity;
+    tls?: XdsTlsOptions;
+    authorization?: readonly XdsAuthorizationRule[];
   } = {},
 ): Promise<TestXdsServer> {
   const catalog = options.catalog ?? new InMemoryCatalog();
@@ -31,6 +33,8 @@ export async function startTestXdsServer(
     registry,
     ...(options.refreshIntervalMs ? { refreshIntervalMs: options.refreshIntervalMs } : {}),
     ...(options.security ? { security: options.security } : {}),
+    ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.authorization ? { authorization: options.authorization } : {}),
   });
   const port = await server.listen(`127.0.0.1:${options.port ?? 0}`);
   return { server, port, catalog, policies, registry };
