@@ -152,6 +152,46 @@ export const TlsConfig = z.strictObject({
 });
 export type TlsConfig = z.infer<typeof TlsConfig>;
 
+/** A locality a client may claim; without `zone` any zone of the region, without `subZone` any sub-zone. */
+const LocalityGrant = z
+  .strictObject({
+    region: z.string().min(1),
+    zone: z.string().min(1).optional(),
+    subZone: z.string().min(1).optional(),
+  })
+  .refine((grant) => grant.subZone === undefined || grant.zone !== undefined, {
+    message: 'subZone needs a zone',
+    path: ['subZone'],
+  });
+
+/** `NAME.NS`, where either part may use `*` (any run of characters): `cart.shop`, `*.shop`. */
+const ServicePattern = z
+  .string()
+  .regex(
+    /^[a-z0-9*]([-a-z0-9_*]*[a-z0-9*])?\.[a-z0-9*]([-a-z0-9_*]*[a-z0-9*])?$/,
+    'expected NAME.NS, e.g. cart.shop or *.shop',
+  );
+
+/** A SPIFFE ID (`spiffe://lab/ns/shop/sa/cart`) or a certificate CN; `*` matches any run of characters but `/`. */
+const IdentityPattern = z.string().regex(/^\S+$/, 'expected an identity such as spiffe://lab/ns/shop/sa/*');
+
+/**
+ * Who may learn what from the xDS port. A client matching no rule is refused; a rule without
+ * `localities` or `services` does not restrict that (see docs/security.md#xds-authorization).
+ */
+export const XdsAuthorization = z.strictObject({
+  rules: z
+    .array(
+      z.strictObject({
+        identity: IdentityPattern,
+        localities: z.array(LocalityGrant).min(1).optional(),
+        services: z.array(ServicePattern).min(1).optional(),
+      }),
+    )
+    .min(1, 'expected at least one rule (leave xdsAuthorization out to let every authenticated client in)'),
+});
+export type XdsAuthorization = z.infer<typeof XdsAuthorization>;
+
 export const SpillwayConfig = z
   .strictObject({
     listen: z
@@ -169,6 +209,7 @@ export const SpillwayConfig = z
     /** Environment variable holding the Redis password (never in the URL or the file). */
     redisPasswordEnv: EnvName.optional(),
     tls: TlsConfig.default({ plaintextHttpBehindProxy: false }),
+    xdsAuthorization: XdsAuthorization.optional(),
     auth: z.strictObject({ tokens: z.array(Token).default([]) }).default({ tokens: [] }),
     federation: FederationSettings,
     clusters: z.array(ClusterConfig).default([]),
@@ -191,6 +232,13 @@ export const SpillwayConfig = z
     });
     checkPolicies(config, seen, ctx);
     checkSecurity(config, ctx);
+    if (config.xdsAuthorization && !config.tls.xds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['xdsAuthorization'],
+        message: 'needs tls.xds: identities come from client certificates',
+      });
+    }
   });
 
 /**

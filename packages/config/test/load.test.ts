@@ -128,3 +128,35 @@ describe('config policies', () => {
     ]);
   });
 });
+
+describe('xdsAuthorization', () => {
+  const TLS = `tls:\n  xds: { certFile: x.crt, keyFile: x.key, clientCaFile: ca.crt }\n`;
+
+  it('parses rules of identities, localities and service patterns', () => {
+    const config = parseConfig(
+      `${TLS}xdsAuthorization:\n  rules:\n    - identity: "spiffe://lab/ns/shop/sa/*"\n      localities: [{ region: dc1, zone: dc1-a }, { region: dc2 }]\n      services: [cart.shop, "*.shop"]\n    - { identity: ops-admin }\n`,
+      'spillway.yaml',
+      {},
+    );
+    expect(config.xdsAuthorization?.rules).toEqual([
+      {
+        identity: 'spiffe://lab/ns/shop/sa/*',
+        localities: [{ region: 'dc1', zone: 'dc1-a' }, { region: 'dc2' }],
+        services: ['cart.shop', '*.shop'],
+      },
+      { identity: 'ops-admin' },
+    ]);
+  });
+
+  it('says which rule is wrong, and that rules need tls.xds', () => {
+    const bad = `${TLS}xdsAuthorization:\n  rules:\n    - identity: a\n      services: [cart]\n      localities: [{ region: dc1, subZone: r1 }]\n`;
+    expect(problems(bad)).toEqual([
+      expect.stringMatching(/xdsAuthorization\.rules\[0\]\.localities\[0\]\.subZone: subZone needs a zone/),
+      expect.stringMatching(/xdsAuthorization\.rules\[0\]\.services\[0\]: expected NAME\.NS/),
+    ]);
+    expect(problems('xdsAuthorization:\n  rules: []\n')[0]).toMatch(/rules: expected at least one rule/);
+    expect(problems('xdsAuthorization:\n  rules: [{ identity: a }]\n')).toEqual([
+      expect.stringMatching(/xdsAuthorization: needs tls\.xds/),
+    ]);
+  });
+});
