@@ -10,7 +10,8 @@ let registered = false;
  */
 export function xdsClient(
   target: string,
-  xdsPort: number,
+  /** The router's port on loopback, or `host:port` (a local TLS-originating agent, say). */
+  xdsServer: number | string,
   node: { id: string; locality: { region: string; zone: string } },
 ): grpc.Client {
   if (!registered) {
@@ -19,7 +20,11 @@ export function xdsClient(
   }
   const bootstrap = {
     xds_servers: [
-      { server_uri: `127.0.0.1:${xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] },
+      {
+        server_uri: typeof xdsServer === 'number' ? `127.0.0.1:${xdsServer}` : xdsServer,
+        channel_creds: [{ type: 'insecure' }],
+        server_features: ['xds_v3'],
+      },
     ],
     node: { id: node.id, cluster: 'spillway-tests', locality: node.locality },
   };
