@@ -1,7 +1,13 @@
 import type { CatalogReader, MeshSecurity, ProximityRing, ServiceKey, TrafficPolicyReader } from '@spillway/model';
 import type { Logger, ReadinessCheck, Registry } from '@spillway/observability';
 import type { HttpsServing } from '@spillway/tls';
-import { DEFAULT_XDS_ADDRESS, type XdsClientInfo, XdsServer } from '@spillway/xds';
+import {
+  DEFAULT_XDS_ADDRESS,
+  type XdsAuthorizationRule,
+  type XdsClientInfo,
+  XdsServer,
+  type XdsTlsOptions,
+} from '@spillway/xds';
 import type { FastifyInstance } from 'fastify';
 import { overriddenCatalog, overriddenPolicies } from './overrides/overridden-readers.js';
 import type { RouterOverrides } from './overrides/router-overrides.js';
@@ -12,6 +18,10 @@ export interface RouterOptions {
   readonly policies: TrafficPolicyReader;
   /** `host:port` for ADS; default 127.0.0.1:18000, port 0 for any free port. */
   readonly xdsAddress?: string;
+  /** Mutual TLS on the xDS port (`tls.xds`); plaintext without it. */
+  readonly xdsTls?: XdsTlsOptions;
+  /** `xdsAuthorization.rules`: which identities may claim which localities and watch which services. */
+  readonly xdsAuthorization?: readonly XdsAuthorizationRule[];
   /** `host:port` for the HTTP API; no HTTP server when absent (embedded mode shares one). */
   readonly httpAddress?: string;
   readonly logger: Logger;
@@ -58,6 +68,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     registry: options.registry,
     ...(options.proximity ? { proximity: options.proximity } : {}),
     ...(options.security ? { security: options.security } : {}),
+    ...(options.xdsTls ? { tls: options.xdsTls } : {}),
+    ...(options.xdsAuthorization ? { authorization: options.xdsAuthorization } : {}),
   });
   let xdsPort: number;
   try {

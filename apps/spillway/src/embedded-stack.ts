@@ -24,6 +24,7 @@ import type { SimulatedFleet } from '@spillway/simulator';
 import type { HttpsServing } from '@spillway/tls';
 import type { FastifyInstance } from 'fastify';
 import { loopbackFor } from './addresses.js';
+import { refuseDrillsOverMutualTls, xdsPortSecurity } from './xds-exposure.js';
 
 export interface EmbeddedStackOptions {
   readonly config: SpillwayConfig;
@@ -85,15 +86,17 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   let xdsTarget = '';
   const drills = new DrillService({
     logger,
-    world: (mode: DrillMode) =>
-      new DrillWorld(mode, {
+    world: (mode: DrillMode) => {
+      refuseDrillsOverMutualTls(config);
+      return new DrillWorld(mode, {
         xdsAddress: xdsTarget,
         catalog: routerCatalog,
         policies: routerPolicies,
         overrides,
         ...(fleet ? { fleet } : {}),
         restartRouter: (downMs) => restart(downMs),
-      }),
+      });
+    },
   });
   const admit = (drill: DrillFile) =>
     admitDrill(drill, {
@@ -129,6 +132,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       policies: routerPolicies,
       xdsAddress,
       ...(config.security ? { security: config.security } : {}),
+      ...xdsPortSecurity(config),
       logger,
       registry,
     });

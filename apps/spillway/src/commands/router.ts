@@ -10,6 +10,7 @@ import { httpTransport, serviceClientTls } from '../http-transport.js';
 import { loadConfigOrDefault } from '../load-config.js';
 import { redisAccessFromConfig } from '../redis-access.js';
 import { stopOnSignals } from '../shutdown.js';
+import { refuseDrillsOverMutualTls, refusePlaintextXdsBeyondLoopback, xdsPortSecurity } from '../xds-exposure.js';
 
 export interface RouterCommandOptions {
   readonly config?: string;
@@ -25,6 +26,8 @@ export interface RouterCommandOptions {
  */
 export async function router(options: RouterCommandOptions): Promise<void> {
   const config = await loadConfigOrDefault(options.config);
+  const xdsAddress = options.xds ?? config.listen.xds;
+  await refusePlaintextXdsBeyondLoopback(config, xdsAddress);
   const logger = createLogger('spillway-router');
   const registry = createMetricsRegistry({ labels: { service: 'router' } });
   const auth = await setUpAuth(config, options.listen);
@@ -47,6 +50,7 @@ export async function router(options: RouterCommandOptions): Promise<void> {
     logger,
     world: (mode) => {
       if (!running) throw new Error('the router is not serving yet');
+      refuseDrillsOverMutualTls(config);
       return new DrillWorld(mode, { xdsAddress: xdsTarget, ...running.published, overrides });
     },
   });
@@ -55,13 +59,13 @@ export async function router(options: RouterCommandOptions): Promise<void> {
       catalog,
       maxShare: (service) => config.policies.find((policy) => policy.service === service)?.maxShare,
     });
-  const xdsAddress = options.xds ?? config.listen.xds;
   running = await startRouter({
     catalog,
     policies: shared?.policies ?? new InMemoryTrafficPolicyStore(),
     overrides,
     xdsAddress,
     ...(config.security ? { security: config.security } : {}),
+    ...xdsPortSecurity(config),
     httpAddress: options.listen,
     httpPlugins: [auth.register, (app) => registerDrillRoutes(app, { drills, admit })],
     ...(transport.https ? { https: transport.https } : {}),

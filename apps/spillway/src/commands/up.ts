@@ -1,3 +1,4 @@
+import { embeddedDefaultConfig } from '@spillway/config';
 import { type RunningController, redisStores } from '@spillway/controller';
 import { type Federation, formatCatalogSummary } from '@spillway/federation';
 import { createLogger, createMetricsRegistry } from '@spillway/observability';
@@ -9,6 +10,7 @@ import { httpTransport } from '../http-transport.js';
 import { loadConfigOrDefault } from '../load-config.js';
 import { redisAccessFromConfig } from '../redis-access.js';
 import { stopOnSignals } from '../shutdown.js';
+import { refusePlaintextXdsBeyondLoopback } from '../xds-exposure.js';
 
 export interface UpOptions {
   readonly config?: string;
@@ -25,6 +27,9 @@ export async function up(options: UpOptions): Promise<void> {
   const logger = createLogger('spillway');
   const registry = createMetricsRegistry({ labels: { instance: 'embedded' } });
   const fileConfig = options.config ? await loadConfigOrDefault(options.config) : undefined;
+  // Before anything starts: the demo config's xDS address is loopback, a file's may not be.
+  const planned = fileConfig ?? embeddedDefaultConfig();
+  await refusePlaintextXdsBeyondLoopback(planned, options.xds ?? planned.listen.xds);
   // With a Redis URL, state, lease, jobs and policies live there (and survive this process).
   const stores = fileConfig?.redis
     ? await redisStores(fileConfig.redis, { logger, access: redisAccessFromConfig(fileConfig) })

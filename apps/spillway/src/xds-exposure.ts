@@ -1,0 +1,60 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { SpillwayConfig } from '@spillway/config';
+import type { RouterOptions } from '@spillway/router';
+import { CliError } from './load-config.js';
+
+/**
+ * Refuses (exit 2) a plaintext xDS port reachable beyond this machine: it hands every endpoint
+ * of every service to whoever connects. The host is resolved, so `localhost` is loopback and a
+ * name that resolves to any other address is not; a wildcard (`0.0.0.0`, `::`) never is.
+ */
+export async function refusePlaintextXdsBeyondLoopback(config: SpillwayConfig, xdsAddress: string): Promise<void> {
+  if (config.tls.xds) return;
+  const host = xdsAddress.slice(0, xdsAddress.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
+  const addresses = await resolve(host);
+  const exposed = addresses === undefined ? undefined : addresses.find((address) => !isLoopbackAddress(address));
+  if (addresses !== undefined && exposed === undefined) return;
+  const why = addresses === undefined ? `${host} does not resolve` : `${host} is ${exposed}, not loopback`;
+  throw new CliError(
+    `refusing to serve xDS on ${xdsAddress} in plaintext (${why}): every endpoint of every service would be readable by anyone who can reach it; configure tls.xds (docs/security.md) or listen on 127.0.0.1`,
+    2,
+  );
+}
+
+async function resolve(host: string): Promise<string[] | undefined> {
+  if (host === '') return ['0.0.0.0'];
+  if (isIP(host) !== 0) return [host];
+  try {
+    return (await lookup(host, { all: true })).map((entry) => entry.address);
+  } catch {
+    return undefined;
+  }
+}
+
+/** 127.0.0.0/8, ::1 and IPv4-mapped 127.x; wildcards and everything else are not. */
+export function isLoopbackAddress(address: string): boolean {
+  const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+  if (isIP(v4) === 4) return v4.startsWith('127.');
+  return address === '::1' || address === '0:0:0:0:0:0:0:1';
+}
+
+/** The router's xDS security options from the config: `tls.xds` and `xdsAuthorization.rules`. */
+export function xdsPortSecurity(config: SpillwayConfig): Pick<RouterOptions, 'xdsTls' | 'xdsAuthorization'> {
+  return {
+    ...(config.tls.xds ? { xdsTls: config.tls.xds } : {}),
+    ...(config.xdsAuthorization ? { xdsAuthorization: config.xdsAuthorization.rules } : {}),
+  };
+}
+
+/**
+ * Drill probes are grpc-js-xds channels, whose bootstrap cannot carry a client certificate
+ * (only `insecure` and `google_default` channel_creds in 1.14): they cannot reach an mTLS xDS port.
+ */
+export function refuseDrillsOverMutualTls(config: SpillwayConfig): void {
+  if (config.tls.xds) {
+    throw new Error(
+      'drills are not available with tls.xds: their probes (grpc-js-xds 1.14) cannot present a client certificate to the xDS port',
+    );
+  }
+}
