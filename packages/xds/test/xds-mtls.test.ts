@@ -11,6 +11,7 @@ import {
   CLUSTER_TYPE_URL,
   type DiscoveryResponseMessage,
   envoyProtos,
+  LISTENER_TYPE_URL,
   type XdsTlsOptions,
 } from '../src/index.js';
 import { AdsTestClient } from './support/ads-test-client.js';
@@ -240,5 +241,10 @@ describe('xDS authorization rules', () => {
     const answer = await deltaClient.next();
     expect(answer.resources.map((resource) => resource.name)).toEqual(['pay.shop']);
     expect(answer.removed_resources).toEqual(['admin.ops']);
+
+    // The rules govern services: the Listener a gRPC server asks for by its own address passes.
+    const serverListener = 'grpc/server?xds.resource.listening_address=10.0.0.3:8080';
+    deltaClient.send({ type_url: LISTENER_TYPE_URL, resource_names_subscribe: [serverListener] });
+    expect((await deltaClient.next()).resources.map((resource) => resource.name)).toEqual([serverListener]);
   });
 });

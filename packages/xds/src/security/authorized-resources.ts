@@ -1,3 +1,4 @@
+import { parseServiceKey } from '@spillway/model';
 import type { ClientNode } from '../client-node.js';
 import type { EncodedResource } from '../encoded-resource.js';
 import type { ResourceSource } from '../resource-source.js';
@@ -10,7 +11,9 @@ const MAX_REPORTED_DENIALS = 256;
  * One stream's view of the resources, narrowed to the services its client may watch
  * (microsegmentation): a denied service does not exist for it. A wildcard subscription simply
  * does not list it; an explicit request for it is withheld and reported once per stream.
- * Every resource name the router serves is a service key (`NAME.NS`), whatever its type.
+ * The rules govern services (`NAME.NS`, the name of all four resource types of a service); other
+ * names, such as the Listener an xDS-enabled gRPC server asks for by its own address
+ * (`grpc/server?xds.resource.listening_address=IP:PORT`), carry no endpoints and pass.
  */
 export class AuthorizedResources implements ResourceSource {
   private readonly reported = new Set<string>();
@@ -22,16 +25,20 @@ export class AuthorizedResources implements ResourceSource {
   ) {}
 
   names(typeUrl: string): readonly string[] {
-    return this.source.names(typeUrl).filter((name) => this.grant.mayWatch(name));
+    return this.source.names(typeUrl).filter((name) => this.allowed(name));
   }
 
   resource(typeUrl: string, name: string, node: ClientNode): EncodedResource | undefined {
-    if (this.grant.mayWatch(name)) return this.source.resource(typeUrl, name, node);
+    if (this.allowed(name)) return this.source.resource(typeUrl, name, node);
     if (!this.reported.has(name) && this.reported.size < MAX_REPORTED_DENIALS) {
       this.reported.add(name);
       this.onDenied(name);
     }
     return undefined;
+  }
+
+  private allowed(name: string): boolean {
+    return parseServiceKey(name) === undefined || this.grant.mayWatch(name);
   }
 
   onChange(listener: (names: ReadonlySet<string>) => void): () => void {
