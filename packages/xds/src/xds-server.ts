@@ -248,7 +248,9 @@ export class XdsServer {
     this.calls.add(call);
     this.registry.add(stream, { identity });
     this.metrics.streams.inc({ protocol });
-    this.options.logger.info({ identity, protocol, peer: call.getPeer() }, 'xDS stream opened');
+    // Plaintext streams (loopback, the demo, drills) are many and say nothing about who connects.
+    const level = identity === null ? 'debug' : 'info';
+    this.options.logger[level]({ identity, protocol, peer: call.getPeer() }, 'xDS stream opened');
     let closed = false;
     const close = () => {
       if (closed) return;
