@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { AdsTestClient } from '@spillway/xds/test-support/ads-test-client';
 import { mtlsCredentials } from '@spillway/xds/test-support/mtls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopbackAddress } from '../src/xds-exposure.js';
-import { CliProcess, runCli } from './cli-process.js';
+import { CliProcess, runCli, TOKEN_FILE } from './cli-process.js';
 
 let pki: TestPki;
 let dir: string;
@@ -126,6 +127,18 @@ ${CLUSTERS}`,
       expect(body.clients.map((info) => [info.nodeId, info.identity])).toEqual([
         ['n-dc1', 'spiffe://lab/ns/shop/sa/cart'],
       ]);
+
+      // Drill probes (grpc-js-xds) could not present a certificate: the drill is refused, not run blind.
+      const drill = await fetch(`${api}/v1/drills`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/yaml',
+          authorization: `Bearer ${readFileSync(TOKEN_FILE, 'utf8').trim()}`,
+        },
+        body: `name: drain\nmode: live\ntarget: { service: cart.shop, clients: [{ region: dc1, zone: a }] }\ndurationSeconds: 5\ntimeline:\n  - { atSeconds: 0, action: { kind: drain, zone: a } }\n`,
+      });
+      expect(drill.status).toBe(422);
+      expect(((await drill.json()) as { detail: string }).detail).toMatch(/drills are not available with tls\.xds/);
     } finally {
       for (const ads of [client, plaintext, elsewhere]) ads.close();
     }
