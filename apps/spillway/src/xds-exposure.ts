@@ -2,7 +2,29 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { SpillwayConfig } from '@spillway/config';
 import type { RouterOptions } from '@spillway/router';
+import { readKeyPair, TlsFilesError } from '@spillway/tls';
 import { CliError } from './load-config.js';
+
+/**
+ * What must hold before `up` or `router` starts anything: the xDS port is mutual TLS with usable
+ * files, or plaintext on loopback only. Either failure is exit 2 with one line.
+ */
+export async function preflightXdsPort(config: SpillwayConfig, xdsAddress: string): Promise<void> {
+  checkXdsTlsFiles(config);
+  await refusePlaintextXdsBeyondLoopback(config, xdsAddress);
+}
+
+/** Reads `tls.xds`'s files once: unreadable, not PEM, or a key that does not match → exit 2. */
+function checkXdsTlsFiles(config: SpillwayConfig): void {
+  const tls = config.tls.xds;
+  if (!tls) return;
+  try {
+    readKeyPair({ certFile: tls.certFile, keyFile: tls.keyFile, caFile: tls.clientCaFile });
+  } catch (error) {
+    if (error instanceof TlsFilesError) throw new CliError(`tls.xds: ${error.message}`, 2);
+    throw error;
+  }
+}
 
 /**
  * Refuses (exit 2) a plaintext xDS port reachable beyond this machine: it hands every endpoint

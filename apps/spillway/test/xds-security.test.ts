@@ -56,6 +56,28 @@ describe('xDS beyond loopback needs tls.xds', () => {
     expect(runs[0]?.stderr).toContain('0.0.0.0 is 0.0.0.0, not loopback');
   });
 
+  it('says which tls.xds file is unusable, with exit 2, before anything starts', async () => {
+    const server = pki.server('mismatch');
+    const other = pki.server('mismatch-other');
+    const mismatched = await configFile(
+      'mismatched.yaml',
+      `tls:\n  xds: { certFile: ${server.certFile}, keyFile: ${other.keyFile}, clientCaFile: ${pki.ca.certFile} }\n`,
+    );
+    const missing = await configFile(
+      'missing.yaml',
+      `tls:\n  xds: { certFile: ${server.certFile}, keyFile: ${server.keyFile}, clientCaFile: ${dir}/nowhere.crt }\n`,
+    );
+    const runs = await Promise.all([
+      runCli(['router', '--config', mismatched, '--federation', 'http://127.0.0.1:9', '--listen', '127.0.0.1:0']),
+      runCli(['up', '--config', missing, '--listen', '127.0.0.1:0']),
+    ]);
+    expect(runs.map((run) => run.code)).toEqual([2, 2]);
+    expect(runs[0]?.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^spillway: tls\.xds: .*mismatch/)]);
+    expect(runs[1]?.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^spillway: tls\.xds: .*nowhere\.crt: cannot read the CA bundle: ENOENT/),
+    ]);
+  });
+
   it('knows loopback from the rest once names are resolved', () => {
     expect(['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1'].map(isLoopbackAddress)).toEqual([
       true,

@@ -106,11 +106,12 @@ export class XdsServer {
 
   /** Binds `address` (`host:port`, port 0 for any) and starts serving; resolves to the bound port. */
   async listen(address: string = DEFAULT_XDS_ADDRESS): Promise<number> {
+    // First: unusable certificate files fail the start before anything else runs.
+    const credentials = this.credentials();
     this.cache.start();
     this.unsubscribe = this.cache.onChange((names) => {
       for (const stream of this.registry.streams()) stream.handleChange(names);
     });
-    const credentials = this.credentials();
     const port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
     ).catch((error: unknown) => {

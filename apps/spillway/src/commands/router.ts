@@ -10,7 +10,7 @@ import { httpTransport, serviceClientTls } from '../http-transport.js';
 import { loadConfigOrDefault } from '../load-config.js';
 import { redisAccessFromConfig } from '../redis-access.js';
 import { stopOnSignals } from '../shutdown.js';
-import { refuseDrillsOverMutualTls, refusePlaintextXdsBeyondLoopback, xdsPortSecurity } from '../xds-exposure.js';
+import { preflightXdsPort, refuseDrillsOverMutualTls, xdsPortSecurity } from '../xds-exposure.js';
 
 export interface RouterCommandOptions {
   readonly config?: string;
@@ -27,7 +27,7 @@ export interface RouterCommandOptions {
 export async function router(options: RouterCommandOptions): Promise<void> {
   const config = await loadConfigOrDefault(options.config);
   const xdsAddress = options.xds ?? config.listen.xds;
-  await refusePlaintextXdsBeyondLoopback(config, xdsAddress);
+  await preflightXdsPort(config, xdsAddress);
   const logger = createLogger('spillway-router');
   const registry = createMetricsRegistry({ labels: { service: 'router' } });
   const auth = await setUpAuth(config, options.listen);

@@ -10,7 +10,7 @@ import { httpTransport } from '../http-transport.js';
 import { loadConfigOrDefault } from '../load-config.js';
 import { redisAccessFromConfig } from '../redis-access.js';
 import { stopOnSignals } from '../shutdown.js';
-import { refusePlaintextXdsBeyondLoopback } from '../xds-exposure.js';
+import { preflightXdsPort } from '../xds-exposure.js';
 
 export interface UpOptions {
   readonly config?: string;
@@ -29,7 +29,7 @@ export async function up(options: UpOptions): Promise<void> {
   const fileConfig = options.config ? await loadConfigOrDefault(options.config) : undefined;
   // Before anything starts: the demo config's xDS address is loopback, a file's may not be.
   const planned = fileConfig ?? embeddedDefaultConfig();
-  await refusePlaintextXdsBeyondLoopback(planned, options.xds ?? planned.listen.xds);
+  await preflightXdsPort(planned, options.xds ?? planned.listen.xds);
   // With a Redis URL, state, lease, jobs and policies live there (and survive this process).
   const stores = fileConfig?.redis
     ? await redisStores(fileConfig.redis, { logger, access: redisAccessFromConfig(fileConfig) })
