@@ -50,6 +50,16 @@ export class RedisKeys {
     return `${this.prefix}:policies`;
   }
 
+  /** Hash: alert fingerprint → the alert book's entry JSON, for one service. */
+  alerts(service: string): string {
+    return `${this.prefix}:alerts:${service}`;
+  }
+
+  /** Sorted set: the same fingerprints scored by when their entry expires (ms). */
+  alertsByExpiry(service: string): string {
+    return `${this.prefix}:alerts:${service}:by-expiry`;
+  }
+
   /** Pub/sub channel: the service whose policy changed. */
   policiesChannel(): string {
     return `${this.prefix}:policies:changed`;
