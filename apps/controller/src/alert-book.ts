@@ -1,49 +1,84 @@
-import type { AlertmanagerIntakeResult } from '@spillway/signals';
+import { createHash } from 'node:crypto';
+import type { AlertMatch, EffectiveAlert } from '@spillway/signals';
+import { ALERT_NAME_MAX, type AlertObservation } from '@spillway/state';
 
-interface FiringAlert {
-  readonly name: string;
-  /** When Alertmanager last told us it fires; a firing alert is re-sent every repeat_interval. */
-  readonly seenAt: number;
+/**
+ * From what a webhook said to what the shared alert book (@spillway/state AlertBook) keeps: per
+ * service, one small observation per alert (fingerprint, name, episode), never its labels.
+ */
+
+/** Alertmanager's own fingerprint when it sent one; else a hash of the label set (older senders). */
+export function alertFingerprint(alert: Pick<EffectiveAlert, 'fingerprint' | 'labels' | 'synthetic'>): string {
+  if (alert.fingerprint && /^[0-9a-f]{1,64}$/i.test(alert.fingerprint)) return alert.fingerprint.toLowerCase();
+  const labels = Object.keys(alert.labels)
+    .sort()
+    .map((key) => [key, alert.labels[key]]);
+  const digest = createHash('sha256').update(JSON.stringify(labels)).digest('hex').slice(0, 32);
+  // A stand-in for truncated alerts never collides with a real alert of the same labels.
+  return alert.synthetic ? `s${digest.slice(1)}` : digest;
+}
+
+/** An alertname bounded for storage, audit and metrics. */
+export function boundedName(name: string | undefined): string {
+  const text = name ?? 'alert';
+  return text.length <= ALERT_NAME_MAX ? text : `${text.slice(0, ALERT_NAME_MAX - 1)}…`;
+}
+
+export function toObservation(alert: EffectiveAlert): AlertObservation {
+  return {
+    fingerprint: alertFingerprint(alert),
+    name: boundedName(alert.labels['alertname']),
+    status: alert.status,
+    startsAt: alert.startsAt.getTime(),
+    endsAt: alert.status === 'resolved' ? (alert.endsAt?.getTime() ?? null) : null,
+  };
+}
+
+/** The observations each service's book gets from one notification. */
+export function observationsByService(matched: readonly AlertMatch<EffectiveAlert>[]): Map<string, AlertObservation[]> {
+  const byService = new Map<string, AlertObservation[]>();
+  for (const { alert, services } of matched) {
+    const observation = toObservation(alert);
+    for (const service of services) byService.set(service, [...(byService.get(service) ?? []), observation]);
+  }
+  return byService;
+}
+
+/** How many alertnames one summary names; the rest are counted together. */
+export const SUMMARY_NAMES = 10;
+
+export interface UnmatchedSummary {
+  readonly count: number;
+  /** The most frequent names first, at most SUMMARY_NAMES. */
+  readonly byAlertname: readonly { readonly alertname: string; readonly count: number }[];
+  /** Alerts whose names did not make the list, and how many distinct names that is. */
+  readonly otherAlerts: number;
+  readonly otherNames: number;
+  readonly message: string;
 }
 
 /**
- * Which alerts fire for which service, as Alertmanager last said. An alert that stops being
- * re-sent (Alertmanager gone, resolved notification lost) is forgotten after `staleAfterMs`,
- * so a lost webhook cannot hold a burst open forever.
+ * One line for all the alerts of a notification that no policy wants: counted per alertname,
+ * a bounded number of names, no labels (the webhook role must not fill the audit or the heap).
  */
-export class AlertBook {
-  private readonly firing = new Map<string, Map<string, FiringAlert>>();
-
-  constructor(private readonly staleAfterMs: number) {}
-
-  record(result: AlertmanagerIntakeResult, now: number): string[] {
-    const touched = new Set<string>();
-    for (const { alert, services } of result.matched) {
-      const id = alertId(alert.labels);
-      for (const service of services) {
-        touched.add(service);
-        const alerts = this.firing.get(service) ?? new Map<string, FiringAlert>();
-        if (alert.status === 'firing') alerts.set(id, { name: alert.labels.alertname ?? 'alert', seenAt: now });
-        else alerts.delete(id);
-        this.firing.set(service, alerts);
-      }
-    }
-    return [...touched];
+export function summariseUnmatched(unmatched: readonly Pick<EffectiveAlert, 'labels'>[]): UnmatchedSummary {
+  const counts = new Map<string, number>();
+  for (const alert of unmatched) {
+    const name = boundedName(alert.labels['alertname']).slice(0, 100);
+    counts.set(name, (counts.get(name) ?? 0) + 1);
   }
-
-  /** Names of the alerts firing for `service` now; empty when none. */
-  firingFor(service: string, now: number): string[] {
-    const alerts = this.firing.get(service);
-    if (!alerts) return [];
-    for (const [id, alert] of alerts) if (now - alert.seenAt > this.staleAfterMs) alerts.delete(id);
-    return [...new Set([...alerts.values()].map((alert) => alert.name))].sort();
-  }
-}
-
-/** Alertmanager identifies an alert by its label set; so do we. */
-function alertId(labels: Readonly<Record<string, string>>): string {
-  return Object.keys(labels)
-    .sort()
-    .map((key) => `${key}=${labels[key]}`)
-    .join(',');
+  const ranked = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const named = ranked.slice(0, SUMMARY_NAMES).map(([alertname, count]) => ({ alertname, count }));
+  const rest = ranked.slice(SUMMARY_NAMES);
+  const otherAlerts = rest.reduce((sum, [, count]) => sum + count, 0);
+  const parts = named.map(({ alertname, count }) => `alertname=${alertname} ×${count}`);
+  if (rest.length > 0) parts.push(`${rest.length} other names ×${otherAlerts}`);
+  const noun = unmatched.length === 1 ? 'alert' : 'alerts';
+  return {
+    count: unmatched.length,
+    byAlertname: named,
+    otherAlerts,
+    otherNames: rest.length,
+    message: `${unmatched.length} ${noun} matched no policy: ${parts.join(', ')}`,
+  };
 }

@@ -12,9 +12,9 @@ import type { JobQueue } from '@spillway/jobs';
 import type { BurstPolicy, CatalogReader, TrafficPolicyReader, TrafficPolicyWriter } from '@spillway/model';
 import type { Logger, Registry } from '@spillway/observability';
 import type { AlertmanagerIntakeResult, SloEvaluator } from '@spillway/signals';
-import type { AuditLog, BurstRecords, CommandInbox, InboxCommand, Lease, StateStore } from '@spillway/state';
+import type { AlertBook, AuditLog, BurstRecords, CommandInbox, InboxCommand, Lease, StateStore } from '@spillway/state';
 import { actionHandlers, toJob } from './action-handlers.js';
-import { AlertBook } from './alert-book.js';
+import { observationsByService, summariseUnmatched } from './alert-book.js';
 import { burstRecord } from './burst-record.js';
 import { type CloudAdapters, CloudObserver } from './cloud-observer.js';
 import { toBurstCommands } from './commands.js';
@@ -29,6 +29,8 @@ export interface BurstControllerDeps {
   readonly bursts: BurstRecords;
   readonly audit: AuditLog;
   readonly inbox: CommandInbox;
+  /** The firing alerts, shared by every controller (Redis) so any of them may take a webhook. */
+  readonly alerts: AlertBook;
   readonly lease: Lease;
   readonly jobs: JobQueue;
   readonly adapters: CloudAdapters & { readonly dns?: DnsWeights };
@@ -40,8 +42,6 @@ export interface BurstControllerDeps {
   readonly tickMs?: number;
   /** How long a cloud capacity reading is reused. */
   readonly capacityTtlMs?: number;
-  /** How long a firing alert counts without being re-sent by Alertmanager. */
-  readonly alertStaleMs?: number;
 }
 
 export interface ManualBurst {
@@ -62,7 +62,6 @@ export interface ManualBurst {
  */
 export class BurstController {
   private readonly policies: ReadonlyMap<string, BurstPolicy>;
-  private readonly alerts: AlertBook;
   private readonly slo: SloWatch;
   private readonly observer: CloudObserver;
   private readonly metrics: ControllerMetrics;
@@ -83,7 +82,6 @@ export class BurstController {
     this.now = deps.now ?? Date.now;
     this.logger = deps.logger.child({ component: 'burst-controller' });
     this.metrics = new ControllerMetrics(deps.registry);
-    this.alerts = new AlertBook(deps.alertStaleMs ?? 60 * 60 * 1000);
     this.slo = new SloWatch(deps.slo, this.logger, (service) => this.kick(service));
     this.observer = new CloudObserver(
       deps.catalog,
@@ -201,32 +199,47 @@ export class BurstController {
     this.kick(service);
   }
 
-  /** Takes a parsed Alertmanager notification: firing alerts drive the matching services. */
+  /**
+   * Takes a parsed Alertmanager notification: its matched alerts go to the shared alert book
+   * (the leader reads it on its next pass, whichever controller took the webhook), the
+   * unmatched ones become one summary line.
+   */
   async acceptAlerts(result: AlertmanagerIntakeResult, actor: string): Promise<void> {
-    const touched = this.alerts.record(result, this.now());
-    for (const alert of result.unmatched) {
-      const name = alert.labels.alertname ?? 'alert';
-      await this.record(
-        'signal',
-        actor,
-        `alert ${name} ${alert.status} matches no burst policy; ignored`,
-        undefined,
-        undefined,
-        {
-          labels: alert.labels,
-        },
-      );
+    const now = this.now();
+    const touched: [string, number][] = [];
+    for (const [service, observations] of observationsByService(result.matched)) {
+      const { ignored } = await this.deps.alerts.record(service, observations, now);
+      touched.push([service, ignored]);
     }
-    for (const service of touched) {
-      const firing = this.alerts.firingFor(service, this.now());
+    await this.recordUnmatched(result, actor);
+    for (const [service, ignored] of touched) {
+      const firing = await this.firingAlerts(service, now);
+      const older = ignored > 0 ? `; ${ignored} older than the episode held, ignored` : '';
       await this.record(
         'signal',
         actor,
-        firing.length ? `alerts firing: ${firing.join(', ')}` : 'alerts resolved',
+        `${firing.length ? `alerts firing: ${firing.join(', ')}` : 'alerts resolved'}${older}`,
         service,
       );
     }
-    for (const service of touched) this.kick(service);
+    for (const [service] of touched) this.kick(service);
+  }
+
+  /** Names of the alerts firing for `service` now, sorted, each once. */
+  private async firingAlerts(service: string, now: number): Promise<string[]> {
+    const alerts = await this.deps.alerts.firing(service, now);
+    return [...new Set(alerts.map((alert) => alert.name))].sort();
+  }
+
+  private async recordUnmatched(result: AlertmanagerIntakeResult, actor: string): Promise<void> {
+    if (result.unmatched.length === 0) return;
+    for (const alert of result.unmatched) this.metrics.unmatchedAlert(alert.labels['alertname']);
+    const summary = summariseUnmatched(result.unmatched);
+    await this.record('signal', actor, `${summary.message}; ignored`, undefined, undefined, {
+      count: summary.count,
+      byAlertname: summary.byAlertname,
+      ...(summary.otherNames ? { otherNames: summary.otherNames, otherAlerts: summary.otherAlerts } : {}),
+    });
   }
 
   private async reconcileAll(targets: ReadonlySet<string> | 'all'): Promise<void> {
@@ -257,7 +270,7 @@ export class BurstController {
     const before = (await this.deps.states.get(service)) ?? initialBurstState();
     const pending = await this.deps.inbox.peek(service);
     const commands = this.newCommands(before, pending);
-    const firing = this.alerts.firingFor(service, now);
+    const firing = await this.firingAlerts(service, now);
     const slo = this.slo.signal(service);
     const signals = {
       alertFiring: firing.length > 0,

@@ -1,6 +1,11 @@
 import { BURST_PHASES, type BurstPhase } from '@spillway/burst';
 import { Counter, Gauge, type Registry } from '@spillway/observability';
 
+/** How many alertnames get their own series in spillway_alerts_unmatched_total. */
+const UNMATCHED_NAME_SERIES = 50;
+/** Prometheus' alertname convention (a metric-like name), bounded; anything else is `other`. */
+const METRIC_LABEL_NAME = /^[A-Za-z_:][A-Za-z0-9_:.-]{0,99}$/;
+
 /** The burst controller's Prometheus metrics. */
 export class ControllerMetrics {
   private readonly phase: Gauge<'service' | 'phase'>;
@@ -9,6 +14,9 @@ export class ControllerMetrics {
   private readonly decisions: Counter<'decision'>;
   private readonly errors: Counter;
   private readonly enqueued: Counter<'kind'>;
+  private readonly unmatched: Counter<'alertname'>;
+  /** The alertnames with a series of their own; any name past the bound counts as `other`. */
+  private readonly unmatchedNames = new Set<string>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -42,6 +50,12 @@ export class ControllerMetrics {
       labelNames: ['kind'],
       registers,
     });
+    this.unmatched = new Counter({
+      name: 'spillway_alerts_unmatched_total',
+      help: `Webhook alerts that match no burst policy, by alertname (the first ${UNMATCHED_NAME_SERIES} names seen; the rest are "other")`,
+      labelNames: ['alertname'],
+      registers,
+    });
   }
 
   observe(service: string, phase: BurstPhase, share: number): void {
@@ -59,6 +73,16 @@ export class ControllerMetrics {
 
   error(): void {
     this.errors.inc();
+  }
+
+  /** Counts an unmatched alert; the label set stays bounded whatever the webhook sends. */
+  unmatchedAlert(name: string | undefined): void {
+    let alertname = name !== undefined && METRIC_LABEL_NAME.test(name) ? name : 'other';
+    if (!this.unmatchedNames.has(alertname)) {
+      if (this.unmatchedNames.size < UNMATCHED_NAME_SERIES) this.unmatchedNames.add(alertname);
+      else alertname = 'other';
+    }
+    this.unmatched.inc({ alertname });
   }
 
   action(kind: string): void {

@@ -7,9 +7,12 @@ import type { CatalogReader, TrafficPolicyReader, TrafficPolicyWriter } from '@s
 import type { Logger, ReadinessCheck, Registry } from '@spillway/observability';
 import { AlertmanagerIntake, PrometheusClient, SloEvaluator } from '@spillway/signals';
 import {
+  type AlertBook,
+  type AlertBookLimits,
   type AuditLog,
   type BurstRecords,
   type CommandInbox,
+  InMemoryAlertBook,
   InMemoryAuditLog,
   InMemoryBurstRecords,
   InMemoryCommandInbox,
@@ -31,6 +34,8 @@ export interface ControllerStores {
   readonly bursts: BurstRecords;
   readonly audit: AuditLog;
   readonly inbox: CommandInbox;
+  /** Which alerts fire, as Alertmanager said to any controller. */
+  readonly alerts: AlertBook;
   readonly lease: Lease;
   readonly jobs: JobQueue;
   /** Whether the store is reachable (Redis); absent for in-memory stores, which always are. */
@@ -39,13 +44,14 @@ export interface ControllerStores {
   close?(): Promise<void>;
 }
 
-export function inMemoryStores(): ControllerStores {
+export function inMemoryStores(options: { alerts?: AlertBookLimits } = {}): ControllerStores {
   const jobs = new InProcessJobQueue({ backoff: { type: 'exponential', delayMs: 500 } });
   return {
     states: new InMemoryStateStore<BurstState>(StoredBurstState),
     bursts: new InMemoryBurstRecords(),
     audit: new InMemoryAuditLog(),
     inbox: new InMemoryCommandInbox(),
+    alerts: new InMemoryAlertBook(options.alerts),
     lease: new InMemoryLease(),
     jobs,
     close: () => jobs.close(),
@@ -80,7 +86,7 @@ export interface RunningController {
 /** The burst controller with its stores, signals and adapters, ready to mount on an HTTP server. */
 export async function startController(options: ControllerOptions): Promise<RunningController> {
   const { config, logger, registry } = options;
-  const stores = options.stores ?? inMemoryStores();
+  const stores = options.stores ?? inMemoryStores({ alerts: alertBookLimits(config) });
   const prometheus = options.prometheusUrl
     ? new SloEvaluator(new PrometheusClient({ baseUrl: options.prometheusUrl, registry }))
     : undefined;
@@ -116,6 +122,11 @@ export async function startController(options: ControllerOptions): Promise<Runni
       await stores.close?.();
     },
   };
+}
+
+/** The alert book's limits from the config's `alerts` section. */
+export function alertBookLimits(config: SpillwayConfig): AlertBookLimits {
+  return { expiryMs: config.alerts.expirySeconds * 1000 };
 }
 
 /** The real clients, created only for the kinds of target the policies name. */

@@ -2,8 +2,10 @@ import type { BurstState } from '@spillway/burst';
 import { BullMqJobQueue } from '@spillway/jobs';
 import type { Logger } from '@spillway/observability';
 import {
+  type AlertBookLimits,
   createRedisClient,
   type RedisAccess,
+  RedisAlertBook,
   RedisAuditLog,
   RedisBurstRecords,
   RedisCommandInbox,
@@ -25,13 +27,19 @@ export interface RedisControllerStores extends ControllerStores {
 }
 
 /**
- * Distributed mode: burst state, records, audit, commands, the lease, the traffic policies and
+ * Distributed mode: burst state, records, audit, commands, the alert book, the lease, the traffic policies and
  * the job queue all live in one Redis, so a controller that dies mid-burst is resumed by the
  * next leader and every router sees the policies the leader sets.
  */
 export async function redisStores(
   url: string,
-  options: { logger: Logger; leaseTtlMs?: number; access?: RedisAccess; startTimeoutMs?: number },
+  options: {
+    logger: Logger;
+    leaseTtlMs?: number;
+    access?: RedisAccess;
+    startTimeoutMs?: number;
+    alerts?: AlertBookLimits;
+  },
 ): Promise<RedisControllerStores> {
   const health = new RedisHealth();
   const access = options.access ?? {};
@@ -49,6 +57,9 @@ export async function redisStores(
     audit: new RedisAuditLog(client, keys),
     inbox: new RedisCommandInbox(client, keys, (error) =>
       options.logger.warn({ err: error.message }, 'dropped a corrupt operator command'),
+    ),
+    alerts: new RedisAlertBook(client, keys, options.alerts, (error) =>
+      options.logger.warn({ err: error.message }, 'skipped a corrupt alert book entry'),
     ),
     lease: new RedisLease(client, keys, {
       logger: options.logger,

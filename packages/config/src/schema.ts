@@ -192,6 +192,25 @@ export const XdsAuthorization = z.strictObject({
 });
 export type XdsAuthorization = z.infer<typeof XdsAuthorization>;
 
+/** How the burst controller takes Alertmanager's alerts (see docs/burst-controller.md#signals). */
+export const AlertsSettings = z
+  .strictObject({
+    /**
+     * Alertmanager's base URL, asked (GET /api/v2/alerts) for the members of a group whose
+     * notification `max_alerts` truncated. Absent: the notification's `externalURL`, if
+     * `useExternalUrl`.
+     */
+    alertmanagerUrl: Url.optional(),
+    /** Trust the webhook's `externalURL` to say where Alertmanager is (when no URL is configured). */
+    useExternalUrl: z.boolean().default(true),
+    /** How long that query may take before the notification is taken as it is. */
+    queryTimeoutSeconds: Seconds.max(30).default(5),
+    /** A firing alert not re-sent by Alertmanager within this is forgotten (keep repeat_interval well under). */
+    expirySeconds: z.number().int().min(60).default(3600),
+  })
+  .default({ useExternalUrl: true, queryTimeoutSeconds: 5, expirySeconds: 3600 });
+export type AlertsSettings = z.infer<typeof AlertsSettings>;
+
 export const SpillwayConfig = z
   .strictObject({
     listen: z
@@ -217,6 +236,7 @@ export const SpillwayConfig = z
     policies: z.array(BurstPolicy).default([]),
     /** Service-to-service mTLS published through xDS (see docs/mesh-security.md). */
     security: MeshSecurity.optional(),
+    alerts: AlertsSettings,
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();

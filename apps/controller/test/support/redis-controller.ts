@@ -36,6 +36,28 @@ export interface RedisHarnessOptions {
   readonly leaseTtlMs?: number;
   /** TLS trust and password for a `rediss://` Redis with `requirepass`. */
   readonly redisAccess?: RedisAccess;
+  /** The cloud fakes of another harness, for a second controller of the same world (not closed by stop()). */
+  readonly cloud?: CloudFakes;
+}
+
+/** The EKS, Kubernetes and Route 53 fakes one world's controllers write to. */
+export interface CloudFakes {
+  readonly k8s: FakeKubernetesApi;
+  readonly eks: FakeEksApi;
+  readonly route53: FakeRoute53Api;
+  readonly zone: ReturnType<FakeRoute53Api['seedWeightedExample']>;
+}
+
+async function startCloudFakes(cleanups: (() => Promise<unknown> | unknown)[]): Promise<CloudFakes> {
+  const k8s = await FakeKubernetesApi.start({ token: 'k8s-token' });
+  cleanups.push(() => k8s.close());
+  k8s.upsertDeployment({ namespace: 'shop', name: 'checkout', replicas: 0, readyStep: 1 });
+  const eks = await FakeEksApi.start();
+  cleanups.push(() => eks.close());
+  eks.setNodegroup({ cluster: 'burst', name: 'spot', minSize: 0, maxSize: 3, desiredSize: 0 });
+  const route53 = await FakeRoute53Api.start();
+  cleanups.push(() => route53.close());
+  return { k8s, eks, route53, zone: route53.seedWeightedExample() };
 }
 
 /**
@@ -61,15 +83,8 @@ export async function startRedisHarness(options: RedisHarnessOptions) {
     if (failures.length) throw failures[0];
   };
   try {
-    const k8s = await FakeKubernetesApi.start({ token: 'k8s-token' });
-    cleanups.push(() => k8s.close());
-    k8s.upsertDeployment({ namespace: 'shop', name: 'checkout', replicas: 0, readyStep: 1 });
-    const eks = await FakeEksApi.start();
-    cleanups.push(() => eks.close());
-    eks.setNodegroup({ cluster: 'burst', name: 'spot', minSize: 0, maxSize: 3, desiredSize: 0 });
-    const route53 = await FakeRoute53Api.start();
-    cleanups.push(() => route53.close());
-    const zone = route53.seedWeightedExample();
+    const cloudFakes = options.cloud ?? (await startCloudFakes(cleanups));
+    const { k8s, eks, route53, zone } = cloudFakes;
     const config = buildConfig({
       clusters: [{ name: 'eks-use1', kind: 'static', environment: 'cloud', region: 'us-west-2' }],
       redis: options.redisUrl,
@@ -182,6 +197,7 @@ export async function startRedisHarness(options: RedisHarnessOptions) {
 
     return {
       url,
+      cloud: cloudFakes,
       k8s,
       eks,
       route53,

@@ -1,5 +1,5 @@
 import { RemoteCatalog } from '@spillway/catalog';
-import { redisStores, startController } from '@spillway/controller';
+import { alertBookLimits, redisStores, startController } from '@spillway/controller';
 import {
   createLogger,
   createMetricsRegistry,
@@ -40,7 +40,7 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
     ...(federationTls ? { httpsAgent: federationTls } : {}),
   });
   catalog.start();
-  const stores = await redisStores(config.redis, { logger, access });
+  const stores = await redisStores(config.redis, { logger, access, alerts: alertBookLimits(config) });
   const running = await startController({
     config,
     catalog,

@@ -1,5 +1,5 @@
 import { embeddedDefaultConfig } from '@spillway/config';
-import { type RunningController, redisStores } from '@spillway/controller';
+import { alertBookLimits, type RunningController, redisStores } from '@spillway/controller';
 import { type Federation, formatCatalogSummary } from '@spillway/federation';
 import { createLogger, createMetricsRegistry } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
@@ -32,7 +32,11 @@ export async function up(options: UpOptions): Promise<void> {
   await preflightXdsPort(planned, options.xds ?? planned.listen.xds);
   // With a Redis URL, state, lease, jobs and policies live there (and survive this process).
   const stores = fileConfig?.redis
-    ? await redisStores(fileConfig.redis, { logger, access: redisAccessFromConfig(fileConfig) })
+    ? await redisStores(fileConfig.redis, {
+        logger,
+        access: redisAccessFromConfig(fileConfig),
+        alerts: alertBookLimits(fileConfig),
+      })
     : undefined;
   const traffic = stores?.traffic ?? new InMemoryTrafficPolicyStore();
   const demo = fileConfig ? undefined : await startDemoFleet(logger, traffic);
