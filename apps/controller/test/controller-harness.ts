@@ -23,7 +23,13 @@ const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEM
 /** One service, checkout.shop, with on-prem endpoints and a cloud target in the fakes. */
 export async function startHarness(
   policyOverrides: Record<string, unknown> = {},
-  options: { stores?: ControllerStores } = {},
+  options: {
+    stores?: ControllerStores;
+    /** The HTTP body limit; production's is 1 MiB. */
+    bodyLimit?: number;
+    /** More policies, for services without cloud targets (e.g. two services of one alert group). */
+    extraPolicies?: Record<string, unknown>[];
+  } = {},
 ) {
   const k8s = await FakeKubernetesApi.start({ token: 'k8s-token' });
   k8s.upsertDeployment({ namespace: 'shop', name: 'checkout', replicas: 0, readyStep: 1 });
@@ -57,6 +63,7 @@ export async function startHarness(
         triggers: { alerts: [{ alertname: 'SpillwayErrorBudgetBurn', labels: { service: 'checkout.shop' } }] },
         ...policyOverrides,
       },
+      ...(options.extraPolicies ?? []),
     ],
   });
 
@@ -88,7 +95,7 @@ export async function startHarness(
     ...(options.stores ? { stores: options.stores } : {}),
   });
 
-  const app = Fastify({ bodyLimit: 64 * 1024 });
+  const app = Fastify({ bodyLimit: options.bodyLimit ?? 64 * 1024 });
   installProblemHandlers(app);
   registerAuth(app, {
     openReads: true,
@@ -115,6 +122,7 @@ export async function startHarness(
     traffic,
     cloud,
     running,
+    registry,
     async stop() {
       await app.close();
       await running.stop();
