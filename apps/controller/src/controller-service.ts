@@ -5,7 +5,13 @@ import type { ClusterConfig, SpillwayConfig } from '@spillway/config';
 import { InProcessJobQueue, type JobQueue } from '@spillway/jobs';
 import type { CatalogReader, TrafficPolicyReader, TrafficPolicyWriter } from '@spillway/model';
 import type { Logger, ReadinessCheck, Registry } from '@spillway/observability';
-import { AlertmanagerIntake, PrometheusClient, SloEvaluator } from '@spillway/signals';
+import {
+  AlertmanagerApiClient,
+  AlertmanagerGroupMembers,
+  AlertmanagerIntake,
+  PrometheusClient,
+  SloEvaluator,
+} from '@spillway/signals';
 import {
   type AlertBook,
   type AlertBookLimits,
@@ -102,7 +108,11 @@ export async function startController(options: ControllerOptions): Promise<Runni
     ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
     ...(options.capacityTtlMs !== undefined ? { capacityTtlMs: options.capacityTtlMs } : {}),
   });
-  const intake = new AlertmanagerIntake({ policies: config.policies, registry });
+  const intake = new AlertmanagerIntake({
+    policies: config.policies,
+    registry,
+    groupMembers: groupMembers(config, registry),
+  });
   await controller.start();
   return {
     controller,
@@ -122,6 +132,16 @@ export async function startController(options: ControllerOptions): Promise<Runni
       await stores.close?.();
     },
   };
+}
+
+/** Where a truncated notification's members are read: Alertmanager's API (docs/burst-controller.md#signals). */
+function groupMembers(config: SpillwayConfig, registry: Registry): AlertmanagerGroupMembers {
+  const { alertmanagerUrl, useExternalUrl, queryTimeoutSeconds } = config.alerts;
+  return new AlertmanagerGroupMembers({
+    ...(alertmanagerUrl ? { url: alertmanagerUrl } : {}),
+    useExternalUrl,
+    client: new AlertmanagerApiClient({ timeoutMs: queryTimeoutSeconds * 1000, registry }),
+  });
 }
 
 /** The alert book's limits from the config's `alerts` section. */

@@ -1,6 +1,7 @@
 import type { AlertTrigger, BurstPolicy } from '@spillway/model';
 import { createMetricsRegistry, type Registry } from '@spillway/observability';
 import { z } from 'zod';
+import type { AlertmanagerGroupMembers } from './alertmanager-api.js';
 import { AlertmanagerWebhookMetrics } from './metrics.js';
 import { firstIssue } from './prometheus/response.js';
 
@@ -233,10 +234,17 @@ export interface AlertmanagerIntakeOptions {
   /** The policies alerts are matched against; `setPolicies` replaces them on a config reload. */
   policies: readonly BurstPolicy[];
   registry?: Registry;
+  /** Where `acceptWithMembers` reads a truncated group's members (Alertmanager's API). */
+  groupMembers?: AlertmanagerGroupMembers;
 }
 
 export interface AlertmanagerIntakeResult extends AlertMatching<EffectiveAlert> {
   notification: AlertmanagerNotification;
+  /**
+   * For a truncated notification taken by `acceptWithMembers`: whether the dropped alerts came
+   * from Alertmanager's API (`added` of them), or the commonLabels stand-in was used and why.
+   */
+  members?: { source: 'api'; added: number } | { source: 'stand-in'; error: string };
 }
 
 /**
@@ -246,9 +254,11 @@ export interface AlertmanagerIntakeResult extends AlertMatching<EffectiveAlert> 
 export class AlertmanagerIntake {
   private policies: readonly BurstPolicy[];
   private readonly metrics: AlertmanagerWebhookMetrics;
+  private readonly groupMembers: AlertmanagerGroupMembers | undefined;
 
   constructor(options: AlertmanagerIntakeOptions) {
     this.policies = options.policies;
+    this.groupMembers = options.groupMembers;
     this.metrics = new AlertmanagerWebhookMetrics(options.registry ?? createMetricsRegistry({ defaultMetrics: false }));
   }
 
@@ -257,6 +267,37 @@ export class AlertmanagerIntake {
   }
 
   accept(body: unknown): AlertmanagerIntakeResult {
+    const notification = this.parse(body);
+    return { notification, ...this.match(effectiveAlerts(notification)) };
+  }
+
+  /**
+   * accept(), except that for a truncated notification the group's alerts firing now are read
+   * from Alertmanager's API (the `groupMembers` option) in place of the commonLabels stand-in:
+   * Alertmanager computes the group's status and commonLabels from the listed alerts only, so
+   * the stand-in may name the wrong service or none. If the API cannot answer in time, the
+   * stand-in is used and `members.error` says why.
+   */
+  async acceptWithMembers(body: unknown): Promise<AlertmanagerIntakeResult> {
+    const notification = this.parse(body);
+    if (!notification.truncated || !this.groupMembers)
+      return { notification, ...this.match(effectiveAlerts(notification)) };
+    try {
+      const listed = new Set(notification.alerts.map((alert) => alert.fingerprint));
+      const added = (await this.groupMembers.of(notification)).filter((alert) => !listed.has(alert.fingerprint));
+      const alerts = [...notification.alerts, ...added].map((alert) => ({ ...alert, synthetic: false }));
+      return { notification, ...this.match(alerts), members: { source: 'api', added: added.length } };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return {
+        notification,
+        ...this.match(effectiveAlerts(notification)),
+        members: { source: 'stand-in', error: message },
+      };
+    }
+  }
+
+  private parse(body: unknown): AlertmanagerNotification {
     let notification: AlertmanagerNotification;
     try {
       notification = parseAlertmanagerWebhook(body);
@@ -266,8 +307,12 @@ export class AlertmanagerIntake {
     }
     for (const alert of notification.alerts) this.metrics.alerts.inc({ status: alert.status });
     if (notification.truncated) this.metrics.truncatedGroups.inc();
-    const matching = matchAlerts(effectiveAlerts(notification), this.policies);
+    return notification;
+  }
+
+  private match(alerts: readonly EffectiveAlert[]): AlertMatching<EffectiveAlert> {
+    const matching = matchAlerts(alerts, this.policies);
     this.metrics.unmatched.inc(matching.unmatched.length);
-    return { notification, ...matching };
+    return matching;
   }
 }

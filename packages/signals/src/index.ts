@@ -1,4 +1,5 @@
 export * from './alertmanager.js';
+export * from './alertmanager-api.js';
 export * from './metrics.js';
 export * from './prometheus/client.js';
 export * from './prometheus/response.js';

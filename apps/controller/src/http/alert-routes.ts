@@ -12,9 +12,10 @@ export function registerAlertRoutes(
   deps: { controller: BurstController; intake: AlertmanagerIntake },
 ): void {
   app.post('/v1/alerts/alertmanager', { config: { role: 'webhook' } }, async (request, reply) => {
-    let result: ReturnType<AlertmanagerIntake['accept']>;
+    let result: Awaited<ReturnType<AlertmanagerIntake['acceptWithMembers']>>;
     try {
-      result = deps.intake.accept(request.body);
+      // A truncated group's members come from Alertmanager's API (bounded in time and size).
+      result = await deps.intake.acceptWithMembers(request.body);
     } catch (error) {
       if (!(error instanceof AlertmanagerWebhookError)) throw error;
       return sendProblem(reply, {
@@ -23,6 +24,12 @@ export function registerAlertRoutes(
         detail: error.message,
         ...(error.path ? { path: error.path } : {}),
       });
+    }
+    if (result.members?.source === 'stand-in') {
+      request.log.warn(
+        { groupKey: result.notification.groupKey.slice(0, 200), err: result.members.error.slice(0, 500) },
+        'truncated Alertmanager group: its members are unknown, acting on its commonLabels',
+      );
     }
     try {
       await deps.controller.acceptAlerts(result, request.principal?.name ?? 'alertmanager');
@@ -33,7 +40,8 @@ export function registerAlertRoutes(
     return {
       received: result.notification.alerts.length,
       matched: result.matched.map(({ alert, services }) => ({ alertname: alert.labels.alertname, services })),
-      unmatched: result.unmatched.map((alert) => alert.labels.alertname ?? null),
+      unmatched: result.unmatched.length,
+      ...(result.members ? { truncated: result.members } : {}),
     };
   });
 }
