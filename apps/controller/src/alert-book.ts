@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { AlertMatch, EffectiveAlert } from '@spillway/signals';
-import { ALERT_NAME_MAX, type AlertObservation } from '@spillway/state';
+import type { BurstPolicy } from '@spillway/model';
+import type { AlertMatch, AlertmanagerIntakeResult, AlertmanagerNotification, EffectiveAlert } from '@spillway/signals';
+import { ALERT_NAME_MAX, type AlertObservation, type HeldAlert } from '@spillway/state';
 
 /**
  * From what a webhook said to what the shared alert book (@spillway/state AlertBook) keeps: per
@@ -24,21 +25,82 @@ export function boundedName(name: string | undefined): string {
   return text.length <= ALERT_NAME_MAX ? text : `${text.slice(0, ALERT_NAME_MAX - 1)}…`;
 }
 
-export function toObservation(alert: EffectiveAlert): AlertObservation {
+/** Which group of which Alertmanager sent a notification, hashed: HA peers count apart. */
+export function notificationGroup(notification: AlertmanagerNotification): string {
+  const { externalURL, receiver, groupKey } = notification;
+  return createHash('sha256').update(`${externalURL}\0${receiver}\0${groupKey}`).digest('hex').slice(0, 16);
+}
+
+export function toObservation(alert: EffectiveAlert, group: string): AlertObservation {
   return {
     fingerprint: alertFingerprint(alert),
     name: boundedName(alert.labels['alertname']),
     status: alert.status,
     startsAt: alert.startsAt.getTime(),
     endsAt: alert.status === 'resolved' ? (alert.endsAt?.getTime() ?? null) : null,
+    group,
   };
 }
 
+/**
+ * Whether the notification names every alert of its group that still fires: true unless
+ * `max_alerts` truncated it and Alertmanager's API could not fill in the rest.
+ */
+export function listsWholeGroup(result: AlertmanagerIntakeResult): boolean {
+  return !result.notification.truncated || result.members?.source === 'api';
+}
+
+/**
+ * The services whose alerts may be in a group with these labels: a trigger that contradicts a
+ * group label (alertname included) can match no alert of the group.
+ */
+export function servicesOfGroup(
+  policies: Iterable<BurstPolicy>,
+  groupLabels: Readonly<Record<string, string>>,
+): string[] {
+  const compatible = (name: string, value: string) => groupLabels[name] === undefined || groupLabels[name] === value;
+  return [...policies]
+    .filter((policy) =>
+      policy.triggers.alerts.some(
+        (trigger) =>
+          compatible('alertname', trigger.alertname) &&
+          Object.entries(trigger.labels).every(([name, value]) => compatible(name, value)),
+      ),
+    )
+    .map((policy) => policy.service);
+}
+
+/**
+ * The held alerts of `group` that a whole-group notification no longer lists: they stopped
+ * firing (their "resolved" was not listed: truncated, or lost), resolved now, same episode.
+ */
+export function goneFromGroup(
+  held: readonly HeldAlert[],
+  group: string,
+  listed: readonly AlertObservation[],
+  now: number,
+): AlertObservation[] {
+  const present = new Set(listed.map((observation) => observation.fingerprint));
+  return held
+    .filter((alert) => alert.group === group && !present.has(alert.fingerprint))
+    .map(({ fingerprint, name, startsAt }) => ({
+      fingerprint,
+      name,
+      status: 'resolved',
+      startsAt,
+      endsAt: now,
+      group,
+    }));
+}
+
 /** The observations each service's book gets from one notification. */
-export function observationsByService(matched: readonly AlertMatch<EffectiveAlert>[]): Map<string, AlertObservation[]> {
+export function observationsByService(
+  matched: readonly AlertMatch<EffectiveAlert>[],
+  group: string,
+): Map<string, AlertObservation[]> {
   const byService = new Map<string, AlertObservation[]>();
   for (const { alert, services } of matched) {
-    const observation = toObservation(alert);
+    const observation = toObservation(alert, group);
     for (const service of services) byService.set(service, [...(byService.get(service) ?? []), observation]);
   }
   return byService;

@@ -14,7 +14,14 @@ import type { Logger, Registry } from '@spillway/observability';
 import type { AlertmanagerIntakeResult, SloEvaluator } from '@spillway/signals';
 import type { AlertBook, AuditLog, BurstRecords, CommandInbox, InboxCommand, Lease, StateStore } from '@spillway/state';
 import { actionHandlers, toJob } from './action-handlers.js';
-import { observationsByService, summariseUnmatched } from './alert-book.js';
+import {
+  goneFromGroup,
+  listsWholeGroup,
+  notificationGroup,
+  observationsByService,
+  servicesOfGroup,
+  summariseUnmatched,
+} from './alert-book.js';
 import { burstRecord } from './burst-record.js';
 import { type CloudAdapters, CloudObserver } from './cloud-observer.js';
 import { toBurstCommands } from './commands.js';
@@ -202,13 +209,23 @@ export class BurstController {
   /**
    * Takes a parsed Alertmanager notification: its matched alerts go to the shared alert book
    * (the leader reads it on its next pass, whichever controller took the webhook), the
-   * unmatched ones become one summary line.
+   * unmatched ones become one summary line. A notification that lists its whole group also
+   * ends the held alerts of that group it no longer lists.
    */
   async acceptAlerts(result: AlertmanagerIntakeResult, actor: string): Promise<void> {
     const now = this.now();
+    const group = notificationGroup(result.notification);
+    const byService = observationsByService(result.matched, group);
+    const whole = listsWholeGroup(result);
+    if (whole) {
+      for (const service of servicesOfGroup(this.policies.values(), result.notification.groupLabels))
+        if (!byService.has(service)) byService.set(service, []);
+    }
     const touched: [string, number][] = [];
-    for (const [service, observations] of observationsByService(result.matched)) {
-      const { ignored } = await this.deps.alerts.record(service, observations, now);
+    for (const [service, listed] of byService) {
+      const gone = whole ? goneFromGroup(await this.deps.alerts.firing(service, now), group, listed, now) : [];
+      if (listed.length + gone.length === 0) continue;
+      const { ignored } = await this.deps.alerts.record(service, [...listed, ...gone], now);
       touched.push([service, ignored]);
     }
     await this.recordUnmatched(result, actor);

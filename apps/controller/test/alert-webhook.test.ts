@@ -20,8 +20,8 @@ afterEach(async () => {
 const SERVICE = 'checkout.shop';
 const MiB = 1024 * 1024;
 
-async function post(url: string, alerts: readonly WebhookAlert[]) {
-  const response = await api(url, 'POST', '/v1/alerts/alertmanager', webhookBody(alerts), TOKENS.webhook);
+async function post(url: string, alerts: readonly WebhookAlert[], group: Parameters<typeof webhookBody>[1] = {}) {
+  const response = await api(url, 'POST', '/v1/alerts/alertmanager', webhookBody(alerts, group), TOKENS.webhook);
   expect(response.status).toBe(200);
   return response.body as Json;
 }
@@ -85,12 +85,17 @@ describe('unmatched alerts are summarised, never stored one by one', () => {
     const heapBefore = process.memoryUsage().heapUsed;
     for (let i = 0; i < 20; i++) {
       await post(url, [{ labels: { alertname: 'Noise', blob: huge, i: String(i) }, startsAt: new Date() }]);
-      await post(url, [
-        {
-          labels: { alertname: 'SpillwayErrorBudgetBurn', service: SERVICE, blob: huge, i: String(i) },
-          startsAt: new Date(Date.now() - 60_000),
-        },
-      ]);
+      // Each in a group of its own (a notification lists its whole group).
+      await post(
+        url,
+        [
+          {
+            labels: { alertname: 'SpillwayErrorBudgetBurn', service: SERVICE, blob: huge, i: String(i) },
+            startsAt: new Date(Date.now() - 60_000),
+          },
+        ],
+        { groupLabels: { i: String(i) } },
+      );
     }
     const stored = JSON.stringify(await audit(url));
     expect(stored.length).toBeLessThan(64 * 1024);
@@ -145,5 +150,33 @@ describe('a late "resolved" from an earlier episode', () => {
       timeoutMs: 20_000,
       message: 'share back to 0',
     });
+  });
+});
+
+describe('a notification lists its whole group', () => {
+  it('an alert of the group it no longer lists has stopped firing (its "resolved" was lost)', async () => {
+    harness = await startHarness();
+    const { url } = harness;
+    const labels = (instance: string) => ({ alertname: 'SpillwayErrorBudgetBurn', service: SERVICE, instance });
+    const group = { groupLabels: { alertname: 'SpillwayErrorBudgetBurn', service: SERVICE } };
+    const startsAt = new Date(Date.now() - 60_000);
+    await post(
+      url,
+      [
+        { labels: labels('a'), startsAt },
+        { labels: labels('b'), startsAt },
+      ],
+      group,
+    );
+    const firing = () => harness!.running.stores.alerts.firing(SERVICE, Date.now());
+    expect(await firing()).toHaveLength(2);
+    // Alertmanager's next notification of the group (repeat_interval) lists only a.
+    await post(url, [{ labels: labels('a'), startsAt }], group);
+    expect(await firing()).toHaveLength(1);
+    // Another group's notification says nothing about this group's alerts.
+    await post(url, [{ labels: { alertname: 'Other' }, startsAt }], { groupLabels: { alertname: 'Other' } });
+    expect(await firing()).toHaveLength(1);
+    await post(url, [], group);
+    expect(await firing()).toEqual([]);
   });
 });

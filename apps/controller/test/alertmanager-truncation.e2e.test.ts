@@ -104,4 +104,25 @@ describe('max_alerts: 1, two services in one group (real Alertmanager 0.25)', ()
     expect(checkout.find((e) => e.kind === 'signal')?.message).toBe(`alerts firing: ${ALERT}`);
     expect(await activeServices()).toContain('checkout.shop');
   }, 60_000);
+
+  it('a truncated member that resolves is known gone: the API no longer lists it among the group', async () => {
+    // cart.shop fires again (listed first); checkout.shop resolves while truncated: no
+    // notification names it, but the group's active members no longer include it.
+    await pushAlerts(['cart.shop'], new Date(Date.now() + 10 * 60_000));
+    await waitFor(async () => (await latestSignal('cart.shop')) === `alerts firing: ${ALERT}`, {
+      timeoutMs: 20_000,
+      message: 'cart.shop firing again',
+    });
+    await pushAlerts(['checkout.shop'], new Date());
+    await waitFor(async () => (await latestSignal('checkout.shop')) === 'alerts resolved', {
+      timeoutMs: 20_000,
+      message: 'checkout.shop resolved although no notification listed it',
+    });
+    expect(await latestSignal('cart.shop')).toBe(`alerts firing: ${ALERT}`);
+  }, 60_000);
 });
+
+async function latestSignal(service: string): Promise<string | undefined> {
+  const audit = (await api(harness!.url, 'GET', `/v1/audit?service=${service}&limit=50`)).body.entries as Json[];
+  return audit.find((e) => e.kind === 'signal')?.message;
+}

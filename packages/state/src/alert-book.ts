@@ -15,6 +15,11 @@ export const AlertObservation = z.strictObject({
   startsAt: z.number().int(),
   /** Epoch ms of a resolve; null while firing. */
   endsAt: z.number().int().nullable(),
+  /**
+   * Which notification group (Alertmanager, receiver, group key; hashed) said so last: a later
+   * complete list of that group without this alert means it no longer fires.
+   */
+  group: z.string().max(64).optional(),
 });
 export type AlertObservation = z.infer<typeof AlertObservation>;
 
