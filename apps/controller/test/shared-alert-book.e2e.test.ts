@@ -66,7 +66,7 @@ describe('the alert book in Redis, shared by two controllers', () => {
       { timeoutMs: 30_000, message: 'the leader holding an alert-driven burst' },
     );
     expect(holding).toMatchObject({ service: SERVICE, origin: 'signal', share: 0.25 });
-    expect(first!.routerShare()).toBe(0.25);
+    await waitFor(() => first!.routerShare() === 0.25, { message: 'the routers at 0.25' });
     // The decision was the leader's, from the alert the other controller took.
     const trail = (await api(first!.url, 'GET', `/v1/audit?burstId=${holding.id}&limit=100`)).body.entries as Json[];
     expect(trail.find((e: Json) => e.details?.decision === 'start')).toMatchObject({
