@@ -12,6 +12,9 @@ import { z } from 'zod';
  *   on the gRPC servers (for real in real seconds: drills are short).
  * - registry-down: the site's registry stops answering; its source reports failed() on every
  *   retry and no changes, so the catalog keeps its last view until the grace period runs out.
+ * - wrong-trust-bundle (fleets with mesh mTLS): the region's workloads restart holding another
+ *   CA's bundle and certificates, as after a botched CA rotation there. Their registry still
+ *   reports them healthy; only the mesh's identity checks stand between callers and them.
  */
 export const Fault = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('zone-down'), zone: z.string().min(1) }),
@@ -24,6 +27,7 @@ export const Fault = z.discriminatedUnion('kind', [
     extraSeconds: z.number().positive(),
   }),
   z.strictObject({ kind: z.literal('registry-down'), site: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('wrong-trust-bundle'), region: z.string().min(1) }),
 ]);
 export type Fault = z.infer<typeof Fault>;
 
@@ -83,6 +87,10 @@ export class FaultSet {
 
   registryDown(site: string): boolean {
     return this.list().some((fault) => fault.kind === 'registry-down' && fault.site === site);
+  }
+
+  wrongTrustBundle(place: Place): boolean {
+    return this.list().some((fault) => fault.kind === 'wrong-trust-bundle' && fault.region === place.region);
   }
 
   regionDown(region: string): boolean {

@@ -4,9 +4,10 @@ import { FleetStoppedError, type SimClock } from './clock.js';
 import { FaultSet } from './faults.js';
 import { formatIdentity } from './identity-server.js';
 import type { ServingEndpoint } from './load-model.js';
+import { type MeshPki, meshCredentials } from './mesh-pki.js';
 import type { Scenario, SiteSpec } from './scenario.js';
 import { SimDeployment } from './sim-deployment.js';
-import { SimEndpoint, type SimEndpointSpec } from './sim-endpoint.js';
+import { type EndpointTrust, SimEndpoint, type SimEndpointSpec } from './sim-endpoint.js';
 import { SimNodegroup } from './sim-nodegroup.js';
 
 /** One endpoint as status() and drills see it. */
@@ -45,6 +46,8 @@ export class FleetWorld {
     readonly scenario: Scenario,
     readonly clock: SimClock,
     private readonly logger: Logger = silentLogger(),
+    /** With a mesh PKI every endpoint serves mTLS with its service's identity. */
+    private readonly pki?: MeshPki,
   ) {
     for (const site of scenario.sites) this.build(site);
   }
@@ -115,7 +118,8 @@ export class FleetWorld {
     const { nodeReadySeconds, podReadySeconds } = this.scenario.cloud;
     for (const nodegroup of this.nodegroups.values()) nodegroup.reconcile(now, nodeReadySeconds * 1000);
     for (const deployment of this.deployments.values()) {
-      for (const pod of deployment.reconcile(now, podReadySeconds * 1000)) this.runQuietly(pod.endpoint, false);
+      for (const pod of deployment.reconcile(now, podReadySeconds * 1000))
+        this.runQuietly(pod.endpoint, false, pod.endpoint.wantedTrust);
     }
     this.scheduleWake(now);
     this.converge();
@@ -231,10 +235,12 @@ export class FleetWorld {
   }
 
   private newEndpoint(spec: SimEndpointSpec): SimEndpoint {
+    const pki = this.pki;
     return new SimEndpoint(spec, {
       delayMs: () => this.faults.extraLatencySeconds(spec) * 1000,
       onChange: () => this.changed(),
       logger: this.logger,
+      ...(pki ? { credentials: (trust: EndpointTrust) => meshCredentials(pki, spec.service, trust === 'rogue') } : {}),
     });
   }
 
@@ -254,13 +260,21 @@ export class FleetWorld {
     const transitions: Promise<void>[] = [];
     for (const endpoint of this.present()) {
       const wanted = !this.stopped && !this.faults.isDown(endpoint.spec);
-      if (wanted !== endpoint.wanted) transitions.push(this.runQuietly(endpoint, wanted));
+      const trust = this.trustOf(endpoint);
+      if (wanted !== endpoint.wanted || trust !== endpoint.wantedTrust) {
+        transitions.push(this.runQuietly(endpoint, wanted, trust));
+      }
     }
     return transitions;
   }
 
-  private runQuietly(endpoint: SimEndpoint, wanted: boolean): Promise<void> {
-    return endpoint.run(wanted).catch(() => {
+  private trustOf(endpoint: SimEndpoint): EndpointTrust {
+    if (!this.pki) return 'plaintext';
+    return this.faults.wrongTrustBundle(endpoint.spec) ? 'rogue' : 'trusted';
+  }
+
+  private runQuietly(endpoint: SimEndpoint, wanted: boolean, trust: EndpointTrust): Promise<void> {
+    return endpoint.run(wanted, trust).catch(() => {
       // Logged by the endpoint; the next converge tries again.
     });
   }

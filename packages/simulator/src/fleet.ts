@@ -5,6 +5,7 @@ import { SimClock } from './clock.js';
 import { Fault } from './faults.js';
 import { FleetMetrics } from './fleet-metrics.js';
 import { FleetWorld } from './fleet-world.js';
+import { MeshPki } from './mesh-pki.js';
 import { type PrometheusServer, startPrometheusServer } from './prometheus-server.js';
 import { toRealTime } from './real-time-policies.js';
 import { Scenario, type ScenarioInput } from './scenario.js';
@@ -26,6 +27,11 @@ export interface FleetOptions {
   readonly traffic?: TrafficPolicyReader;
   /** Real ms between the sources' liveness reports (default 1000). */
   readonly heartbeatMs?: number;
+  /**
+   * Mesh mTLS: every endpoint serves TLS with its service's SPIFFE identity from a PKI made at
+   * start (see MeshPki), and requires client certificates from the same root.
+   */
+  readonly mtls?: boolean;
 }
 
 /** The cloud adapters, ready for startController({ adapters }). */
@@ -56,6 +62,8 @@ export class SimulatedFleet {
     private readonly prometheus: PrometheusServer,
     private readonly dns: SimDnsWeights,
     options: FleetOptions,
+    /** The workload PKI when the fleet runs mesh mTLS. */
+    readonly pki: MeshPki | undefined,
   ) {
     this.traffic = options.traffic;
     this.sources = scenario.sites.map((site) => new SimulatedSource(site, world, options.heartbeatMs));
@@ -68,7 +76,8 @@ export class SimulatedFleet {
     const valid = Scenario.parse(scenario);
     const logger = options.logger ?? silentLogger();
     const clock = new SimClock(options.speed ?? 1);
-    const world = new FleetWorld(valid, clock, logger);
+    const pki = options.mtls ? await MeshPki.create() : undefined;
+    const world = new FleetWorld(valid, clock, logger, pki);
     let fleet: SimulatedFleet | undefined;
     let metrics: FleetMetrics | undefined;
     try {
@@ -78,7 +87,7 @@ export class SimulatedFleet {
       metrics = new FleetMetrics(valid.load, world, clock, valid.sampleSeconds * 1000, () => fleet?.traffic);
       const prometheus = await startPrometheusServer(metrics);
       const dns = new SimDnsWeights(clock, valid.cloud.dnsSyncSeconds * 1000);
-      fleet = new SimulatedFleet(valid, clock, world, metrics, prometheus, dns, options);
+      fleet = new SimulatedFleet(valid, clock, world, metrics, prometheus, dns, options, pki);
       logger.info(
         { scenario: valid.name, speed: clock.speed, prometheus: prometheus.url, endpoints: world.endpoints().length },
         'simulated fleet started',
@@ -88,6 +97,7 @@ export class SimulatedFleet {
       metrics?.stop();
       clock.stop();
       await world.stop();
+      await pki?.remove();
       throw error;
     }
   }
@@ -133,6 +143,7 @@ export class SimulatedFleet {
       await this.world.stop();
       this.clock.stop();
       await this.prometheus.stop();
+      await this.pki?.remove();
     })();
     return this.stopping;
   }
@@ -149,6 +160,10 @@ export class SimulatedFleet {
         if (!this.world.site(fault.site)) throw unknown(`site "${fault.site}"`);
         return;
       case 'region-down':
+        if (!sites.some((site) => site.region === fault.region)) throw unknown(`region "${fault.region}"`);
+        return;
+      case 'wrong-trust-bundle':
+        if (!this.pki) throw new Error('wrong-trust-bundle needs a fleet with mesh mTLS (mtls: true)');
         if (!sites.some((site) => site.region === fault.region)) throw unknown(`region "${fault.region}"`);
         return;
       case 'latency':

@@ -52,6 +52,8 @@ export interface IdentityServerOptions {
   readonly host?: string;
   /** Extra real delay before each answer (the latency fault), read per call. */
   readonly delayMs?: () => number;
+  /** TLS (mesh mTLS); plaintext without. */
+  readonly credentials?: grpc.ServerCredentials;
 }
 
 /** A real gRPC server on loopback answering IDENTITY_PATH with its identity. */
@@ -69,8 +71,10 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
-        error ? reject(error) : resolve(bound),
+      server.bindAsync(
+        `${host}:${options.port}`,
+        options.credentials ?? grpc.ServerCredentials.createInsecure(),
+        (error, bound) => (error ? reject(error) : resolve(bound)),
       ),
     );
   } catch (error) {
@@ -87,8 +91,13 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
  * Calls one endpoint directly (not through xDS) and returns the identity it answered with: for
  * tests and for a drill's reachability checks.
  */
-export async function askIdentity(address: string, port: number, deadlineMs = 5_000): Promise<string> {
-  const client = new grpc.Client(`${address}:${port}`, grpc.credentials.createInsecure());
+export async function askIdentity(
+  address: string,
+  port: number,
+  deadlineMs = 5_000,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): Promise<string> {
+  const client = new grpc.Client(`${address}:${port}`, credentials);
   try {
     return await new Promise<string>((resolve, reject) =>
       client.makeUnaryRequest(

@@ -6,6 +6,7 @@ export { FleetMetrics } from './fleet-metrics.js';
 export type { EndpointView } from './fleet-world.js';
 export * from './identity-server.js';
 export * from './load-model.js';
+export * from './mesh-pki.js';
 export * from './metrics-history.js';
 export * from './prometheus-server.js';
 export * from './promql-selector.js';

@@ -1,3 +1,4 @@
+import type * as grpc from '@grpc/grpc-js';
 import type { Environment, ServiceKey } from '@spillway/model';
 import type { Logger } from '@spillway/observability';
 import type { Place } from './faults.js';
@@ -9,6 +10,9 @@ export interface SimEndpointSpec extends Place {
   readonly service: ServiceKey;
   readonly environment: Environment;
 }
+
+/** How an endpoint's server speaks: plaintext, mesh mTLS, or mTLS from the wrong CA (a fault). */
+export type EndpointTrust = 'plaintext' | 'trusted' | 'rogue';
 
 /**
  * One simulated endpoint and its real gRPC server. The fleet says whether it should be running;
@@ -29,8 +33,18 @@ export class SimEndpoint {
       readonly delayMs: () => number;
       readonly onChange: () => void;
       readonly logger: Logger;
+      /** Server credentials for a trust (only called for 'trusted' and 'rogue'). */
+      readonly credentials?: (trust: EndpointTrust) => Promise<grpc.ServerCredentials>;
     },
   ) {}
+
+  private wantedTrustState: EndpointTrust = 'plaintext';
+  private runningTrust: EndpointTrust | undefined;
+
+  /** The trust the last run() asked for. */
+  get wantedTrust(): EndpointTrust {
+    return this.wantedTrustState;
+  }
 
   /** The port it listens on, or listened on last; undefined before the first start. */
   get port(): number | undefined {
@@ -51,9 +65,13 @@ export class SimEndpoint {
     return { cluster: this.spec.site, zone: this.spec.zone, endpoint: this.spec.name };
   }
 
-  /** Starts or stops the server; resolves once this and every earlier transition is done. */
-  run(wanted: boolean): Promise<void> {
+  /**
+   * Starts or stops the server (restarting it when its trust changes); resolves once this and
+   * every earlier transition is done.
+   */
+  run(wanted: boolean, trust: EndpointTrust = this.wantedTrustState): Promise<void> {
     this.wantedState = wanted;
+    this.wantedTrustState = trust;
     const next = this.transitions.then(() => this.converge());
     // A failed transition must not wedge the ones after it; the caller still sees the failure.
     this.transitions = next.catch((error: unknown) =>
@@ -63,21 +81,35 @@ export class SimEndpoint {
   }
 
   private async converge(): Promise<void> {
+    if (this.server && this.runningTrust !== this.wantedTrustState) await this.stopServer();
     if (this.wantedState && !this.server) {
-      this.server = await this.bind();
+      const trust = this.wantedTrustState;
+      this.server = await this.bind(trust);
+      this.runningTrust = trust;
       this.boundPort = this.server.port;
       this.options.onChange();
     } else if (!this.wantedState && this.server) {
-      const server = this.server;
-      this.server = undefined;
-      this.options.onChange();
-      await server.stop();
+      await this.stopServer();
     }
   }
 
-  private async bind(): Promise<IdentityServer> {
+  private async stopServer(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    this.runningTrust = undefined;
+    this.options.onChange();
+    await server?.stop();
+  }
+
+  private async bind(trust: EndpointTrust): Promise<IdentityServer> {
+    const credentials = trust === 'plaintext' ? undefined : await this.options.credentials?.(trust);
     const start = (port: number) =>
-      startIdentityServer({ identity: this.identity, port, delayMs: this.options.delayMs });
+      startIdentityServer({
+        identity: this.identity,
+        port,
+        delayMs: this.options.delayMs,
+        ...(credentials ? { credentials } : {}),
+      });
     if (this.boundPort === undefined) return start(0);
     try {
       return await start(this.boundPort);
