@@ -94,6 +94,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         policies: routerPolicies,
         overrides,
         ...(fleet ? { fleet } : {}),
+        ...(fleet?.pki ? { probeIdentity: fleet.pki.probeFiles } : {}),
         restartRouter: (downMs) => restart(downMs),
       });
     },
@@ -102,6 +103,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     admitDrill(drill, {
       catalog,
       maxShare: (service) => config.policies.find((policy) => policy.service === service)?.maxShare,
+      meshMtls: fleet?.pki !== undefined,
     });
   let federation: Federation;
   try {

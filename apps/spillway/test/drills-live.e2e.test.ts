@@ -91,6 +91,14 @@ describe('live drills on a running spillway up: router overrides only', () => {
     );
     expect(tooMuch.status).toBe(422);
     expect(((await tooMuch.json()) as { detail: string }).detail).toMatch(/maxShare 0\.5/);
+    // This `up` runs its simulated fleet without mesh mTLS: a drill that needs it is refused, not half-run.
+    const meshDrill = await post(
+      '/v1/drills',
+      'name: m\nmode: simulated\nmtls: true\ntarget: { service: cart.shop, clients: [ { region: dc1, zone: dc1-a } ] }\n' +
+        'durationSeconds: 10\ntimeline:\n  - { atSeconds: 1, action: { kind: wrong-trust-bundle, region: us-east-1 } }\n',
+    );
+    expect(meshDrill.status).toBe(422);
+    expect(((await meshDrill.json()) as { detail: string }).detail).toMatch(/needs a simulated fleet with mesh mTLS/);
     expect(await overrides()).toEqual([]);
 
     const started = await post('/v1/drills', longDrain());

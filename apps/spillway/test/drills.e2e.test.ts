@@ -32,7 +32,15 @@ describe('shipped drills, simulated: real grpc-js-xds probes through the router 
       ),
     );
     expect([...kinds].sort()).toEqual(
-      ['latency', 'region-down', 'registry-down', 'router-restart', 'site-down', 'zone-down'].sort(),
+      [
+        'latency',
+        'region-down',
+        'registry-down',
+        'router-restart',
+        'site-down',
+        'wrong-trust-bundle',
+        'zone-down',
+      ].sort(),
     );
   });
 
@@ -46,9 +54,23 @@ describe('shipped drills, simulated: real grpc-js-xds probes through the router 
     expect(report.requests.total).toBeGreaterThan(drill.probes.ratePerSecond * drill.durationSeconds * 0.5);
     // Each disruptive entry was measured, and traffic came back to where it was after it.
     for (const entry of report.entries) {
-      if (['zone-down', 'site-down', 'region-down'].includes(entry.action.kind)) {
+      if (['zone-down', 'site-down', 'region-down', 'wrong-trust-bundle'].includes(entry.action.kind)) {
         expect(entry.failoverSeconds, `entry #${entry.index + 1}`).not.toBeNull();
         expect(entry.requests).toBeGreaterThan(0);
+      }
+      if (entry.action.kind === 'wrong-trust-bundle') {
+        // None served by the site with the rogue CA: every answer of the entry came from elsewhere.
+        const region = entry.action.region;
+        expect(
+          Object.keys(entry.answeredBy).filter((place) => place.includes(region)),
+          why,
+        ).toEqual([]);
+        // Before it, the cloud-side clients were served in the cloud over mTLS (the endpoints take nothing else).
+        const before = report.share.filter((bucket) => bucket.t < entry.atSeconds && bucket.requests > 0);
+        expect(
+          before.some((bucket) => (bucket.measuredCloudShare ?? 0) > 0.5),
+          why,
+        ).toBe(true);
       }
     }
     expect(stderr).toMatch(/applied/);

@@ -5,6 +5,8 @@ export interface AdmissionContext {
   readonly catalog: CatalogReader;
   /** The burst policy's maxShare for a service, when this process knows its policies. */
   readonly maxShare?: (service: string) => number | undefined;
+  /** Whether the simulated fleet here runs mesh mTLS (what an `mtls: true` drill needs). */
+  readonly meshMtls?: boolean;
 }
 
 /**
@@ -15,6 +17,9 @@ export interface AdmissionContext {
 export function admitDrill(drill: DrillFile, context: AdmissionContext): string | undefined {
   const service = drill.target.service;
   if (!context.catalog.current().services.has(service)) return `no service ${service} in the catalog`;
+  if (drill.mtls && !context.meshMtls) {
+    return 'this drill needs a simulated fleet with mesh mTLS: run it with `spillway drill run FILE` (without --api)';
+  }
   const maxShare = context.maxShare?.(service);
   if (maxShare === undefined) return undefined;
   for (const entry of drill.timeline) {

@@ -13,6 +13,7 @@ const name = z.string().min(1);
  * Fault); in live mode zone-down / site-down / region-down become router drains of that place,
  * which is what the router would publish if the place really failed. `router-restart` stops the
  * router and starts it again on the same port. `drain` and `force-share` are router overrides.
+ * `wrong-trust-bundle` (simulated, with `mtls: true`) gives a region's workloads another CA.
  */
 export const DrillAction = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('zone-down'), zone: name }),
@@ -37,11 +38,17 @@ export const DrillAction = z.discriminatedUnion('kind', [
       message: 'drain needs a zone, region or cluster',
     }),
   z.strictObject({ kind: z.literal('force-share'), share: z.number().min(0).max(1) }),
+  z.strictObject({ kind: z.literal('wrong-trust-bundle'), region: name }),
 ]);
 export type DrillAction = z.infer<typeof DrillAction>;
 
 /** Kinds that only the simulator can play: live mode refuses them rather than touch real systems. */
-export const SIMULATED_ONLY: ReadonlySet<DrillAction['kind']> = new Set(['latency', 'registry-down', 'router-restart']);
+export const SIMULATED_ONLY: ReadonlySet<DrillAction['kind']> = new Set([
+  'latency',
+  'registry-down',
+  'router-restart',
+  'wrong-trust-bundle',
+]);
 
 export const TimelineEntry = z.strictObject({
   /** Seconds after the probes are ready. */
@@ -71,6 +78,11 @@ export const DrillFile = z
     name,
     description: z.string().default(''),
     mode: DrillMode.default('simulated'),
+    /**
+     * Simulated only: the fleet runs mesh mTLS (every workload and probe has a SPIFFE identity,
+     * the router publishes the TLS contexts), as a drill of identity failures needs.
+     */
+    mtls: z.boolean().default(false),
     target: z.strictObject({
       /** NAME.NS of the service the probes call. */
       service: z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected NAME.NAMESPACE'),
@@ -108,6 +120,13 @@ export const DrillFile = z
   })
   .superRefine((drill, context) => {
     const deadline = drill.deadlineSeconds ?? drill.durationSeconds + 30;
+    if (drill.mtls && drill.mode === 'live') {
+      context.addIssue({
+        code: 'custom',
+        path: ['mtls'],
+        message: 'mtls is for simulated drills: live probes use the mesh as it is configured',
+      });
+    }
     if (deadline < drill.durationSeconds) {
       context.addIssue({
         code: 'custom',
@@ -121,6 +140,13 @@ export const DrillFile = z
           code: 'custom',
           path: ['timeline', index, 'atSeconds'],
           message: `starts after the drill ends (durationSeconds ${drill.durationSeconds})`,
+        });
+      }
+      if (entry.action.kind === 'wrong-trust-bundle' && !drill.mtls) {
+        context.addIssue({
+          code: 'custom',
+          path: ['timeline', index, 'action', 'kind'],
+          message: 'wrong-trust-bundle needs mesh mTLS: add `mtls: true` to the drill',
         });
       }
       if (drill.mode === 'live' && SIMULATED_ONLY.has(entry.action.kind)) {

@@ -82,6 +82,7 @@ class DrillRun {
       method: drill.probes.method ?? (drill.mode === 'live' ? HEALTH_CHECK_PATH : IDENTITY_PATH),
       timeoutMs: drill.probes.timeoutMs,
       nodeIdPrefix: `drill-${options.id}`,
+      ...(drill.mtls && options.world.parts.probeIdentity ? { mesh: options.world.parts.probeIdentity } : {}),
     });
     const unwatch = this.watchRouterView();
     const ticker = setInterval(() => this.progress('running'), 1000);

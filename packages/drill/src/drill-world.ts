@@ -1,6 +1,7 @@
 import type { CatalogReader, TrafficPolicyReader } from '@spillway/model';
 import type { Fault } from '@spillway/simulator';
 import type { DrillAction, DrillMode } from './drill-file.js';
+import type { ProbeMeshIdentity } from './probes/xds-probe-channel.js';
 
 /** A router override as the router takes it (see @spillway/router's RouterOverrides). */
 export type DrillOverride =
@@ -32,6 +33,8 @@ export interface DrillWorldParts {
   readonly fleet?: FaultInjector;
   /** Stops the router, waits `downMs`, starts it again on the same port. */
   readonly restartRouter?: (downMs: number) => Promise<void>;
+  /** Present when the simulated fleet runs mesh mTLS: the probes' certificate and trust bundle. */
+  readonly probeIdentity?: ProbeMeshIdentity;
 }
 
 /** One applied action's undo. */

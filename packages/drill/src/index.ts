@@ -7,5 +7,6 @@ export * from './evaluate.js';
 export * from './http/drill-routes.js';
 export * from './probes/probe-fleet.js';
 export * from './probes/probe-outcome.js';
+export { PROBE_CERTIFICATE_PROVIDER, type ProbeMeshIdentity } from './probes/xds-probe-channel.js';
 export * from './recording.js';
 export * from './summary.js';

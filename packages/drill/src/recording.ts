@@ -69,6 +69,7 @@ export function brokenPlace(action: DrillAction): BrokenPlace | undefined {
     case 'site-down':
       return { cluster: action.site };
     case 'region-down':
+    case 'wrong-trust-bundle':
       return { region: action.region };
     case 'drain':
       return {

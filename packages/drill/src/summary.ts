@@ -53,6 +53,8 @@ export function describeAction(action: DrillAction): string {
       return `drain ${[action.cluster, action.region, action.zone].filter(Boolean).join('/')}`;
     case 'force-share':
       return `force cloud share ${action.share}`;
+    case 'wrong-trust-bundle':
+      return `wrong trust bundle in ${action.region}`;
   }
 }
 

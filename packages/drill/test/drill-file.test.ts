@@ -92,6 +92,16 @@ describe('shipped drills (infra/drills)', () => {
     expect(drillDeadlineSeconds(outage)).toBe(44);
   });
 
+  it('wrong-trust-bundle needs mtls: true, and mtls is for simulated drills', () => {
+    const base = (extra: string, mode = 'simulated') =>
+      `name: t\nmode: ${mode}\n${extra}target: { service: a.b, clients: [ { region: r, zone: z } ] }\ndurationSeconds: 10\ntimeline:\n  - { atSeconds: 1, action: { kind: wrong-trust-bundle, region: us-east-1 } }\n`;
+    expect(() => parseDrill(base(''), 'd.yaml')).toThrow(
+      /timeline\[0\]\.action\.kind: wrong-trust-bundle needs mesh mTLS/,
+    );
+    expect(parseDrill(base('mtls: true\n'), 'd.yaml').mtls).toBe(true);
+    expect(() => parseDrill(base('mtls: true\n', 'live'), 'd.yaml')).toThrow(/mtls: mtls is for simulated drills/);
+  });
+
   it('names the file it cannot read', async () => {
     const missing = join(SHIPPED, 'no-such-drill.yaml');
     await expect(loadDrillFile(missing)).rejects.toThrow(ConfigError);
@@ -100,12 +110,13 @@ describe('shipped drills (infra/drills)', () => {
 });
 
 describe('parseDrill defaults', () => {
-  it('fills in mode, description, probes, settle, expectations and the deadline', () => {
+  it('fills in mode, mtls, description, probes, settle, expectations and the deadline', () => {
     const drill = parseDrill(BASE, FILE);
     expect(drill).toEqual({
       name: 'dc1-a zone down',
       description: '',
       mode: 'simulated',
+      mtls: false,
       target: { service: 'cart.shop', clients: [{ region: 'dc1', zone: 'dc1-a' }] },
       probes: { ratePerSecond: 50, timeoutMs: 1000 },
       durationSeconds: 10,

@@ -23,7 +23,7 @@ export async function runDrillLocally(drill: DrillFile, options: LocalDrillOptio
   const logger = stderrLogger('spillway');
   const registry = createMetricsRegistry({ labels: { instance: 'drill' } });
   const traffic = new InMemoryTrafficPolicyStore();
-  const demo = await startDemoFleet(logger, traffic);
+  const demo = await startDemoFleet(logger, traffic, { mtls: drill.mtls });
   // Nobody calls this API but the drill service itself; it still never runs open.
   const locked = new TokenAuthenticator([]);
   let stack: Awaited<ReturnType<typeof startEmbeddedStack>> | undefined;

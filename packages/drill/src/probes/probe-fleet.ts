@@ -1,7 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { isProbeSuccess, normalisePeer } from './probe-outcome.js';
-import { createXdsProbeClient, probeNodeId } from './xds-probe-channel.js';
+import { createXdsProbeClient, type ProbeMeshIdentity, probeNodeId } from './xds-probe-channel.js';
 import { prepareXdsRelease } from './xds-release.js';
 
 export interface ProbeLocation {
@@ -36,6 +36,8 @@ export interface ProbeFleetOptions {
   readonly method: string;
   /** Per-RPC deadline. */
   readonly timeoutMs: number;
+  /** The probes' workload identity when the target is secured by mesh mTLS. */
+  readonly mesh?: ProbeMeshIdentity;
   /** Node ids are `<prefix>-<index>-<random>`; default `spillway-drill-probe`. */
   readonly nodeIdPrefix?: string;
   /** Per client; a send that would exceed it is skipped and counted in `skipped`. Default 64. */
@@ -122,7 +124,12 @@ export class ProbeFleet {
           index,
           location,
           nodeId,
-          channel: createXdsProbeClient(options.xdsAddress, options.service, { id: nodeId, locality: location }),
+          channel: createXdsProbeClient(
+            options.xdsAddress,
+            options.service,
+            { id: nodeId, locality: location },
+            options.mesh,
+          ),
           pending: new Set(),
           // Staggered, so that the clients' sends interleave evenly.
           nextDueMs: start + (index * this.intervalMs) / count,
