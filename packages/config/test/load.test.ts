@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, embeddedDefaultConfig, loadConfigFile, parseConfig } from '../src/index.js';
+import { problems } from './support/problems.js';
 
 const VALID = `
 listen: { http: 127.0.0.1:7070, xds: 127.0.0.1:18000 }
@@ -28,16 +29,6 @@ clusters:
     tokenEnv: CONSUL_HTTP_TOKEN
     namespace: { fromMeta: k8s-namespace }
 `;
-
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, 'spillway.yaml', {});
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.split('\n');
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('config', () => {
   it('parses the documented shape with defaults filled in', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../src/index.js';
+import { parseConfig } from '../src/index.js';
+import { problems as problemsIn } from './support/problems.js';
 
 /** The `security:` section: mesh mTLS the router publishes through xDS. */
 const BASE = `
@@ -17,15 +18,7 @@ security:
   services:
 `;
 
-function problems(services: string): string[] {
-  try {
-    parseConfig(BASE + services, 'spillway.yaml', {});
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.split('\n');
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (services: string) => problemsIn(BASE + services);
 
 describe('security config', () => {
   it('accepts a STRICT service with identity and callers, and fills the defaults', () => {

@@ -3,8 +3,8 @@ import * as grpc from '@grpc/grpc-js';
 /** A one-method gRPC service, raw bytes in and out: each server answers with its own identity. */
 export const WHO_PATH = '/spillway.test.Echo/Who';
 
-const identity = (bytes: Buffer) => bytes;
-const whoDefinition: grpc.ServiceDefinition = {
+export const identity = (bytes: Buffer) => bytes;
+export const whoDefinition: grpc.ServiceDefinition = {
   Who: {
     path: WHO_PATH,
     requestStream: false,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { CertFiles } from '@spillway/test/support/pki';
+import { identity, WHO_PATH, whoDefinition } from './echo-servers.js';
 
 /**
  * Both ends of a mesh call under xDS-delivered security (gRFC A29/A36): an xDS-enabled gRPC
@@ -10,26 +11,12 @@ import type { CertFiles } from '@spillway/test/support/pki';
  * test time. grpc-js-xds 1.14 enables RBAC only with GRPC_XDS_EXPERIMENTAL_RBAC=true, read when
  * the module loads: test files set it, then import this module dynamically.
  */
-export const WHO_PATH = '/spillway.test.Echo/Who';
 export const CERTIFICATE_PROVIDER = 'default';
 const SERVER_LISTENER_TEMPLATE = 'grpc/server?xds.resource.listening_address=%s';
 const BOOTSTRAP_OPTION = 'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config';
 
 const xds = await import('@grpc/grpc-js-xds');
 xds.register();
-
-const identity = (bytes: Buffer) => bytes;
-const whoDefinition: grpc.ServiceDefinition = {
-  Who: {
-    path: WHO_PATH,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  },
-};
 
 export interface PeerBootstrapOptions {
   readonly xdsPort: number;
