@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, embeddedDefaultConfig, loadConfigFile, parseConfig } from '../src/index.js';
+import { embeddedDefaultConfig, loadConfigFile, parseConfig } from '../src/index.js';
 import { problems } from './support/problems.js';
 
 const VALID = `

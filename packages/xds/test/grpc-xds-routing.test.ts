@@ -9,7 +9,6 @@ import {
   type RpcTally,
   sendRpcs,
   shareOf,
-  startEchoServer,
   startEchoSites,
 } from './support/echo-servers.js';
 import { xdsClient } from './support/grpc-xds-client.js';
