@@ -76,6 +76,11 @@ export abstract class BlockingApiServer {
   answerImmediately = false;
   /** Add Consul's random wait/16 jitter to blocking waits. */
   jitter = true;
+  /**
+   * Answer `X-Consul-Index: 0` (a server or proxy bug Consul's docs warn about) instead of
+   * flooring the index at 1; with `answerImmediately` the client's index rule is all that is left.
+   */
+  answerIndexZero = false;
   readonly requests: RequestLogEntry[] = [];
   private readonly waiters = new Set<() => void>();
   private resetEpoch = 0;
@@ -213,7 +218,8 @@ export abstract class BlockingApiServer {
   }
 
   private respond(res: ServerResponse, path: string, route: BlockingRoute): void {
-    const headers = { ...this.options.staticHeaders, [this.options.indexHeader]: String(Math.max(1, route.index())) };
+    const index = this.answerIndexZero ? 0 : Math.max(1, route.index());
+    const headers = { ...this.options.staticHeaders, [this.options.indexHeader]: String(index) };
     const failure = take(this.failures, path);
     if (failure) {
       this.text(res, failure.status, `rpc error: fake failure (HTTP ${failure.status})`, headers);

@@ -268,6 +268,20 @@ describe('ConsulSource', () => {
     expect(sent.filter((index) => index === 0)).toHaveLength(2);
   });
 
+  it('never sends an index below 1 after the first answer when Consul answers index 0', async () => {
+    const fake = await startFake();
+    registerWeb(fake);
+    fake.answerIndexZero = true;
+    fake.answerImmediately = true;
+    const { sink } = startSource(fake);
+    await synced(sink);
+    await waitFor(() => fake.requestsTo('/v1/catalog/services').length >= 6, { message: 'six catalog reads' });
+    const sent = fake.requestsTo('/v1/catalog/services').map((r) => r.index);
+    // The first read is non-blocking (0); every later one carries 1, not 0 and 1 in turn.
+    expect(sent[0]).toBe(0);
+    expect(sent.slice(1).filter((index) => index !== 1)).toEqual([]);
+  });
+
   it('does not hammer a server that answers instantly with an unchanged index', async () => {
     const fake = await startFake();
     registerWeb(fake);

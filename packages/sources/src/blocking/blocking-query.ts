@@ -48,10 +48,12 @@ export interface BlockingQueryOptions<T> {
  * (and Nomad's) documented rules.
  */
 export function nextIndex(sent: number, received: number): number {
+  // An index ≤ 0 is a server bug; sending 0 again would make every query return at once.
+  // Checked first: otherwise 0 < 1 reads as "backwards" and the index alternates 0, 1, 0, 1.
+  if (received < 1) return 1;
   // Backwards (raft snapshot restore, upgrade): start over with a non-blocking read.
   if (received < sent) return 0;
-  // An index ≤ 0 is a server bug; sending 0 again would make every query return at once.
-  return Math.max(1, received);
+  return received;
 }
 
 /**
