@@ -5,6 +5,7 @@ export * from './delta-stream.js';
 export * from './discovery-messages.js';
 export * from './encoded-resource.js';
 export * from './envoy-protos.js';
+export * from './first-catalog-gate.js';
 export * from './resource-source.js';
 export * from './resources/cluster-load-assignment-resource.js';
 export * from './resources/cluster-resource.js';

@@ -35,6 +35,8 @@ export interface ViewCacheOptions {
   readonly onEncode?: (typeUrl: string) => void;
   /** Service-to-service mTLS to publish (Cluster TLS contexts, server Listeners). */
   readonly security?: MeshSecurity;
+  /** Called after each catalog snapshot the cache took in (and after streams were told). */
+  readonly onSnapshot?: (snapshot: CatalogSnapshot) => void;
 }
 
 interface SharedResources {
@@ -125,6 +127,7 @@ export class ViewCache implements ResourceSource {
     const moved = this.serverAddresses.update(snapshot, [...change.changed, ...change.removed]);
     for (const name of moved) this.serverListeners.delete(name);
     this.invalidate(change.changed, change.removed, moved);
+    this.options.onSnapshot?.(snapshot);
   }
 
   private invalidate(

@@ -8,6 +8,7 @@ export class XdsMetrics {
   readonly nacks: Counter<'type'>;
   readonly encodes: Counter<'type'>;
   readonly denials: Counter<'kind'>;
+  readonly held: Gauge;
 
   constructor(registry: Registry) {
     this.streams = metricOnce(registry, Gauge, {
@@ -39,6 +40,10 @@ export class XdsMetrics {
       name: 'spillway_xds_authorization_denials_total',
       help: 'xDS authorization denials: streams refused (identity, locality) and services withheld (service)',
       labelNames: ['kind'],
+    });
+    this.held = metricOnce(registry, Gauge, {
+      name: 'spillway_xds_requests_held',
+      help: 'xDS requests held, unanswered, until the router has its first complete catalog',
     });
   }
 }

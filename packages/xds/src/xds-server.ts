@@ -1,5 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
-import type { CatalogReader, MeshSecurity, ProximityRing, ServiceKey, TrafficPolicyReader } from '@spillway/model';
+import type {
+  CatalogReader,
+  CatalogSnapshot,
+  MeshSecurity,
+  ProximityRing,
+  ServiceKey,
+  TrafficPolicyReader,
+} from '@spillway/model';
 import type { Logger, Registry } from '@spillway/observability';
 import { WatchedKeyPair } from '@spillway/tls';
 import { adsServiceDefinition } from './ads-service-definition.js';
@@ -13,6 +20,7 @@ import type {
   DiscoveryResponseMessage,
   NodeMessage,
 } from './discovery-messages.js';
+import { FirstCatalogGate } from './first-catalog-gate.js';
 import type { ResourceSource } from './resource-source.js';
 import { ENDPOINT_STALE_AFTER_SECONDS } from './resources/cluster-load-assignment-resource.js';
 import { AuthorizedResources } from './security/authorized-resources.js';
@@ -89,14 +97,17 @@ export class XdsServer {
   private unsubscribe: (() => void) | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing = false;
+  private readonly gate: FirstCatalogGate;
 
   constructor(private readonly options: XdsServerOptions) {
     this.metrics = new XdsMetrics(options.registry);
     this.authorizer = new XdsAuthorizer(options.authorization);
+    this.gate = new FirstCatalogGate((held) => this.metrics.held.set(held));
     this.cache = new ViewCache(options.catalog, options.policies, {
       ...(options.proximity ? { proximity: options.proximity } : {}),
       ...(options.security ? { security: options.security } : {}),
       onEncode: (typeUrl) => this.metrics.encodes.inc({ type: typeName(typeUrl) }),
+      onSnapshot: (snapshot) => this.openGateIfComplete(snapshot),
     });
     this.server.addService(adsServiceDefinition(), {
       StreamAggregatedResources: (call: AnyCall) => this.serveSotw(call),
@@ -112,6 +123,8 @@ export class XdsServer {
     this.unsubscribe = this.cache.onChange((names) => {
       for (const stream of this.registry.streams()) stream.handleChange(names);
     });
+    this.openGateIfComplete(this.options.catalog.current());
+    if (!this.gate.isOpen) this.options.logger.warn('no catalog yet: xDS requests are held until one arrives');
     const port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
     ).catch((error: unknown) => {
@@ -168,6 +181,24 @@ export class XdsServer {
         resolve();
       });
     });
+  }
+
+  /** Whether the server answers requests (false until its first complete catalog). */
+  get answering(): boolean {
+    return this.gate.isOpen;
+  }
+
+  /**
+   * A catalog is complete once it has a version: a store publishes its first after a source
+   * reported, a followed catalog (RemoteCatalog) after its first sync or a loaded snapshot.
+   */
+  private openGateIfComplete(snapshot: CatalogSnapshot): void {
+    if (this.gate.isOpen || snapshot.version === 0) return;
+    this.options.logger.info(
+      { version: snapshot.version, services: snapshot.services.size },
+      'catalog ready: answering xDS',
+    );
+    this.gate.open();
   }
 
   /** Re-sends every assignment to every stream, REFRESH_BATCH streams per event-loop turn. */
@@ -258,7 +289,16 @@ export class XdsServer {
       closed = true;
       this.calls.delete(call);
       this.registry.remove(stream);
+      this.gate.forget(stream);
       this.metrics.streams.dec({ protocol });
+    };
+    const handleOrFail = (request: unknown) => {
+      try {
+        handle(request);
+      } catch (error) {
+        this.options.logger.error({ err: error, protocol }, 'xDS request failed');
+        call.destroy(error instanceof Error ? error : new Error(String(error)));
+      }
     };
     let localityChecked = false;
     call.on('data', (request: unknown) => {
@@ -280,12 +320,10 @@ export class XdsServer {
           return;
         }
       }
-      try {
-        handle(request);
-      } catch (error) {
-        this.options.logger.error({ err: error, protocol }, 'xDS request failed');
-        call.destroy(error instanceof Error ? error : new Error(String(error)));
-      }
+      if (this.gate.admit(stream, request, handleOrFail)) return;
+      close();
+      const details = 'the router has no catalog yet and holds no more requests from this stream; retry later';
+      call.emit('error', { code: grpc.status.UNAVAILABLE, details });
     });
     call.on('end', () => {
       close();
