@@ -77,6 +77,54 @@ describe('RemoteCatalog (the router following a federation process)', () => {
     expect(remote.current().services.has('cart.shop')).toBe(false); // removed by the full resync
   });
 
+  it('keeps its catalog when a restarted federation has none yet, instead of emptying it', async () => {
+    const dc1 = new ManualSource('dc1');
+    const federation = await federationWith(dc1);
+    dc1.report({ 'echo.demo': [dc1.endpoint('10.0.0.1')], 'cart.shop': [dc1.endpoint('10.0.0.2')] });
+    const remote = follow(federation.url);
+    await waitFor(() => remote.current().services.size === 2, { message: 'initial sync' });
+    const removals: string[] = [];
+    remote.subscribe((change) => removals.push(...change.removed));
+
+    const port = new URL(federation.url).port;
+    await federation.stop();
+    await waitFor(() => !remote.connected, { message: 'outage noticed' });
+    // Back on the same port, but its source has not reported: its catalog is at index 0.
+    const restarted = new ManualSource('dc1');
+    await federationWith(restarted, `127.0.0.1:${port}`);
+    await waitFor(() => remote.connected, { message: 'the restarted federation answered' });
+    await waitFor(() => remote.remoteIndex === 0, { message: 'the answer at index 0 handled' });
+    expect(removals).toEqual([]);
+    expect([...remote.current().services.keys()].sort()).toEqual(['cart.shop', 'echo.demo']);
+
+    restarted.report({ 'echo.demo': [restarted.endpoint('10.0.0.7')] });
+    await waitFor(() => addresses(remote, 'echo.demo')?.[0] === '10.0.0.7 healthy', { message: 'resync' });
+    expect(removals).toEqual(['cart.shop']);
+  });
+
+  it('serves a seeded catalog until the federation answers with its own, which replaces it', async () => {
+    const dc1 = new ManualSource('dc1');
+    const federation = await federationWith(dc1);
+    const remote = new RemoteCatalog({ url: federation.url, waitSeconds: 1, backoff: { minMs: 10, maxMs: 50 } });
+    cleanups.push(() => remote.stop());
+    const savedAt = new Date(Date.now() - 60_000);
+    expect(remote.seed([{ name: 'old', namespace: 'demo', endpoints: [dc1.endpoint('10.0.0.9')] }], savedAt)).toBe(
+      true,
+    );
+    expect(remote.current().version).toBe(1);
+    expect(remote.freshness()).toEqual({ origin: 'snapshot', syncedAt: savedAt, live: false });
+    remote.start();
+    // The federation has no catalog yet (index 0): the seed stays.
+    await waitFor(() => remote.connected, { message: 'the federation answered' });
+    expect([...remote.current().services.keys()]).toEqual(['old.demo']);
+
+    dc1.report({ 'echo.demo': [dc1.endpoint('10.0.0.1')] });
+    await waitFor(() => remote.current().services.has('echo.demo'), { message: 'first sync' });
+    expect([...remote.current().services.keys()]).toEqual(['echo.demo']);
+    expect(remote.freshness()).toMatchObject({ origin: 'federation', live: true });
+    expect(remote.seed([], new Date())).toBe(false);
+  });
+
   it('rejects a garbage change feed and keeps its last good catalog', async () => {
     const dc1 = new ManualSource('dc1');
     const federation = await federationWith(dc1);

@@ -1,6 +1,7 @@
 import type { Agent as HttpsAgent } from 'node:https';
 import {
   type CatalogChange,
+  type CatalogFreshness,
   type CatalogReader,
   type CatalogSnapshot,
   Service,
@@ -42,6 +43,9 @@ type Listener = (change: CatalogChange, snapshot: CatalogSnapshot) => void;
  * change feed. It keeps serving its last good catalog while the federation is unreachable or
  * answers garbage, and resyncs fully when the federation restarts or it fell too far behind.
  * Its own version counts the changes it applied; `remoteIndex` is the federation's.
+ * Version 0 means no catalog yet: an answer at index 0 (a federation whose sources have not
+ * reported, e.g. just restarted) is not a catalog and never replaces one. A catalog saved
+ * earlier can be `seed`ed before the first sync; the first answer with a catalog replaces it.
  */
 export class RemoteCatalog implements CatalogReader {
   private readonly http: AxiosInstance;
@@ -55,6 +59,8 @@ export class RemoteCatalog implements CatalogReader {
   /** True while the last poll succeeded. */
   connected = false;
   lastError: string | null = null;
+  private origin: CatalogFreshness['origin'] = 'none';
+  private syncedAt: Date | null = null;
 
   constructor(private readonly options: RemoteCatalogOptions) {
     const waitSeconds = options.waitSeconds ?? 30;
@@ -73,6 +79,22 @@ export class RemoteCatalog implements CatalogReader {
 
   current(): CatalogSnapshot {
     return { version: this.version, services: this.services, sources: [] };
+  }
+
+  freshness(): CatalogFreshness {
+    return { origin: this.origin, syncedAt: this.syncedAt, live: this.connected && this.origin === 'federation' };
+  }
+
+  /**
+   * Serves `services` (a catalog saved earlier, confirmed at `syncedAt`) until the federation
+   * answers with its own. Only before the first sync; false (and nothing changes) after it.
+   */
+  seed(services: readonly Service[], syncedAt: Date): boolean {
+    if (this.version !== 0) return false;
+    this.origin = 'snapshot';
+    this.syncedAt = syncedAt;
+    this.publish(new Map(services.map((service) => [serviceKey(service.name, service.namespace), service])), []);
+    return true;
   }
 
   subscribe(listener: Listener): () => void {
@@ -126,12 +148,29 @@ export class RemoteCatalog implements CatalogReader {
   }
 
   private apply(response: ChangesResponse): void {
+    if (response.index === 0) {
+      // No catalog there (yet): its empty reset says nothing. The next poll at 0 waits for one.
+      if (this.remoteIndex !== 0) {
+        this.logger.warn({ url: this.options.url }, 'the federation has no catalog yet (restarted?); keeping ours');
+      }
+      this.remoteIndex = 0;
+      return;
+    }
     this.remoteIndex = response.index;
+    this.syncedAt = new Date();
+    if (this.origin !== 'federation') {
+      if (this.origin === 'snapshot') this.logger.info('the federation answered: its catalog replaces the snapshot');
+      this.origin = 'federation';
+    }
     const updated = new Map(response.services.map((service) => [serviceKey(service.name, service.namespace), service]));
     const removed = new Set(response.removed);
     if (response.reset) for (const key of this.services.keys()) if (!updated.has(key)) removed.add(key);
     const present = [...removed].filter((key) => this.services.has(key));
     if (updated.size === 0 && present.length === 0) return;
+    this.publish(updated, present);
+  }
+
+  private publish(updated: ReadonlyMap<ServiceKey, Service>, present: readonly ServiceKey[]): void {
     this.services = this.services.derive(updated, present);
     const change: CatalogChange = {
       version: this.version + 1,

@@ -22,3 +22,13 @@ export interface CatalogReader {
   /** Calls `listener` after every new version, in order; returns an unsubscribe function. */
   subscribe(listener: (change: CatalogChange, snapshot: CatalogSnapshot) => void): () => void;
 }
+
+/** How current a catalog followed from elsewhere is: where its content came from and when it matched. */
+export interface CatalogFreshness {
+  /** `none`: nothing yet; `snapshot`: loaded from a file, not yet confirmed; `federation`: from the feed. */
+  readonly origin: 'none' | 'snapshot' | 'federation';
+  /** When the content was last known to match the federation's (for a snapshot: as saved). */
+  readonly syncedAt: Date | null;
+  /** True while the change feed is followed (the last poll succeeded): the content is current. */
+  readonly live: boolean;
+}
