@@ -1,3 +1,5 @@
+export * from './catalog-freshness.js';
+export * from './catalog-snapshot-file.js';
 export * from './overrides/index.js';
 export * from './router-http-server.js';
 export * from './router-service.js';

@@ -1,5 +1,5 @@
 import type { CatalogReader, MeshSecurity, ProximityRing, ServiceKey, TrafficPolicyReader } from '@spillway/model';
-import type { Logger, ReadinessCheck, Registry } from '@spillway/observability';
+import type { Logger, Registry } from '@spillway/observability';
 import type { HttpsServing } from '@spillway/tls';
 import {
   DEFAULT_XDS_ADDRESS,
@@ -9,6 +9,7 @@ import {
   type XdsTlsOptions,
 } from '@spillway/xds';
 import type { FastifyInstance } from 'fastify';
+import { catalogReadiness, type FollowedCatalogStatus, registerCatalogAgeMetric } from './catalog-freshness.js';
 import { overriddenCatalog, overriddenPolicies } from './overrides/overridden-readers.js';
 import type { RouterOverrides } from './overrides/router-overrides.js';
 import { buildRouterHttpServer } from './router-http-server.js';
@@ -39,6 +40,8 @@ export interface RouterOptions {
   readonly httpPlugins?: readonly ((app: FastifyInstance) => void)[];
   /** Serve the HTTP API over HTTPS only, with these (watched) certificate files. */
   readonly https?: HttpsServing;
+  /** For a catalog followed from a federation: its age and origin in `/readyz` and a metric. */
+  readonly catalogStatus?: FollowedCatalogStatus;
 }
 
 export interface RunningRouter {
@@ -71,6 +74,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     ...(options.xdsTls ? { tls: options.xdsTls } : {}),
     ...(options.xdsAuthorization ? { authorization: options.xdsAuthorization } : {}),
   });
+  if (options.catalogStatus) registerCatalogAgeMetric(options.registry, options.catalogStatus);
   let xdsPort: number;
   try {
     xdsPort = await xds.listen(options.xdsAddress ?? DEFAULT_XDS_ADDRESS);
@@ -92,7 +96,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const http = buildRouterHttpServer({
     logger: options.logger.child({ component: 'http' }),
     registry: options.registry,
-    checks: readinessChecks(options.catalog),
+    checks: [catalogReadiness(options.catalog, options.catalogStatus)],
     clients: () => xds.clients(),
     ...(overrides ? { overrides } : {}),
     ...(options.httpPlugins ? { plugins: options.httpPlugins } : {}),
@@ -124,17 +128,6 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       await http.close();
     },
   };
-}
-
-/** Ready once the catalog has published a version: before that the router would serve nothing. */
-function readinessChecks(catalog: CatalogReader): ReadinessCheck[] {
-  return [
-    {
-      name: 'catalog',
-      check: () =>
-        catalog.current().version > 0 ? { ready: true } : { ready: false, detail: 'the catalog has no version yet' },
-    },
-  ];
 }
 
 function parseAddress(address: string): { host: string; port: number } {

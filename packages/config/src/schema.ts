@@ -211,6 +211,20 @@ export const AlertsSettings = z
   .default({ useExternalUrl: true, queryTimeoutSeconds: 5, expirySeconds: 3600 });
 export type AlertsSettings = z.infer<typeof AlertsSettings>;
 
+/** The locality router as its own process (`spillway router`). */
+export const RouterSettings = z
+  .strictObject({
+    /**
+     * Where the router keeps its last good catalog (written atomically). At start it serves this
+     * file's catalog at once while the federation is unreachable. Absent: no snapshot.
+     */
+    snapshotFile: FilePath.optional(),
+    /** How often, at most, the snapshot is rewritten (when the catalog changed, or to keep its age current). */
+    snapshotIntervalSeconds: Seconds.default(10),
+  })
+  .default({ snapshotIntervalSeconds: 10 });
+export type RouterSettings = z.infer<typeof RouterSettings>;
+
 export const SpillwayConfig = z
   .strictObject({
     listen: z
@@ -231,6 +245,7 @@ export const SpillwayConfig = z
     xdsAuthorization: XdsAuthorization.optional(),
     auth: z.strictObject({ tokens: z.array(Token).default([]) }).default({ tokens: [] }),
     federation: FederationSettings,
+    router: RouterSettings,
     clusters: z.array(ClusterConfig).default([]),
     /** Per-service bursting policies (see docs/burst-controller.md). */
     policies: z.array(BurstPolicy).default([]),

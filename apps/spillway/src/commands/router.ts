@@ -3,7 +3,13 @@ import { redisTrafficPolicies } from '@spillway/controller';
 import { admitDrill, type DrillFile, DrillService, DrillWorld, registerDrillRoutes } from '@spillway/drill';
 import { createLogger, createMetricsRegistry } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
-import { RouterOverrides, type RunningRouter, startRouter } from '@spillway/router';
+import {
+  CatalogSnapshotWriter,
+  RouterOverrides,
+  type RunningRouter,
+  seedFromSnapshotFile,
+  startRouter,
+} from '@spillway/router';
 import { loopbackFor } from '../addresses.js';
 import { setUpAuth } from '../auth-setup.js';
 import { httpTransport, serviceClientTls } from '../http-transport.js';
@@ -21,8 +27,9 @@ export interface RouterCommandOptions {
 
 /**
  * `spillway router`: the locality router as its own process, following a federation service's
- * change feed. It serves its last good catalog while the federation is unreachable. Live drills
- * run here (`POST /v1/drills`): they act through this router's overrides only.
+ * change feed. It serves its last good catalog while the federation is unreachable; with
+ * `router.snapshotFile` also across its own restarts. Until it has a catalog, xDS requests wait.
+ * Live drills run here (`POST /v1/drills`): they act through this router's overrides only.
  */
 export async function router(options: RouterCommandOptions): Promise<void> {
   const config = await loadConfigOrDefault(options.config);
@@ -38,7 +45,20 @@ export async function router(options: RouterCommandOptions): Promise<void> {
     logger,
     ...(federationTls ? { httpsAgent: federationTls } : {}),
   });
+  const { snapshotFile, snapshotIntervalSeconds } = config.router;
+  const snapshotNote = snapshotFile ? await seedFromSnapshotFile(catalog, snapshotFile, logger) : undefined;
   catalog.start();
+  const snapshots = snapshotFile
+    ? new CatalogSnapshotWriter({
+        path: snapshotFile,
+        catalog,
+        federation: options.federation,
+        intervalMs: snapshotIntervalSeconds * 1000,
+        logger,
+        registry,
+      })
+    : undefined;
+  snapshots?.start();
   // With Redis, the router serves the policies the controller sets; alone, there are none.
   const shared = config.redis
     ? await redisTrafficPolicies(config.redis, logger, redisAccessFromConfig(config))
@@ -71,6 +91,7 @@ export async function router(options: RouterCommandOptions): Promise<void> {
     ...(transport.https ? { https: transport.https } : {}),
     logger,
     registry,
+    catalogStatus: { freshness: () => catalog.freshness(), ...(snapshotNote ? { snapshotNote } : {}) },
   });
   xdsTarget = `${loopbackFor(xdsAddress)}:${running.xdsPort}`;
   const api = `${transport.scheme}://${options.listen.replace(/:\d+$/, '')}:${running.httpPort}`;
@@ -87,6 +108,7 @@ export async function router(options: RouterCommandOptions): Promise<void> {
     await started.stop();
     overrides.stop();
     await catalog.stop();
+    await snapshots?.stop();
     federationTls?.close();
     await shared?.close();
   });
