@@ -140,7 +140,9 @@ export class RemoteCatalog implements CatalogReader {
     if (this.connected || this.lastError === null) {
       this.logger.warn(
         { url: this.options.url, err: error.message },
-        'federation unreachable; serving the last catalog',
+        this.version === 0
+          ? 'federation unreachable; no catalog yet (xDS waits)'
+          : 'federation unreachable; serving the last catalog',
       );
     }
     this.connected = false;
