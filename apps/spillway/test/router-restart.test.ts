@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type * as grpc from '@grpc/grpc-js';
 import { IDENTITY_PATH, type IdentityServer, startIdentityServer } from '@spillway/simulator';
 import { freePort } from '@spillway/test/support/free-port';
 import { waitFor } from '@spillway/test/support/wait';
