@@ -26,7 +26,8 @@ export function catalogReadiness(catalog: CatalogReader, status?: FollowedCatalo
     check: () => {
       const note = status?.snapshotNote ? `; ${status.snapshotNote}` : '';
       if (catalog.current().version === 0) {
-        return { ready: false, detail: `no catalog yet: xDS requests are held until the federation answers${note}` };
+        const until = status ? 'the federation answers' : 'the catalog has its first version';
+        return { ready: false, detail: `no catalog yet: xDS requests are held until ${until}${note}` };
       }
       if (!status) return { ready: true };
       const freshness = status.freshness();

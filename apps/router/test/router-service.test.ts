@@ -35,7 +35,7 @@ describe('startRouter', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const notReady = await fetch(`${base}/readyz`);
     expect(notReady.status).toBe(503);
-    expect(JSON.stringify(await notReady.json())).toContain('no version yet');
+    expect(JSON.stringify(await notReady.json())).toContain('no catalog yet: xDS requests are held');
     catalog.setService({
       name: 'echo',
       namespace: 'demo',
