@@ -183,11 +183,6 @@ export class XdsServer {
     });
   }
 
-  /** Whether the server answers requests (false until its first complete catalog). */
-  get answering(): boolean {
-    return this.gate.isOpen;
-  }
-
   /**
    * A catalog is complete once it has a version: a store publishes its first after a source
    * reported, a followed catalog (RemoteCatalog) after its first sync or a loaded snapshot.
