@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError, parseYamlWith } from '@spillway/config';
+import { PrintableText, printableText } from '@spillway/model';
 import { z } from 'zod';
 
 /** Where a drill may act: the simulator (anything breaks) or real infrastructure (router overrides only). */
 export const DrillMode = z.enum(['simulated', 'live']);
 export type DrillMode = z.infer<typeof DrillMode>;
 
-const name = z.string().min(1);
+// Names and texts come back in reports, the API and the CLI: printable only.
+const name = PrintableText.min(1).max(200);
 
 /**
  * What a timeline entry does. The first five break the simulated world (see the simulator's
@@ -76,7 +78,7 @@ export type DrillExpectations = z.infer<typeof DrillExpectations>;
 export const DrillFile = z
   .strictObject({
     name,
-    description: z.string().default(''),
+    description: printableText({ multiline: true }).max(4000).default(''),
     mode: DrillMode.default('simulated'),
     /**
      * Simulated only: the fleet runs mesh mTLS (every workload and probe has a SPIFFE identity,
@@ -85,7 +87,7 @@ export const DrillFile = z
     mtls: z.boolean().default(false),
     target: z.strictObject({
       /** NAME.NS of the service the probes call. */
-      service: z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected NAME.NAMESPACE'),
+      service: PrintableText.regex(/^[^.\s]+\.[^.\s]+$/, 'expected NAME.NAMESPACE'),
       /** Where the probe clients sit (their xDS node locality): one client per entry. */
       clients: z
         .array(z.strictObject({ region: name, zone: name }))
@@ -96,10 +98,7 @@ export const DrillFile = z
       .strictObject({
         ratePerSecond: z.number().positive().max(2000).default(50),
         /** Full gRPC method path; default: the simulator's identity method, or the gRPC health check in live mode. */
-        method: z
-          .string()
-          .regex(/^\/[^/]+\/[^/]+$/, 'expected /package.Service/Method')
-          .optional(),
+        method: PrintableText.regex(/^\/[^/]+\/[^/]+$/, 'expected /package.Service/Method').optional(),
         timeoutMs: z.number().int().positive().max(30_000).default(1000),
       })
       .default({ ratePerSecond: 50, timeoutMs: 1000 }),

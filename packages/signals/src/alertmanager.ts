@@ -1,4 +1,4 @@
-import type { AlertTrigger, BurstPolicy } from '@spillway/model';
+import { type AlertTrigger, type BurstPolicy, PrintableText } from '@spillway/model';
 import { createMetricsRegistry, type Registry } from '@spillway/observability';
 import { z } from 'zod';
 import type { AlertmanagerGroupMembers } from './alertmanager-api.js';
@@ -52,7 +52,8 @@ const EndsAt = z.string().transform((text, ctx) => {
 });
 
 const Status = z.enum(['firing', 'resolved']);
-const Labels = z.record(z.string(), z.string());
+// Labels are matched, stored in the audit log and echoed: printable text only.
+const Labels = z.record(PrintableText, PrintableText);
 
 const WireAlert = z.looseObject({
   status: Status.optional(),

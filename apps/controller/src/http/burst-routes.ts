@@ -1,5 +1,6 @@
 // The auth package types route roles and request.principal (Fastify module augmentation).
 import type {} from '@spillway/auth';
+import { PrintableText } from '@spillway/model';
 import { type ReadinessCheck, sendProblem } from '@spillway/observability';
 import type { AuditLog, BurstRecords } from '@spillway/state';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -12,7 +13,8 @@ const ServiceKey = z.string().regex(/^[a-z0-9-_]+\.[a-z0-9-_]+$/, 'expected NAME
 const StartBurst = z.strictObject({
   service: ServiceKey,
   share: z.number().gt(0).max(1),
-  reason: z.string().trim().min(1, 'say why (it goes to the audit log)').max(500),
+  // Reasons are shown again (audit log, CLI tables): printable text only.
+  reason: PrintableText.trim().min(1, 'say why (it goes to the audit log)').max(500),
   steps: z.array(z.number().gt(0).max(1)).min(1).max(20).optional(),
   expiresInSeconds: z
     .number()
@@ -22,7 +24,7 @@ const StartBurst = z.strictObject({
     .optional(),
 });
 
-const AbortBurst = z.strictObject({ reason: z.string().trim().min(1).max(500).default('aborted by an operator') });
+const AbortBurst = z.strictObject({ reason: PrintableText.trim().min(1).max(500).default('aborted by an operator') });
 
 const ListBursts = z.strictObject({
   service: ServiceKey.optional(),

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { findUnprintable, PrintableText, printableText } from '../src/index.js';
+
+describe('printable text', () => {
+  it('refuses terminal escapes, other controls and lone surrogates, naming the field and the character', () => {
+    const Body = z.object({ reason: PrintableText });
+    for (const [reason, found] of [
+      ['ok \u001b]0;owned\u0007', 'a control character U+001B at position 3'],
+      ['two\nlines', 'a control character U+000A at position 3'],
+      ['c1 \u009b2J', 'a control character U+009B at position 3'],
+      ['del\u007f', 'a control character U+007F at position 3'],
+      ['half \ud83d', 'a lone surrogate U+D83D at position 5'],
+      ['\ude00 low', 'a lone surrogate U+DE00 at position 0'],
+    ]) {
+      const result = Body.safeParse({ reason });
+      expect(result.success).toBe(false);
+      expect(result.error?.issues[0]).toMatchObject({ path: ['reason'], message: `must be printable text: ${found}` });
+    }
+  });
+
+  it('accepts any printable Unicode, including pairs of surrogates (emoji)', () => {
+    for (const text of ['game day: checkout surge', 'Umleitung für Köln', '負荷試験 🚀', '']) {
+      expect(findUnprintable(text)).toBeUndefined();
+      expect(PrintableText.parse(text)).toBe(text);
+    }
+  });
+
+  it('multi-line text allows newlines and tabs, nothing else', () => {
+    const Description = printableText({ multiline: true });
+    expect(Description.parse('first line\n\tsecond\n')).toBe('first line\n\tsecond\n');
+    expect(Description.safeParse('line\r\n').success).toBe(false);
+    expect(Description.safeParse('bell\u0007').success).toBe(false);
+  });
+});
