@@ -1,3 +1,4 @@
+import { escapeUnprintable } from '@spillway/model';
 import { Command } from 'commander';
 import { registerClientCommands } from './client/register.js';
 import { configValidate } from './commands/config-validate.js';
@@ -59,6 +60,7 @@ program()
   .parseAsync(process.argv)
   .catch((error: unknown) => {
     const { message, exitCode } = describeFailure(error);
-    process.stderr.write(`spillway: ${message}\n`);
+    // The message may quote the server (a problem's detail): no raw control character reaches the terminal.
+    process.stderr.write(`spillway: ${escapeUnprintable(message, { multiline: true })}\n`);
     process.exit(exitCode);
   });

@@ -6,25 +6,40 @@ import { z } from 'zod';
  * code points), and lone UTF-16 surrogates (no UTF-8 encoding exists, so jq and friends
  * refuse the JSON that carries them).
  */
-const UNPRINTABLE =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this finds.
-  /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this finds.
-const UNPRINTABLE_BUT_LINES =
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATE = '[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]';
+const UNPRINTABLE = new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f]|${LONE_SURROGATE}`, 'g');
+/** As UNPRINTABLE, newline and tab excepted. */
+const UNPRINTABLE_BUT_LINES = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]|${LONE_SURROGATE}`, 'g');
 
 export interface PrintableOptions {
-  /** Allow newlines and tabs (a multi-line description); every other control is still refused. */
+  /** Allow newlines and tabs (multi-line text); every other control is still unprintable. */
   readonly multiline?: boolean;
+}
+
+function pattern(options: PrintableOptions): RegExp {
+  const found = options.multiline ? UNPRINTABLE_BUT_LINES : UNPRINTABLE;
+  found.lastIndex = 0;
+  return found;
 }
 
 /** Where `text` holds a character no free-text field may hold, described; undefined when clean. */
 export function findUnprintable(text: string, options: PrintableOptions = {}): string | undefined {
-  const match = (options.multiline ? UNPRINTABLE_BUT_LINES : UNPRINTABLE).exec(text);
+  const match = pattern(options).exec(text);
   if (!match) return undefined;
   const code = match[0].charCodeAt(0);
   const what = code >= 0xd800 && code <= 0xdfff ? 'a lone surrogate' : 'a control character';
   return `${what} U+${code.toString(16).toUpperCase().padStart(4, '0')} at position ${match.index}`;
+}
+
+/**
+ * `text` with every unprintable character written as an escape a developer would type: `\x1b`
+ * for ESC, `\ud83d` for a lone surrogate. For showing text that may predate the checks.
+ */
+export function escapeUnprintable(text: string, options: PrintableOptions = {}): string {
+  return text.replace(pattern(options), (character) => {
+    const code = character.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+  });
 }
 
 /**
@@ -35,8 +50,9 @@ export function findUnprintable(text: string, options: PrintableOptions = {}): s
 export function printableText(options: PrintableOptions = {}) {
   return z.string().check((context) => {
     const found = findUnprintable(context.value, options);
-    if (found)
+    if (found) {
       context.issues.push({ code: 'custom', message: `must be printable text: ${found}`, input: context.value });
+    }
   });
 }
 

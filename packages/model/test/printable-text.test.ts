@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { findUnprintable, PrintableText, printableText } from '../src/index.js';
+import { escapeUnprintable, findUnprintable, PrintableText, printableText } from '../src/index.js';
 
 describe('printable text', () => {
   it('refuses terminal escapes, other controls and lone surrogates, naming the field and the character', () => {
@@ -31,5 +31,13 @@ describe('printable text', () => {
     expect(Description.parse('first line\n\tsecond\n')).toBe('first line\n\tsecond\n');
     expect(Description.safeParse('line\r\n').success).toBe(false);
     expect(Description.safeParse('bell\u0007').success).toBe(false);
+  });
+});
+
+describe('escapeUnprintable', () => {
+  it('writes each unprintable character as an escape and leaves the rest alone', () => {
+    expect(escapeUnprintable('a\u001b[2Jb\u009b \ud83d \ud83d\ude80')).toBe('a\\x1b[2Jb\\x9b \\ud83d \ud83d\ude80');
+    expect(escapeUnprintable('one\ntwo\r')).toBe('one\\x0atwo\\x0d');
+    expect(escapeUnprintable('one\n\ttwo\r', { multiline: true })).toBe('one\n\ttwo\\x0d');
   });
 });

@@ -1,3 +1,5 @@
+import { escapeUnprintable } from '@spillway/model';
+
 export type Align = 'left' | 'right';
 
 export interface Column {
@@ -26,9 +28,12 @@ function pad(text: string, width: number, align: Align): string {
   return align === 'right' ? fill + text : text + fill;
 }
 
-/** One line per cell row; newlines and tabs inside a cell would break the alignment. */
+/**
+ * One line per cell row (newlines and tabs inside a cell would break the alignment), and no
+ * other control character reaches the terminal: cells hold what the server sent.
+ */
 function clean(cell: string): string {
-  return cell.replace(/[\r\n\t]+/g, ' ');
+  return escapeUnprintable(cell.replace(/[\r\n\t]+/g, ' '));
 }
 
 /**
