@@ -1,5 +1,9 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfigOrDefault } from '../src/load-config.js';
+import { runCli } from './cli-process.js';
 
 const saved = { ...process.env };
 afterEach(() => {
@@ -18,5 +22,26 @@ describe('loadConfigOrDefault', () => {
   it('without them, the built-in config is embedded mode: no Redis', async () => {
     delete process.env.SPILLWAY_REDIS_URL;
     expect((await loadConfigOrDefault(undefined)).redis).toBeUndefined();
+  });
+});
+
+describe('spillway config validate on a hostile file', () => {
+  it('an alias bomb exits 2 naming file:line:col, as any invalid config does', { timeout: 60_000 }, async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'spillway-bomb-')), 'bomb.yaml');
+    const lines = ['lol0: &lol0 "lol"'];
+    for (let level = 1; level <= 9; level++) {
+      lines.push(
+        `lol${level}: &lol${level} [${Array(9)
+          .fill(`*lol${level - 1}`)
+          .join(', ')}]`,
+      );
+    }
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const run = await runCli(['config', 'validate', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      `spillway: invalid config\n${file}:2:14: too many alias expansions (more than 100): ` +
+        'Excessive alias count indicates a resource exhaustion attack\n',
+    );
   });
 });

@@ -91,3 +91,42 @@ describe('POST /v1/drills refuses input that could hurt whoever reads it back', 
     ]);
   });
 });
+
+describe('POST /v1/drills with hostile YAML', () => {
+  it('an alias bomb is a 400 problem located at the first alias, not a 500', async () => {
+    const base = await serve();
+    const lines = ['lol0: &lol0 "lol"'];
+    for (let level = 1; level <= 9; level++) {
+      lines.push(
+        `lol${level}: &lol${level} [${Array(9)
+          .fill(`*lol${level - 1}`)
+          .join(', ')}]`,
+      );
+    }
+    const answer = await postDrill(base, lines.join('\n'), 'application/yaml');
+    expect(answer.status).toBe(400);
+    expect(answer.type).toContain('application/problem+json');
+    expect(answer.body.problems).toEqual([expect.stringMatching(/^request body:2:14: too many alias expansions/)]);
+    expect(started).toBe(0);
+  });
+
+  it('deeply nested flow YAML is a 400 found before parsing', async () => {
+    const base = await serve();
+    const answer = await postDrill(base, `name: ${'['.repeat(100_000)}${']'.repeat(100_000)}`, 'application/yaml');
+    expect(answer.status).toBe(400);
+    expect(answer.body.problems).toEqual(['request body:1:71: YAML nested deeper than 64 levels']);
+  });
+
+  it('a body over the limit is a 413 problem, YAML or JSON', async () => {
+    const base = await serve();
+    const big = `name: x\n${'# padding\n'.repeat(30_000)}`;
+    for (const [body, type] of [
+      [big, 'application/yaml'],
+      [JSON.stringify({ name: 'x'.repeat(300 * 1024) }), 'application/json'],
+    ] as const) {
+      const answer = await postDrill(base, body, type);
+      expect(answer.status).toBe(413);
+      expect(answer.type).toContain('application/problem+json');
+    }
+  });
+});
