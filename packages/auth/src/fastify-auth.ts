@@ -1,6 +1,7 @@
 import type { Role } from '@spillway/config';
 import { sendProblem } from '@spillway/observability';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { hostHeaderIsLoopback } from './loopback.js';
 import { type Principal, roleAllows, type TokenAuthenticator } from './tokens.js';
 
 declare module 'fastify' {
@@ -26,6 +27,15 @@ export interface AuthOptions {
  */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.addHook('onRequest', async (request, reply) => {
+    // Open reads are for this machine only: a browser led here by DNS rebinding names another host.
+    if (options.openReads && !hostHeaderIsLoopback(request.headers.host)) {
+      reply.header('connection', 'close');
+      return sendProblem(reply, {
+        title: 'Misdirected Request',
+        status: 421,
+        detail: `this server answers loopback names only (localhost, 127.0.0.1, [::1]), not Host "${request.headers.host}"`,
+      });
+    }
     const needed = requiredRole(request, options.openReads);
     const principal = options.authenticator.authenticate(request.headers.authorization);
     if (principal) request.principal = principal;
@@ -57,10 +67,4 @@ function requiredRole(request: FastifyRequest, openReads: boolean): Role | undef
   if (request.method === 'GET' || request.method === 'HEAD') return openReads ? undefined : 'viewer';
   // A mutation nobody gave a role to is an admin's: never an open door by omission.
   return 'admin';
-}
-
-/** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '');
-  return bare === 'localhost' || bare === '::1' || /^127\./.test(bare);
 }
