@@ -5,6 +5,8 @@ import { EksNodegroupScaler, KubernetesDeploymentScaler, Route53DnsWeights } fro
 import { buildConfig } from '@spillway/config';
 import {
   createMetricsRegistry,
+  enforceHttpLimits,
+  httpServerOptions,
   installProblemHandlers,
   registerOperationalRoutes,
   silentLogger,
@@ -95,7 +97,7 @@ export async function startHarness(
     ...(options.stores ? { stores: options.stores } : {}),
   });
 
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? 64 * 1024 });
+  const app = enforceHttpLimits(Fastify(httpServerOptions({ bodyLimitBytes: options.bodyLimit ?? 64 * 1024 })));
   installProblemHandlers(app);
   registerAuth(app, {
     openReads: true,

@@ -3,6 +3,8 @@ import type { SpillwayConfig } from '@spillway/config';
 import type { RegistrySource } from '@spillway/model';
 import {
   createMetricsRegistry,
+  enforceHttpLimits,
+  httpServerOptions,
   installProblemHandlers,
   type Logger,
   type ReadinessCheck,
@@ -60,11 +62,13 @@ export async function startFederation(options: FederationOptions): Promise<Feder
 
   // pino's Logger is a FastifyBaseLogger; naming the base type keeps FastifyInstance's default generics.
   const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
-  const app: FastifyInstance = Fastify({
-    loggerInstance: httpLogger,
-    bodyLimit: 1024 * 1024,
-    ...(options.https ? { serverFactory: options.https.serverFactory } : {}),
-  });
+  const app: FastifyInstance = enforceHttpLimits(
+    Fastify({
+      ...httpServerOptions(),
+      loggerInstance: httpLogger,
+      ...(options.https ? { serverFactory: options.https.serverFactory } : {}),
+    }),
+  );
   installProblemHandlers(app);
   for (const install of options.hooks ?? []) install(app);
   registerOperationalRoutes(app, {

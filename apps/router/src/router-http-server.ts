@@ -1,4 +1,6 @@
 import {
+  enforceHttpLimits,
+  httpServerOptions,
   installProblemHandlers,
   type Logger,
   type ReadinessCheck,
@@ -26,10 +28,13 @@ export interface RouterHttpOptions {
 /** The router's HTTP face: operational routes and the xDS clients view. */
 export function buildRouterHttpServer(options: RouterHttpOptions): FastifyInstance {
   // Widened to Fastify's logger interface so the instance has Fastify's default type parameters.
-  const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
-    ...(options.https ? { serverFactory: options.https.serverFactory } : {}),
-  });
+  const app = enforceHttpLimits(
+    Fastify({
+      ...httpServerOptions(),
+      loggerInstance: options.logger as FastifyBaseLogger,
+      ...(options.https ? { serverFactory: options.https.serverFactory } : {}),
+    }),
+  );
   installProblemHandlers(app);
   for (const plugin of options.plugins ?? []) plugin(app);
   registerOperationalRoutes(app, { registry: options.registry, checks: options.checks });

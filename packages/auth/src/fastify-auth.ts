@@ -1,6 +1,6 @@
 import type { Role } from '@spillway/config';
-import { sendProblem } from '@spillway/observability';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type Problem, sendProblem } from '@spillway/observability';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hostHeaderIsLoopback } from './loopback.js';
 import { type Principal, roleAllows, type TokenAuthenticator } from './tokens.js';
 
@@ -29,8 +29,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.addHook('onRequest', async (request, reply) => {
     // Open reads are for this machine only: a browser led here by DNS rebinding names another host.
     if (options.openReads && !hostHeaderIsLoopback(request.headers.host)) {
-      reply.header('connection', 'close');
-      return sendProblem(reply, {
+      return refuse(reply, {
         title: 'Misdirected Request',
         status: 421,
         detail: `this server answers loopback names only (localhost, 127.0.0.1, [::1]), not Host "${request.headers.host}"`,
@@ -42,20 +41,28 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     if (!needed) return;
     if (!principal) {
       reply.header('WWW-Authenticate', 'Bearer realm="spillway"');
-      return sendProblem(reply, {
+      return refuse(reply, {
         title: 'Unauthorized',
         status: 401,
         detail: request.headers.authorization ? 'the bearer token is not known' : 'this request needs a bearer token',
       });
     }
     if (!roleAllows(principal.role, needed)) {
-      return sendProblem(reply, {
+      return refuse(reply, {
         title: 'Forbidden',
         status: 403,
         detail: `token "${principal.name}" has role ${principal.role}; this request needs ${needed}`,
       });
     }
   });
+}
+
+/**
+ * Refused in onRequest, before the body is read: closing the connection after the answer stops
+ * Node from reading (and the client from trickling) a body nobody will use.
+ */
+function refuse(reply: FastifyReply, problem: Problem): FastifyReply {
+  return sendProblem(reply.header('connection', 'close'), problem);
 }
 
 const OPERATIONAL = new Set(['/healthz', '/readyz', '/metrics']);

@@ -1,4 +1,5 @@
 export * from './health.js';
+export * from './http-limits.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './problem.js';

@@ -20,6 +20,8 @@ import {
 import type { BurstPolicy, TrafficPolicyReader, TrafficPolicyWriter } from '@spillway/model';
 import {
   createMetricsRegistry,
+  enforceHttpLimits,
+  httpServerOptions,
   installProblemHandlers,
   registerOperationalRoutes,
   silentLogger,
@@ -177,7 +179,7 @@ export async function startBenchWorld(options: { services: number; redisUrl?: st
   const running = await startController({ config, catalog, traffic, stores, logger, registry, adapters });
 
   let arrival: bigint | undefined;
-  const app = Fastify({ bodyLimit: 1024 * 1024 });
+  const app = enforceHttpLimits(Fastify(httpServerOptions()));
   app.addHook('onRequest', async (request) => {
     if (request.url === '/v1/alerts/alertmanager') arrival = process.hrtime.bigint();
   });
@@ -217,7 +219,7 @@ export async function startBenchWorld(options: { services: number; redisUrl?: st
 
 /** A server with the same body limit whose webhook route does nothing: the HTTP floor. */
 export async function startNoopServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const app = Fastify({ bodyLimit: 1024 * 1024 });
+  const app = enforceHttpLimits(Fastify(httpServerOptions()));
   app.post('/v1/alerts/alertmanager', async () => ({}));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

@@ -6,6 +6,8 @@ import { buildConfig } from '@spillway/config';
 import {
   createLogger,
   createMetricsRegistry,
+  enforceHttpLimits,
+  httpServerOptions,
   installProblemHandlers,
   registerOperationalRoutes,
 } from '@spillway/observability';
@@ -176,7 +178,7 @@ export async function startRedisHarness(options: RedisHarnessOptions) {
     }
     cleanups.push(() => running.stop());
 
-    const app = Fastify({ bodyLimit: 64 * 1024 });
+    const app = enforceHttpLimits(Fastify(httpServerOptions({ bodyLimitBytes: 64 * 1024 })));
     installProblemHandlers(app);
     registerAuth(app, {
       openReads: true,

@@ -3,6 +3,8 @@ import { alertBookLimits, redisStores, startController } from '@spillway/control
 import {
   createLogger,
   createMetricsRegistry,
+  enforceHttpLimits,
+  httpServerOptions,
   installProblemHandlers,
   registerOperationalRoutes,
 } from '@spillway/observability';
@@ -51,11 +53,13 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
     ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}),
   });
   const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
-  const app: FastifyInstance = Fastify({
-    loggerInstance: httpLogger,
-    bodyLimit: 1024 * 1024,
-    ...(transport.https ? { serverFactory: transport.https.serverFactory } : {}),
-  });
+  const app: FastifyInstance = enforceHttpLimits(
+    Fastify({
+      ...httpServerOptions(),
+      loggerInstance: httpLogger,
+      ...(transport.https ? { serverFactory: transport.https.serverFactory } : {}),
+    }),
+  );
   installProblemHandlers(app);
   auth.register(app);
   registerOperationalRoutes(app, { registry, checks: [stores.health] });
