@@ -131,6 +131,17 @@ describe.each([
     expect(client.closedAfterMs).toBeLessThan(5_000);
   });
 
+  it('a body over the default limit (1 MiB) is a 413 problem, even with a token', async () => {
+    const port = await start();
+    const response = await fetch(`http://127.0.0.1:${port}/v1/echo`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ padding: 'x'.repeat(1024 * 1024) }),
+    });
+    expect(response.status).toBe(413);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+  });
+
   it('a slow body (authenticated) or slow headers are cut off by the request timeout', async () => {
     const server = await start();
     const [body, headers] = await Promise.all([
