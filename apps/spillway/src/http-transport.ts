@@ -1,4 +1,4 @@
-import { isLoopback } from '@spillway/auth';
+import { resolvesToLoopback } from '@spillway/auth';
 import type { SpillwayConfig } from '@spillway/config';
 import type { Logger, Registry } from '@spillway/observability';
 import { ClientTlsAgent, HttpsServing, TlsFilesError } from '@spillway/tls';
@@ -12,21 +12,22 @@ export interface HttpTransport {
 
 /**
  * The API's transport for `httpAddress`. With `tls.http` it is HTTPS only. Without it, plain HTTP
- * beyond loopback is refused when tokens are configured (they would cross the network in clear)
- * unless `tls.plaintextHttpBehindProxy` says a TLS proxy in front does the encryption, which is
- * logged as a warning. Beyond loopback without tokens, `setUpAuth` refuses already.
+ * beyond loopback (the host resolved: every address must be loopback) is refused when tokens are
+ * configured (they would cross the network in clear) unless `tls.plaintextHttpBehindProxy` says a
+ * TLS proxy in front does the encryption, which is logged as a warning. Beyond loopback without
+ * tokens, `setUpAuth` refuses already.
  */
-export function httpTransport(
+export async function httpTransport(
   config: SpillwayConfig,
   httpAddress: string,
   observe: { logger: Logger; registry: Registry },
-): HttpTransport {
+): Promise<HttpTransport> {
   const files = config.tls.http;
   if (files) {
     return { scheme: 'https', https: usable(() => new HttpsServing(files, { name: 'http', ...metricsOf(observe) })) };
   }
   const host = httpAddress.slice(0, httpAddress.lastIndexOf(':'));
-  if (!isLoopback(host) && config.auth.tokens.length > 0) {
+  if (!(await resolvesToLoopback(host)) && config.auth.tokens.length > 0) {
     if (!config.tls.plaintextHttpBehindProxy) {
       throw new CliError(
         `refusing to serve the API on ${httpAddress} over plain HTTP: bearer tokens would cross the network in clear; ` +
@@ -73,4 +74,20 @@ function usable<T>(make: () => T): T {
     if (error instanceof TlsFilesError) throw new CliError(`tls: ${error.message}`, 2);
     throw error;
   }
+}
+
+/**
+ * The federation answers reads only (the whole catalog, every endpoint address) and has no
+ * tokens of its own: beyond loopback its callers must be authenticated by the transport, i.e.
+ * `tls.http` with `clientCaFile` (routers and controllers present their certificates), unless a
+ * proxy in front does TLS and access control (`tls.plaintextHttpBehindProxy`).
+ */
+export async function refuseOpenFederation(config: SpillwayConfig, httpAddress: string): Promise<void> {
+  const host = httpAddress.slice(0, httpAddress.lastIndexOf(':'));
+  if (config.tls.http?.clientCaFile || config.tls.plaintextHttpBehindProxy || (await resolvesToLoopback(host))) return;
+  throw new CliError(
+    `refusing to serve the federation on ${httpAddress} without client certificates: it would hand every endpoint of every service to anyone who can reach it; ` +
+      'set tls.http with clientCaFile (docs/security.md), or listen on 127.0.0.1',
+    2,
+  );
 }

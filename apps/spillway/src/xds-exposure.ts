@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { isLoopbackIp } from '@spillway/auth';
 import type { SpillwayConfig } from '@spillway/config';
 import type { RouterOptions } from '@spillway/router';
 import { readKeyPair, TlsFilesError } from '@spillway/tls';
@@ -35,7 +36,7 @@ export async function refusePlaintextXdsBeyondLoopback(config: SpillwayConfig, x
   if (config.tls.xds) return;
   const host = xdsAddress.slice(0, xdsAddress.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
   const addresses = await resolve(host);
-  const exposed = addresses === undefined ? undefined : addresses.find((address) => !isLoopbackAddress(address));
+  const exposed = addresses === undefined ? undefined : addresses.find((address) => !isLoopbackIp(address));
   if (addresses !== undefined && exposed === undefined) return;
   const why = addresses === undefined ? `${host} does not resolve` : `${host} is ${exposed}, not loopback`;
   throw new CliError(
@@ -52,13 +53,6 @@ async function resolve(host: string): Promise<string[] | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** 127.0.0.0/8, ::1 and IPv4-mapped 127.x; wildcards and everything else are not. */
-export function isLoopbackAddress(address: string): boolean {
-  const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
-  if (isIP(v4) === 4) return v4.startsWith('127.');
-  return address === '::1' || address === '0:0:0:0:0:0:0:1';
 }
 
 /** The router's xDS security options from the config: `tls.xds` and `xdsAuthorization.rules`. */

@@ -3,12 +3,12 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { isLoopbackIp } from '@spillway/auth';
 import { createTestPki, type TestPki } from '@spillway/test/support/pki';
 import { CLUSTER_TYPE_URL, envoyProtos, type XdsClientInfo } from '@spillway/xds';
 import { AdsTestClient } from '@spillway/xds/test-support/ads-test-client';
 import { mtlsCredentials } from '@spillway/xds/test-support/mtls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isLoopbackAddress } from '../src/xds-exposure.js';
 import { CliProcess, runCli, TOKEN_FILE } from './cli-process.js';
 
 let pki: TestPki;
@@ -79,13 +79,8 @@ describe('xDS beyond loopback needs tls.xds', () => {
   });
 
   it('knows loopback from the rest once names are resolved', () => {
-    expect(['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1'].map(isLoopbackAddress)).toEqual([
-      true,
-      true,
-      true,
-      true,
-    ]);
-    expect(['0.0.0.0', '::', '10.0.0.1', '::ffff:10.0.0.1', '128.0.0.1'].map(isLoopbackAddress)).toEqual([
+    expect(['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1'].map(isLoopbackIp)).toEqual([true, true, true, true]);
+    expect(['0.0.0.0', '::', '10.0.0.1', '::ffff:10.0.0.1', '128.0.0.1'].map(isLoopbackIp)).toEqual([
       false,
       false,
       false,

@@ -33,7 +33,7 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
   const logger = createLogger('spillway-controller');
   const registry = createMetricsRegistry({ labels: { service: 'controller' } });
   const auth = await setUpAuth(config, options.listen);
-  const transport = httpTransport(config, options.listen, { logger, registry });
+  const transport = await httpTransport(config, options.listen, { logger, registry });
   const access = redisAccessFromConfig(config);
   const federationTls = serviceClientTls(config, options.federation, { logger, registry });
   const catalog = new RemoteCatalog({

@@ -1,6 +1,6 @@
 import { formatCatalogSummary, startFederation } from '@spillway/federation';
 import { createLogger, createMetricsRegistry } from '@spillway/observability';
-import { httpTransport } from '../http-transport.js';
+import { httpTransport, refuseOpenFederation } from '../http-transport.js';
 import { loadConfigOrDefault } from '../load-config.js';
 import { stopOnSignals } from '../shutdown.js';
 
@@ -10,7 +10,8 @@ export async function federation(options: { config?: string; listen?: string }):
   const logger = createLogger('spillway-federation');
   const registry = createMetricsRegistry({ labels: { service: 'federation' } });
   const httpAddress = options.listen ?? config.listen.http;
-  const transport = httpTransport(config, httpAddress, { logger, registry });
+  await refuseOpenFederation(config, httpAddress);
+  const transport = await httpTransport(config, httpAddress, { logger, registry });
   const running = await startFederation({
     config,
     logger,

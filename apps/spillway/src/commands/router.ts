@@ -38,7 +38,7 @@ export async function router(options: RouterCommandOptions): Promise<void> {
   const logger = createLogger('spillway-router');
   const registry = createMetricsRegistry({ labels: { service: 'router' } });
   const auth = await setUpAuth(config, options.listen);
-  const transport = httpTransport(config, options.listen, { logger, registry });
+  const transport = await httpTransport(config, options.listen, { logger, registry });
   const federationTls = serviceClientTls(config, options.federation, { logger, registry });
   const catalog = new RemoteCatalog({
     url: options.federation,

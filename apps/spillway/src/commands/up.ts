@@ -44,7 +44,7 @@ export async function up(options: UpOptions): Promise<void> {
   const httpAddress = options.listen ?? config.listen.http;
   const xdsAddress = options.xds ?? config.listen.xds;
   const auth = await setUpAuth(config, httpAddress);
-  const transport = httpTransport(config, httpAddress, { logger, registry });
+  const transport = await httpTransport(config, httpAddress, { logger, registry });
   const stack = await startEmbeddedStack({
     config,
     logger,
