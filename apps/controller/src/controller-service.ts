@@ -1,7 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { BurstState } from '@spillway/burst';
 import { type DnsWeights, EksNodegroupScaler, KubernetesDeploymentScaler, Route53DnsWeights } from '@spillway/cloud';
-import type { ClusterConfig, SpillwayConfig } from '@spillway/config';
+import type { ClusterConfig, RetentionSettings, SpillwayConfig } from '@spillway/config';
 import { InProcessJobQueue, type JobQueue } from '@spillway/jobs';
 import type { CatalogReader, TrafficPolicyReader, TrafficPolicyWriter } from '@spillway/model';
 import type { Logger, ReadinessCheck, Registry } from '@spillway/observability';
@@ -15,8 +15,10 @@ import {
 import {
   type AlertBook,
   type AlertBookLimits,
+  type AuditCaps,
   type AuditLog,
   type BurstRecords,
+  type BurstRetention,
   type CommandInbox,
   InMemoryAlertBook,
   InMemoryAuditLog,
@@ -50,12 +52,24 @@ export interface ControllerStores {
   close?(): Promise<void>;
 }
 
-export function inMemoryStores(options: { alerts?: AlertBookLimits } = {}): ControllerStores {
+/** The config's `retention:` in the stores' terms; absent, the stores' defaults. */
+export function storeRetention(retention?: RetentionSettings): { bursts?: BurstRetention; caps?: AuditCaps } {
+  if (!retention) return {};
+  return {
+    bursts: { maxEnded: retention.bursts.maxCount, maxAgeMs: retention.bursts.maxAgeDays * 24 * 3600 * 1000 },
+    caps: retention.audit,
+  };
+}
+
+export function inMemoryStores(
+  options: { alerts?: AlertBookLimits; retention?: RetentionSettings } = {},
+): ControllerStores {
   const jobs = new InProcessJobQueue({ backoff: { type: 'exponential', delayMs: 500 } });
+  const { bursts, caps } = storeRetention(options.retention);
   return {
     states: new InMemoryStateStore<BurstState>(StoredBurstState),
-    bursts: new InMemoryBurstRecords(),
-    audit: new InMemoryAuditLog(),
+    bursts: new InMemoryBurstRecords(bursts ? { retention: bursts } : {}),
+    audit: new InMemoryAuditLog(caps ? { caps } : {}),
     inbox: new InMemoryCommandInbox(),
     alerts: new InMemoryAlertBook(options.alerts),
     lease: new InMemoryLease(),
@@ -92,7 +106,7 @@ export interface RunningController {
 /** The burst controller with its stores, signals and adapters, ready to mount on an HTTP server. */
 export async function startController(options: ControllerOptions): Promise<RunningController> {
   const { config, logger, registry } = options;
-  const stores = options.stores ?? inMemoryStores({ alerts: alertBookLimits(config) });
+  const stores = options.stores ?? inMemoryStores({ alerts: alertBookLimits(config), retention: config.retention });
   const prometheus = options.prometheusUrl
     ? new SloEvaluator(new PrometheusClient({ baseUrl: options.prometheusUrl, registry }))
     : undefined;

@@ -1,4 +1,5 @@
 import type { BurstState } from '@spillway/burst';
+import type { RetentionSettings } from '@spillway/config';
 import { BullMqJobQueue } from '@spillway/jobs';
 import type { Logger } from '@spillway/observability';
 import {
@@ -19,7 +20,7 @@ import { StoredBurstState } from './burst-state-schema.js';
 
 export type { RedisAccess } from '@spillway/state';
 
-import type { ControllerStores } from './controller-service.js';
+import { type ControllerStores, storeRetention } from './controller-service.js';
 
 export interface RedisControllerStores extends ControllerStores {
   readonly traffic: RedisTrafficPolicyStore;
@@ -39,8 +40,10 @@ export async function redisStores(
     access?: RedisAccess;
     startTimeoutMs?: number;
     alerts?: AlertBookLimits;
+    retention?: RetentionSettings;
   },
 ): Promise<RedisControllerStores> {
+  const { bursts, caps } = storeRetention(options.retention);
   const health = new RedisHealth();
   const access = options.access ?? {};
   const client = createRedisClient(url, { name: 'spillway-controller', health, access });
@@ -53,8 +56,8 @@ export async function redisStores(
   const jobs = new BullMqJobQueue({ url, password: access.password, ca: access.ca }, { logger: options.logger });
   return {
     states: new RedisStateStore<BurstState>(client, keys, StoredBurstState),
-    bursts: new RedisBurstRecords(client, keys),
-    audit: new RedisAuditLog(client, keys),
+    bursts: new RedisBurstRecords(client, keys, bursts ? { retention: bursts } : {}),
+    audit: new RedisAuditLog(client, keys, caps ? { caps } : {}),
     inbox: new RedisCommandInbox(client, keys, (error) =>
       options.logger.warn({ err: error.message }, 'dropped a corrupt operator command'),
     ),

@@ -131,6 +131,35 @@ export const FederationSettings = z
 
 const FilePath = z.string().min(1, 'expected a file path');
 
+/** How many entries one audit class keeps (see docs/operations.md#audit-log). */
+const AuditCap = z.number().int().min(100).max(10_000_000);
+
+/** What the controller keeps of its history: ended bursts and the audit classes. */
+export const RetentionSettings = z
+  .strictObject({
+    /** Ended bursts: at most maxCount, none older than maxAgeDays (active bursts are always kept). */
+    bursts: z
+      .strictObject({
+        maxCount: z.number().int().min(1).max(1_000_000).default(1000),
+        maxAgeDays: z.number().positive().max(3650).default(7),
+      })
+      .default({ maxCount: 1000, maxAgeDays: 7 }),
+    /** Per audit class, the newest entries kept; a class never evicts another's entries. */
+    audit: z
+      .strictObject({
+        operator: AuditCap.default(20_000),
+        decision: AuditCap.default(100_000),
+        signal: AuditCap.default(10_000),
+        denial: AuditCap.default(2_000),
+      })
+      .default({ operator: 20_000, decision: 100_000, signal: 10_000, denial: 2_000 }),
+  })
+  .default({
+    bursts: { maxCount: 1000, maxAgeDays: 7 },
+    audit: { operator: 20_000, decision: 100_000, signal: 10_000, denial: 2_000 },
+  });
+export type RetentionSettings = z.infer<typeof RetentionSettings>;
+
 /** A listener's certificate and key (PEM files, re-read when they change). */
 const ServerTls = {
   certFile: FilePath,
@@ -246,6 +275,7 @@ export const SpillwayConfig = z
     auth: z.strictObject({ tokens: z.array(Token).default([]) }).default({ tokens: [] }),
     federation: FederationSettings,
     router: RouterSettings,
+    retention: RetentionSettings,
     clusters: z.array(ClusterConfig).default([]),
     /** Per-service bursting policies (see docs/burst-controller.md). */
     policies: z.array(BurstPolicy).default([]),

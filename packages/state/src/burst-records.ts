@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decodeCursor, encodeCursor } from './cursor.js';
 
 /**
  * A burst as the API shows it. Only these fields are Spillway's storage contract; the burst
@@ -18,19 +19,54 @@ export interface BurstQuery {
   active?: boolean;
   /** At most this many, newest (createdAt) first. */
   limit: number;
+  /** Continue after the page that returned this `next`. */
+  cursor?: string;
+  /** At most this many records are looked at per call (default 5,000); a short page then has a `next`. */
+  maxScan?: number;
+}
+
+export interface BurstPage {
+  readonly bursts: BurstRecord[];
+  /** The cursor for the next (older) page; null when there is nothing older. */
+  readonly next: string | null;
+}
+
+/**
+ * Which ended bursts are kept: at most `maxEnded`, none that ended more than `maxAgeMs` ago.
+ * Active bursts are always kept, whatever their age.
+ */
+export interface BurstRetention {
+  readonly maxEnded: number;
+  readonly maxAgeMs: number;
+}
+export const DEFAULT_BURST_RETENTION: BurstRetention = { maxEnded: 1000, maxAgeMs: 7 * 24 * 3600 * 1000 };
+
+export interface BurstRecordsOptions {
+  readonly retention?: BurstRetention;
+  readonly now?: () => number;
 }
 
 /** Bursts by id, for the API; the controller writes them, any process reads them. */
 export interface BurstRecords {
-  /** Inserts or replaces the record with this id. */
+  /** Inserts or replaces the record with this id; storing an ended one applies the retention. */
   put(record: BurstRecord): Promise<void>;
   get(id: string): Promise<BurstRecord | undefined>;
-  list(query: BurstQuery): Promise<BurstRecord[]>;
+  page(query: BurstQuery): Promise<BurstPage>;
 }
 
-/** Newest first; ties (same createdAt) by id descending, as Redis orders equal scores. */
-export function compareNewestFirst(a: BurstRecord, b: BurstRecord): number {
-  const byTime = Date.parse(b.createdAt) - Date.parse(a.createdAt);
+/** Where a record sits in the newest-first order: createdAt, then id descending (as Redis orders equal scores). */
+export interface BurstPosition {
+  readonly createdMs: number;
+  readonly id: string;
+}
+
+export function positionOf(record: BurstRecord): BurstPosition {
+  return { createdMs: Date.parse(record.createdAt), id: record.id };
+}
+
+/** Negative when `a` comes first (is newer). */
+export function compareNewestFirst(a: BurstPosition, b: BurstPosition): number {
+  const byTime = b.createdMs - a.createdMs;
   if (byTime !== 0) return byTime;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
@@ -38,4 +74,18 @@ export function compareNewestFirst(a: BurstRecord, b: BurstRecord): number {
 export function matchesQuery(record: BurstRecord, query: BurstQuery): boolean {
   if (query.service !== undefined && record.service !== query.service) return false;
   return query.active === undefined || record.active === query.active;
+}
+
+export function encodeBurstCursor(position: BurstPosition): string {
+  return encodeCursor([position.createdMs, position.id]);
+}
+
+export function decodeBurstCursor(text: string): BurstPosition {
+  const [createdMs, id] = decodeCursor(text, ['number', 'string']);
+  return { createdMs: createdMs as number, id: id as string };
+}
+
+/** True when `position` comes strictly after `cursor` in the newest-first order. */
+export function isAfterCursor(position: BurstPosition, cursor: BurstPosition | null): boolean {
+  return cursor === null || compareNewestFirst(position, cursor) > 0;
 }

@@ -2,6 +2,7 @@ export * from './alert-book.js';
 export * from './audit-log.js';
 export * from './burst-records.js';
 export * from './command-inbox.js';
+export * from './cursor.js';
 export * from './errors.js';
 export * from './in-memory-alert-book.js';
 export * from './in-memory-audit-log.js';

@@ -1,31 +1,57 @@
 import type { Redis } from 'ioredis';
-import { type BurstQuery, BurstRecord, type BurstRecords, compareNewestFirst, matchesQuery } from './burst-records.js';
+import {
+  type BurstPage,
+  type BurstPosition,
+  type BurstQuery,
+  BurstRecord,
+  type BurstRecords,
+  type BurstRecordsOptions,
+  type BurstRetention,
+  compareNewestFirst,
+  DEFAULT_BURST_RETENTION,
+  decodeBurstCursor,
+  encodeBurstCursor,
+  isAfterCursor,
+  matchesQuery,
+  positionOf,
+} from './burst-records.js';
 import { redisCall } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import { parseStored, toStored } from './stored-json.js';
 
 /** How many ids one page of a newest-first scan reads. */
 const PAGE = 200;
+/** How many ended bursts one put may remove: retention catches up over a few puts, never stalls one. */
+const PRUNE_BATCH = 500;
 
 /**
  * BurstRecords in Redis: a hash of record JSON by id, a sorted set by createdAt for newest-first
- * listing, and a set of active ids so "what is running" does not scan history. One MULTI keeps
- * the three in step.
+ * listing, a set of active ids so "what is running" does not scan history, and a sorted set of
+ * ended ids by end time for retention. One MULTI keeps them in step.
  */
 export class RedisBurstRecords implements BurstRecords {
+  private readonly retention: BurstRetention;
+  private readonly now: () => number;
+
   constructor(
     private readonly client: Redis,
     private readonly keys: RedisKeys,
-  ) {}
+    options: BurstRecordsOptions = {},
+  ) {
+    this.retention = options.retention ?? DEFAULT_BURST_RETENTION;
+    this.now = options.now ?? Date.now;
+  }
 
   async put(record: BurstRecord): Promise<void> {
     const valid = BurstRecord.parse(record);
     const text = toStored(valid, `burst ${valid.id}`);
     const tx = this.client.multi().hset(this.keys.bursts(), valid.id, text);
     tx.zadd(this.keys.burstsByCreated(), Date.parse(valid.createdAt), valid.id);
-    if (valid.active) tx.sadd(this.keys.burstsActive(), valid.id);
-    else tx.srem(this.keys.burstsActive(), valid.id);
+    if (valid.active) tx.sadd(this.keys.burstsActive(), valid.id).zrem(this.keys.burstsEnded(), valid.id);
+    else
+      tx.srem(this.keys.burstsActive(), valid.id).zadd(this.keys.burstsEnded(), Date.parse(valid.updatedAt), valid.id);
     await redisCall('bursts.put', () => tx.exec());
+    if (!valid.active) await this.prune();
   }
 
   async get(id: string): Promise<BurstRecord | undefined> {
@@ -33,29 +59,68 @@ export class RedisBurstRecords implements BurstRecords {
     return raw === null ? undefined : parseStored(BurstRecord, raw, this.keys.bursts(), id);
   }
 
-  async list(query: BurstQuery): Promise<BurstRecord[]> {
-    if (query.limit <= 0) return [];
-    if (query.active === true) {
-      const ids = await redisCall('bursts.list', () => this.client.smembers(this.keys.burstsActive()));
-      const records = await this.read(ids);
-      return records
-        .filter((record) => matchesQuery(record, query))
-        .sort(compareNewestFirst)
-        .slice(0, query.limit);
-    }
-    return await this.scanNewestFirst(query);
+  async page(query: BurstQuery): Promise<BurstPage> {
+    const cursor = query.cursor === undefined ? null : decodeBurstCursor(query.cursor);
+    // Age alone ends a record's retention: a quiet controller writes nothing that would prune.
+    await this.prune();
+    if (query.active === true) return await this.activePage(query, cursor);
+    return await this.scanNewestFirst(query, cursor);
   }
 
-  private async scanNewestFirst(query: BurstQuery): Promise<BurstRecord[]> {
-    const found: BurstRecord[] = [];
-    for (let start = 0; found.length < query.limit; start += PAGE) {
-      const ids = await redisCall('bursts.list', () =>
-        this.client.zrevrange(this.keys.burstsByCreated(), start, start + PAGE - 1),
+  /** Active bursts are few (one per service at most): read them all, order, slice. */
+  private async activePage(query: BurstQuery, cursor: BurstPosition | null): Promise<BurstPage> {
+    const ids = await redisCall('bursts.list', () => this.client.smembers(this.keys.burstsActive()));
+    const matching = (await this.read(ids))
+      .filter((record) => matchesQuery(record, query) && isAfterCursor(positionOf(record), cursor))
+      .sort((a, b) => compareNewestFirst(positionOf(a), positionOf(b)));
+    const bursts = matching.slice(0, query.limit);
+    const last = bursts.at(-1);
+    return { bursts, next: matching.length > bursts.length && last ? encodeBurstCursor(positionOf(last)) : null };
+  }
+
+  private async scanNewestFirst(query: BurstQuery, cursor: BurstPosition | null): Promise<BurstPage> {
+    const maxScan = query.maxScan ?? 5_000;
+    const bursts: BurstRecord[] = [];
+    let scanned = 0;
+    let last: BurstPosition | null = null;
+    const max = cursor === null ? '+inf' : String(cursor.createdMs);
+    for (let offset = 0; ; offset += PAGE) {
+      const rows = await redisCall('bursts.list', () =>
+        this.client.zrevrangebyscore(this.keys.burstsByCreated(), max, '-inf', 'WITHSCORES', 'LIMIT', offset, PAGE),
       );
-      for (const record of await this.read(ids)) if (matchesQuery(record, query)) found.push(record);
-      if (ids.length < PAGE) break;
+      const positions = pairs(rows).filter((position) => isAfterCursor(position, cursor));
+      const records = new Map((await this.read(positions.map((p) => p.id))).map((record) => [record.id, record]));
+      for (const position of positions) {
+        if (bursts.length >= query.limit || scanned >= maxScan)
+          return { bursts, next: last && encodeBurstCursor(last) };
+        scanned++;
+        last = position;
+        const record = records.get(position.id);
+        if (record && matchesQuery(record, query)) bursts.push(record);
+      }
+      if (rows.length < PAGE * 2) return { bursts, next: null };
     }
-    return found.slice(0, query.limit);
+  }
+
+  /** Removes ended bursts past the age or beyond the count, oldest first. */
+  private async prune(): Promise<void> {
+    const ended = this.keys.burstsEnded();
+    const cutoff = this.now() - this.retention.maxAgeMs;
+    const [older, total] = await redisCall('bursts.prune', () =>
+      Promise.all([this.client.zcount(ended, '-inf', `(${cutoff}`), this.client.zcard(ended)]),
+    );
+    const drop = Math.min(PRUNE_BATCH, Math.max(older, total - this.retention.maxEnded));
+    if (drop <= 0) return;
+    const ids = await redisCall('bursts.prune', () => this.client.zrange(ended, 0, drop - 1));
+    if (ids.length === 0) return;
+    await redisCall('bursts.prune', () =>
+      this.client
+        .multi()
+        .hdel(this.keys.bursts(), ...ids)
+        .zrem(this.keys.burstsByCreated(), ...ids)
+        .zrem(ended, ...ids)
+        .exec(),
+    );
   }
 
   private async read(ids: readonly string[]): Promise<BurstRecord[]> {
@@ -63,9 +128,16 @@ export class RedisBurstRecords implements BurstRecords {
     const texts = await redisCall('bursts.list', () => this.client.hmget(this.keys.bursts(), ...ids));
     const records: BurstRecord[] = [];
     texts.forEach((raw, index) => {
-      // An id whose record is gone (deleted by hand) is skipped, not an error.
+      // An id whose record is gone (pruned meanwhile, deleted by hand) is skipped, not an error.
       if (raw !== null) records.push(parseStored(BurstRecord, raw, this.keys.bursts(), ids[index] ?? '?'));
     });
     return records;
   }
+}
+
+/** `[member, score, member, score, …]` as positions. */
+function pairs(rows: readonly string[]): BurstPosition[] {
+  const positions: BurstPosition[] = [];
+  for (let i = 0; i + 1 < rows.length; i += 2) positions.push({ id: rows[i]!, createdMs: Number(rows[i + 1]) });
+  return positions;
 }

@@ -25,9 +25,19 @@ export class RedisKeys {
     return `${this.prefix}:bursts:active`;
   }
 
-  /** Stream: audit entries, capped. */
-  audit(): string {
-    return `${this.prefix}:audit`;
+  /** Sorted set: ended burst ids scored by when they ended (ms), for retention. */
+  burstsEnded(): string {
+    return `${this.prefix}:bursts:ended`;
+  }
+
+  /** Stream: one retention class's audit entries, capped (see AuditClass). */
+  audit(cls: string): string {
+    return `${this.prefix}:audit:${cls}`;
+  }
+
+  /** Hash: the last audit stream id given (ms, seq), shared by the classes' streams. */
+  auditClock(): string {
+    return `${this.prefix}:audit-clock`;
   }
 
   /** List: pending commands for one service, oldest first. */

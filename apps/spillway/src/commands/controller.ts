@@ -42,7 +42,12 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
     ...(federationTls ? { httpsAgent: federationTls } : {}),
   });
   catalog.start();
-  const stores = await redisStores(config.redis, { logger, access, alerts: alertBookLimits(config) });
+  const stores = await redisStores(config.redis, {
+    logger,
+    access,
+    alerts: alertBookLimits(config),
+    retention: config.retention,
+  });
   const running = await startController({
     config,
     catalog,

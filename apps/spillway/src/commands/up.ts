@@ -36,6 +36,7 @@ export async function up(options: UpOptions): Promise<void> {
         logger,
         access: redisAccessFromConfig(fileConfig),
         alerts: alertBookLimits(fileConfig),
+        retention: fileConfig.retention,
       })
     : undefined;
   const traffic = stores?.traffic ?? new InMemoryTrafficPolicyStore();
