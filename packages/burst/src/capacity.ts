@@ -7,6 +7,12 @@ import { formatShare, plural } from './format.js';
  */
 export const SHARE_EPSILON = 1e-9;
 
+/**
+ * The smallest share a manual burst may ask for. Below it a burst would scale the cloud out and
+ * hold it at (effectively) no traffic: 5e-324 is "> 0" but rounds to share 0 everywhere.
+ */
+export const MIN_MANUAL_SHARE = 0.01;
+
 export function sameShare(a: number, b: number): boolean {
   return Math.abs(a - b) <= SHARE_EPSILON;
 }

@@ -1,4 +1,4 @@
-import { planPath, SHARE_EPSILON } from './capacity.js';
+import { MIN_MANUAL_SHARE, planPath, SHARE_EPSILON } from './capacity.js';
 import { type DecisionContext, record, transition } from './context.js';
 import { formatShare, formatTime } from './format.js';
 import type { AbortRequest, ActiveBurst, ManualBurstRequest } from './types.js';
@@ -10,14 +10,14 @@ export function applyCommands(ctx: DecisionContext, start?: ManualBurstRequest, 
 }
 
 function isShare(value: number): boolean {
-  return Number.isFinite(value) && value > 0 && value <= 1;
+  return Number.isFinite(value) && value >= MIN_MANUAL_SHARE && value <= 1;
 }
 
 function startProblem(ctx: DecisionContext, request: ManualBurstRequest): string | null {
   if (request.id === '') return 'the request has no id';
-  if (!isShare(request.share)) return `share ${request.share} is not in (0, 1]`;
+  if (!isShare(request.share)) return `share ${request.share} is not in [${MIN_MANUAL_SHARE}, 1]`;
   const steps = request.steps ?? [];
-  if (!steps.every(isShare)) return 'every step must be in (0, 1]';
+  if (!steps.every(isShare)) return `every step must be in [${MIN_MANUAL_SHARE}, 1]`;
   if (steps.some((step, i) => i > 0 && step <= (steps[i - 1] ?? 0))) return 'steps must be strictly ascending';
   if (request.expiresAt !== undefined && !Number.isFinite(request.expiresAt)) return 'its expiry is not a time';
   if (request.expiresAt !== undefined && request.expiresAt <= ctx.now) return 'it expires before it could start';

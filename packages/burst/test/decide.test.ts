@@ -122,8 +122,14 @@ describe('decide', () => {
     expect(bad.audit[0]).toMatchObject({
       decision: 'refusal',
       burstId: 'm1',
-      reason: 'manual burst m1 by alice refused: share 1.5 is not in (0, 1]',
+      reason: 'manual burst m1 by alice refused: share 1.5 is not in [0.01, 1]',
     });
+    // "> 0" is not enough: 5e-324 would scale out and then hold at share 0 for good.
+    const denormal = decide({ ...quietInput(), commands: { start: { ...start, share: 5e-324 } } });
+    expect(denormal.state.phase).toBe('idle');
+    expect(denormal.audit[0]?.reason).toContain('share 5e-324 is not in [0.01, 1]');
+    const tinyStep = decide({ ...quietInput(), commands: { start: { ...start, steps: [0.001] } } });
+    expect(tinyStep.state.phase).toBe('idle');
     const unordered = decide({ ...quietInput(), commands: { start: { ...start, steps: [0.2, 0.1] } } });
     expect(unordered.audit[0]?.reason).toContain('steps must be strictly ascending');
 

@@ -1,8 +1,9 @@
 // The auth package types route roles and request.principal (Fastify module augmentation).
 import type {} from '@spillway/auth';
+import { MIN_MANUAL_SHARE } from '@spillway/burst';
 import { PrintableText } from '@spillway/model';
 import { type ReadinessCheck, sendProblem } from '@spillway/observability';
-import type { AuditLog, BurstRecords } from '@spillway/state';
+import { AuditClass, type AuditLog, type BurstRecords, InvalidCursorError } from '@spillway/state';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { BurstController } from '../burst-controller.js';
@@ -10,19 +11,28 @@ import { unavailable } from './unavailable.js';
 
 const ServiceKey = z.string().regex(/^[a-z0-9-_]+\.[a-z0-9-_]+$/, 'expected NAME.NS');
 
+/** A manual burst nobody ends ends by itself after this long (an operator may ask for up to a week). */
+export const DEFAULT_BURST_EXPIRY_SECONDS = 4 * 3600;
+const MAX_BURST_EXPIRY_SECONDS = 7 * 24 * 3600;
+
+const ManualShare = z
+  .number()
+  .min(MIN_MANUAL_SHARE, `must be at least ${MIN_MANUAL_SHARE}: a smaller share holds cloud capacity for no traffic`)
+  .max(1);
+
 const StartBurst = z.strictObject({
   service: ServiceKey,
-  share: z.number().gt(0).max(1),
+  share: ManualShare,
   // Reasons are shown again (audit log, CLI tables): printable text only.
   reason: PrintableText.trim().min(1, 'say why (it goes to the audit log)').max(500),
-  steps: z.array(z.number().gt(0).max(1)).min(1).max(20).optional(),
-  expiresInSeconds: z
-    .number()
-    .int()
-    .min(1)
-    .max(7 * 24 * 3600)
-    .optional(),
+  steps: z.array(ManualShare).min(1).max(20).optional(),
+  expiresInSeconds: z.number().int().min(1).max(MAX_BURST_EXPIRY_SECONDS).default(DEFAULT_BURST_EXPIRY_SECONDS),
 });
+
+/** An opaque `next` from an earlier page; the stores check what is inside. */
+const Cursor = z.string().min(1).max(512);
+
+const PageLimit = z.coerce.number().int().min(1).max(1000).default(100);
 
 const AbortBurst = z.strictObject({ reason: PrintableText.trim().min(1).max(500).default('aborted by an operator') });
 
@@ -32,15 +42,26 @@ const ListBursts = z.strictObject({
     .enum(['true', 'false'])
     .transform((value) => value === 'true')
     .optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: PageLimit,
+  cursor: Cursor.optional(),
 });
 
 const ListAudit = z.strictObject({
   service: ServiceKey.optional(),
-  burstId: z.string().optional(),
+  burstId: z.string().max(200).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
-  limit: z.coerce.number().int().min(1).max(5000).default(200),
+  /** Comma-separated retention classes, e.g. `operator,decision`. */
+  class: z
+    .string()
+    .transform((text) => text.split(','))
+    .pipe(z.array(AuditClass).min(1))
+    .optional(),
+  limit: PageLimit,
+  cursor: Cursor.optional(),
 });
+
+/** How far back a burst's history is looked for: a burst's own entries start around its creation. */
+const HISTORY_SLACK_MS = 60_000;
 
 /**
  * The operators' burst API. Mutations need `operator`; the auth hook enforces the route's role.
@@ -88,8 +109,10 @@ export function registerBurstRoutes(
     const query = ListBursts.safeParse(request.query);
     if (!query.success) return invalid(reply, query.error);
     try {
-      return { bursts: await bursts.list(query.data), degraded: controller.lastError };
+      const page = await bursts.page(query.data);
+      return { bursts: page.bursts, next: page.next, degraded: controller.lastError };
     } catch (error) {
+      if (error instanceof InvalidCursorError) return badCursor(reply, error);
       return unavailable(reply, error);
     }
   });
@@ -98,8 +121,9 @@ export function registerBurstRoutes(
     try {
       const burst = await bursts.get(request.params.id);
       if (!burst) return notFound(reply, request.params.id);
-      const history = await audit.list({ burstId: burst.id, limit: 500 });
-      return { ...burst, history: history.reverse(), degraded: controller.lastError };
+      const since = new Date(Date.parse(burst.createdAt) - HISTORY_SLACK_MS).toISOString();
+      const history = await audit.page({ burstId: burst.id, since, limit: 500, maxScan: 50_000 });
+      return { ...burst, history: history.entries.reverse(), degraded: controller.lastError };
     } catch (error) {
       return unavailable(reply, error);
     }
@@ -129,9 +153,11 @@ export function registerBurstRoutes(
   app.get('/v1/audit', async (request, reply) => {
     const query = ListAudit.safeParse(request.query);
     if (!query.success) return invalid(reply, query.error);
+    const { class: classes, ...rest } = query.data;
     try {
-      return { entries: await audit.list(query.data) };
+      return await audit.page({ ...rest, ...(classes ? { classes } : {}) });
     } catch (error) {
+      if (error instanceof InvalidCursorError) return badCursor(reply, error);
       return unavailable(reply, error);
     }
   });
@@ -155,6 +181,10 @@ export function invalid(reply: FastifyReply, error: z.ZodError): FastifyReply {
     status: 400,
     detail: error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '),
   });
+}
+
+function badCursor(reply: FastifyReply, error: InvalidCursorError): FastifyReply {
+  return sendProblem(reply, { title: 'Bad Request', status: 400, detail: `cursor: ${error.message}` });
 }
 
 function notFound(reply: FastifyReply, id: string): FastifyReply {
