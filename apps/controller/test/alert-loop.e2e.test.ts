@@ -54,7 +54,7 @@ const ALERT_TIMEOUT = 40_000;
 
 /** Every audit entry for the service, oldest first. */
 async function auditTrail(url: string): Promise<Json[]> {
-  const { body } = await api(url, 'GET', `/v1/audit?service=${SERVICE}&limit=5000`);
+  const { body } = await api(url, 'GET', `/v1/audit?service=${SERVICE}&limit=1000`);
   return (body.entries as Json[]).reverse();
 }
 
@@ -149,7 +149,7 @@ async function alertLoop(h: RedisHarness): Promise<void> {
   expect(firing).toMatchObject({ actor: 'webhook', service: SERVICE });
   expect(resolved).toMatchObject({ actor: 'webhook', service: SERVICE });
   // The ticket alert of the same burn (6h/30m over 6x, severity ticket) matches no policy.
-  const everything = (await api(url, 'GET', '/v1/audit?limit=5000')).body.entries as Json[];
+  const everything = (await api(url, 'GET', '/v1/audit?limit=1000')).body.entries as Json[];
   // Unmatched alerts are summarised per post (counted by alertname, no labels kept).
   expect(
     everything.find((e) =>

@@ -133,7 +133,7 @@ async function getJson(url: string): Promise<Json> {
 
 /** Every audit entry for the service, oldest first. */
 async function auditTrail(): Promise<Json[]> {
-  return ((await getJson(`${controllerUrl}/v1/audit?service=${SERVICE}&limit=5000`)).entries as Json[]).reverse();
+  return ((await getJson(`${controllerUrl}/v1/audit?service=${SERVICE}&limit=1000`)).entries as Json[]).reverse();
 }
 
 const nodegroupUpdates = () => eks!.updateRequests('burst', 'spot');

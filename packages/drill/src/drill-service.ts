@@ -27,6 +27,8 @@ export class DrillConflictError extends Error {
 }
 
 interface Entry {
+  /** Start order; the cursor of GET /v1/drills pages. */
+  readonly seq: number;
   view: DrillRunView;
   readonly abort: AbortController;
   readonly done: Promise<DrillReport>;
@@ -40,9 +42,17 @@ export interface DrillServiceOptions {
   readonly keep?: number;
 }
 
+export interface DrillPage {
+  /** Newest first. */
+  readonly drills: DrillRunView[];
+  /** Pass as `cursor` for the next (older) page; null at the end. */
+  readonly next: string | null;
+}
+
 /** Runs drills one at a time and keeps their reports for the API. */
 export class DrillService {
   private readonly runs = new Map<string, Entry>();
+  private started = 0;
 
   constructor(private readonly options: DrillServiceOptions) {}
 
@@ -83,7 +93,7 @@ export class DrillService {
         if (entry) entry.view = { ...entry.view, progress };
       },
     });
-    const started: Entry = { view: { ...view, progress: latest }, abort, done };
+    const started: Entry = { seq: ++this.started, view: { ...view, progress: latest }, abort, done };
     entry = started;
     this.runs.set(id, started);
     this.options.logger.info({ drill: id, name: drill.name, mode: drill.mode, actor }, 'drill started');
@@ -108,6 +118,19 @@ export class DrillService {
 
   list(): DrillRunView[] {
     return [...this.runs.values()].map((entry) => entry.view).reverse();
+  }
+
+  /** `limit` drills started before the one `cursor` names (a `next` from an earlier page), newest first. */
+  page(query: { limit: number; cursor?: number }): DrillPage {
+    const older = [...this.runs.values()]
+      .filter((entry) => query.cursor === undefined || entry.seq < query.cursor)
+      .reverse();
+    const page = older.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      drills: page.map((entry) => entry.view),
+      next: older.length > page.length && last ? String(last.seq) : null,
+    };
   }
 
   /** Rolls the drill back at once; false when there is no such running drill. */

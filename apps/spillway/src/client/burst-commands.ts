@@ -4,7 +4,13 @@ import { burstPath, findRefusal, followBurst } from './burst-follow.js';
 import { burstDetailText, burstListTable, phaseText, shareText } from './burst-view.js';
 import { type ClientOptions, clientContext } from './connection.js';
 import { formatShare } from './format.js';
-import { BurstAccepted, type BurstDetail, BurstDetail as BurstDetailSchema, BurstsResponse } from './schemas.js';
+import {
+  type Burst,
+  BurstAccepted,
+  type BurstDetail,
+  BurstDetail as BurstDetailSchema,
+  BurstsResponse,
+} from './schemas.js';
 
 export interface BurstStartOptions extends ClientOptions {
   readonly share: number;
@@ -46,19 +52,43 @@ export interface BurstListOptions extends ClientOptions {
   readonly limit?: number;
 }
 
+/** The API's largest page. */
+const MAX_PAGE = 1000;
+
 /** `spillway burst list`: bursts in progress, or with --all the ended ones too (newest first). */
 export async function burstList(options: BurstListOptions): Promise<void> {
   const { api, output } = clientContext(options);
-  const response = await api.get('/v1/bursts', BurstsResponse, {
-    service: options.service,
-    active: options.all ? undefined : true,
-    limit: options.limit,
-  });
-  if (output.json) return output.writeJson(response.bursts);
-  if (response.bursts.length === 0) {
+  const { bursts, more, degraded } = await listBursts(api, options);
+  if (output.json) return output.writeJson(bursts);
+  if (bursts.length === 0) {
     output.out(options.all ? 'no bursts' : 'no bursts in progress (--all shows ended ones)');
-  } else output.out(burstListTable(response.bursts, Date.now()));
-  if (response.degraded) output.note(`note: the controller is degraded: ${response.degraded}`);
+  } else output.out(burstListTable(bursts, Date.now()));
+  if (more) output.note(`note: more bursts than --limit ${bursts.length}; a larger --limit shows them`);
+  if (degraded) output.note(`note: the controller is degraded: ${degraded}`);
+}
+
+/** Follows the API's `next` cursors until `limit` bursts (default 100) or the end. */
+async function listBursts(
+  api: ApiClient,
+  options: BurstListOptions,
+): Promise<{ bursts: Burst[]; more: boolean; degraded: string | null | undefined }> {
+  const limit = options.limit ?? 100;
+  const bursts: Burst[] = [];
+  let cursor: string | undefined;
+  let degraded: string | null | undefined;
+  for (;;) {
+    const page = await api.get('/v1/bursts', BurstsResponse, {
+      service: options.service,
+      active: options.all ? undefined : true,
+      limit: Math.min(MAX_PAGE, limit - bursts.length),
+      cursor,
+    });
+    bursts.push(...page.bursts);
+    degraded = page.degraded;
+    if (!page.next) return { bursts, more: false, degraded };
+    if (bursts.length >= limit) return { bursts, more: true, degraded };
+    cursor = page.next;
+  }
 }
 
 /** `spillway burst show ID`: the burst's fields and its history. */

@@ -33,8 +33,8 @@ export function parseSteps(text: string): number[] {
 
 export function parseLimit(text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > 1000) {
-    throw new InvalidArgumentError('expected a whole number from 1 to 1000');
+  if (!Number.isInteger(value) || value < 1 || value > 100_000) {
+    throw new InvalidArgumentError('expected a whole number from 1 to 100000');
   }
   return value;
 }

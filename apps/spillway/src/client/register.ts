@@ -72,7 +72,7 @@ function registerBurst(cli: Command): void {
     .description('bursts in progress (newest first)')
     .option('--service <NAME.NS>', 'only bursts of this service')
     .option('--all', 'ended bursts too')
-    .option('--limit <n>', 'at most this many (1-1000, default 100)', parseLimit)
+    .option('--limit <n>', 'at most this many (1-100000, default 100; pages are followed)', parseLimit)
     .action(burstList);
   addClientOptions(burst.command('show <id>'))
     .description("a burst's phase, share, what it waits on, and its history")

@@ -92,10 +92,22 @@ export type AuditEntry = z.infer<typeof AuditEntry>;
 export const BurstDetail = Burst.extend({ history: z.array(AuditEntry).default([]) });
 export type BurstDetail = z.infer<typeof BurstDetail>;
 
-export const BurstsResponse = z.looseObject({ bursts: z.array(Burst), degraded: z.string().nullable().optional() });
+export const BurstsResponse = z.looseObject({
+  bursts: z.array(Burst),
+  /** The cursor of the next page; absent from servers older than pagination. */
+  next: z.string().nullable().optional(),
+  // The controller's last reconcile error, as GET /v1/controller's lastError.
+  degraded: z
+    .union([z.string(), z.looseObject({ message: z.string(), since: z.string() })])
+    .nullable()
+    .optional()
+    .transform((error) =>
+      error == null || typeof error === 'string' ? error : `${error.message} (since ${error.since})`,
+    ),
+});
 export type BurstsResponse = z.infer<typeof BurstsResponse>;
 
-export const AuditResponse = z.looseObject({ entries: z.array(AuditEntry) });
+export const AuditResponse = z.looseObject({ entries: z.array(AuditEntry), next: z.string().nullable().optional() });
 
 export const BurstAccepted = z.looseObject({ id: z.string(), service: z.string(), state: z.string() });
 export type BurstAccepted = z.infer<typeof BurstAccepted>;

@@ -9,6 +9,15 @@ import { DrillConflictError, type DrillService } from '../drill-service.js';
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 const DrillId = z.object({ id: z.string().regex(/^drill-[0-9a-f]{8}$/, 'expected a drill id') });
+const ListDrills = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  /** The `next` of an earlier page. */
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,15}$/, 'expected the next cursor of an earlier page')
+    .transform(Number)
+    .optional(),
+});
 
 export interface DrillRouteOptions {
   readonly drills: DrillService;
@@ -50,9 +59,15 @@ export function registerDrillRoutes(app: FastifyInstance, options: DrillRouteOpt
     }
   });
 
-  app.get('/v1/drills', async () => ({
-    drills: drills.list().map(({ report: _report, ...view }) => view),
-  }));
+  app.get('/v1/drills', async (request, reply) => {
+    const query = ListDrills.safeParse(request.query ?? {});
+    if (!query.success) {
+      const problems = query.error.issues.map((issue) => `${formatPath(issue.path) || 'query'}: ${issue.message}`);
+      return sendProblem(reply, { title: 'Bad Request', status: 400, detail: problems.join('; '), problems });
+    }
+    const page = drills.page(query.data.cursor === undefined ? { limit: query.data.limit } : query.data);
+    return { drills: page.drills.map(({ report: _report, ...view }) => view), next: page.next };
+  });
 
   app.get('/v1/drills/:id', async (request, reply) => {
     const params = DrillId.safeParse(request.params);
