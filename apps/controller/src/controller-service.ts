@@ -1,4 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
+import type { Denial } from '@spillway/auth';
 import type { BurstState } from '@spillway/burst';
 import { type DnsWeights, EksNodegroupScaler, KubernetesDeploymentScaler, Route53DnsWeights } from '@spillway/cloud';
 import type { ClusterConfig, RetentionSettings, SpillwayConfig } from '@spillway/config';
@@ -35,6 +36,7 @@ import { StoredBurstState } from './burst-state-schema.js';
 import type { CloudAdapters } from './cloud-observer.js';
 import { registerAlertRoutes } from './http/alert-routes.js';
 import { registerBurstRoutes } from './http/burst-routes.js';
+import { DenialAudit } from './http/denial-audit.js';
 
 /** Where the controller keeps its state: in memory (embedded) or in Redis (distributed). */
 export interface ControllerStores {
@@ -100,6 +102,8 @@ export interface RunningController {
   readonly readiness: readonly ReadinessCheck[];
   /** Mounts the burst, audit and webhook routes on an HTTP server. */
   routes(app: FastifyInstance): void;
+  /** For the auth hook (registerAuth `onDenied`): audits refused requests, rate-limited. */
+  readonly onDenied: (denial: Denial) => void;
   stop(): Promise<void>;
 }
 
@@ -127,11 +131,13 @@ export async function startController(options: ControllerOptions): Promise<Runni
     registry,
     groupMembers: groupMembers(config, registry),
   });
+  const denials = new DenialAudit(stores.audit, registry, logger.child({ component: 'auth' }));
   await controller.start();
   return {
     controller,
     stores,
     readiness: stores.health ? [stores.health] : [],
+    onDenied: denials.onDenied,
     routes(app) {
       registerBurstRoutes(app, {
         controller,
@@ -143,6 +149,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     },
     async stop() {
       await controller.stop();
+      denials.stop();
       await stores.close?.();
     },
   };

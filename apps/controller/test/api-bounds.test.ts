@@ -81,6 +81,39 @@ describe('API bounds: paginated audit and bursts, manual burst floors and expiry
     expect((await api(url, 'GET', '/v1/audit?class=everything')).status).toBe(400);
   });
 
+  it('audits refused requests (who, from where, which route, why), bounded per remote, counted in a metric', async () => {
+    harness = await startHarness();
+    const { url } = harness;
+    const body = { service: 'checkout.shop', share: 0.3, reason: 'r' };
+    expect((await api(url, 'POST', '/v1/bursts', body)).status).toBe(401);
+    expect((await api(url, 'POST', '/v1/bursts/x/abort', {}, TOKENS.viewer)).status).toBe(403);
+    const [forbidden, anonymous] = (await api(url, 'GET', '/v1/audit?class=denial')).body.entries as Json[];
+    expect(anonymous).toMatchObject({
+      kind: 'denial',
+      actor: 'anonymous',
+      details: {
+        status: 401,
+        reason: 'missing-token',
+        remoteAddress: '127.0.0.1',
+        method: 'POST',
+        route: '/v1/bursts',
+      },
+    });
+    expect(forbidden).toMatchObject({
+      actor: 'viewer',
+      details: { status: 403, reason: 'missing-role', route: '/v1/bursts/:id/abort' },
+    });
+    // A flood of bad tokens: counted, but only a few entries per remote per minute.
+    for (let i = 0; i < 300; i++) {
+      expect((await api(url, 'POST', '/v1/bursts', body, `guess-${i}`)).status).toBe(401);
+    }
+    const denials = (await api(url, 'GET', '/v1/audit?class=denial&limit=1000')).body.entries as Json[];
+    // 10 per remote per minute; 20 if the minute turned during the flood.
+    expect(denials.length).toBeLessThanOrEqual(20);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/spillway_http_denied_total\{reason="unknown-token",route="\/v1\/bursts"\} 300/);
+  });
+
   it('GET /v1/bursts pages with a cursor, newest first', async () => {
     harness = await startHarness();
     const { url } = harness;

@@ -101,6 +101,7 @@ export async function startHarness(
   installProblemHandlers(app);
   registerAuth(app, {
     openReads: true,
+    onDenied: running.onDenied,
     authenticator: new TokenAuthenticator(
       (['operator', 'viewer', 'webhook'] as const).map((role) => ({
         name: role,

@@ -93,9 +93,15 @@ describe('manual burst through the API (embedded mode, cloud fakes)', () => {
     expect((await api(url, 'POST', '/v1/bursts/does-not-exist/abort', {}, TOKENS.operator)).status).toBe(404);
     expect((await api(url, 'GET', '/v1/audit?limit=lots')).status).toBe(400);
 
-    // Nothing was recorded, queued or shifted.
+    // Nothing was recorded (but the refusals themselves), queued or shifted.
     expect((await api(url, 'GET', '/v1/bursts')).body.bursts).toEqual([]);
-    expect((await api(url, 'GET', '/v1/audit')).body.entries).toEqual([]);
+    expect((await api(url, 'GET', '/v1/audit?class=operator,decision,signal')).body.entries).toEqual([]);
+    const denials = (await api(url, 'GET', '/v1/audit?class=denial')).body.entries as Json[];
+    expect(denials.map((entry) => [entry.actor, entry.details.status]).reverse()).toEqual([
+      ['anonymous', 401],
+      ['viewer', 403],
+      ['webhook', 403],
+    ]);
     expect(share()).toBe(0);
   });
 });

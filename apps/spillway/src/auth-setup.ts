@@ -1,6 +1,7 @@
 import {
   AdminTokenFileError,
   adminTokenFile,
+  type Denial,
   ensureAdminToken,
   registerAuth,
   resolvesToLoopback,
@@ -11,7 +12,8 @@ import type { FastifyInstance } from 'fastify';
 import { CliError } from './load-config.js';
 
 export interface AuthSetup {
-  register(app: FastifyInstance): void;
+  /** Installs the auth hook; `onDenied` (the controller's) audits refused requests. */
+  register(app: FastifyInstance, onDenied?: (denial: Denial) => void): void;
   /** A line for the start banner: where the token is, or the new token itself (printed once). */
   readonly banner: string;
 }
@@ -44,5 +46,9 @@ export async function setUpAuth(config: SpillwayConfig, httpAddress: string): Pr
     banner = created ? `  auth     new admin token (kept in ${file}): ${created}` : `  auth     admin token in ${file}`;
   }
   const authenticator = new TokenAuthenticator(tokens);
-  return { register: (app) => registerAuth(app, { authenticator, openReads: loopback }), banner };
+  return {
+    register: (app, onDenied) =>
+      registerAuth(app, { authenticator, openReads: loopback, ...(onDenied ? { onDenied } : {}) }),
+    banner,
+  };
 }

@@ -1,3 +1,4 @@
+import type { Denial } from '@spillway/auth';
 import type { SpillwayConfig } from '@spillway/config';
 import { type ControllerStores, type RunningController, startController } from '@spillway/controller';
 import {
@@ -37,8 +38,8 @@ export interface EmbeddedStackOptions {
   readonly prometheusUrl?: string;
   readonly httpAddress: string;
   readonly xdsAddress: string;
-  /** Installs authentication on the shared HTTP server. */
-  readonly auth: (app: FastifyInstance) => void;
+  /** Installs authentication on the shared HTTP server; refused requests go to `onDenied`. */
+  readonly auth: (app: FastifyInstance, onDenied?: (denial: Denial) => void) => void;
   /** Serve the shared API over HTTPS only, with these (watched) certificate files. */
   readonly https?: HttpsServing;
 }
@@ -115,7 +116,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       ...(fleet ? { sources: fleet.sources } : {}),
       httpAddress: options.httpAddress,
       ...(options.https ? { https: options.https } : {}),
-      hooks: [options.auth],
+      hooks: [(app) => options.auth(app, controller.onDenied)],
       readiness: controller.readiness,
       routes: [
         (app) => registerXdsClientRoutes(app, () => router?.clients() ?? []),

@@ -14,10 +14,25 @@ declare module 'fastify' {
   }
 }
 
+/** A refused request, as `onDenied` hears of it. */
+export interface Denial {
+  readonly status: 401 | 403;
+  readonly reason: 'missing-token' | 'unknown-token' | 'missing-role';
+  /** The token's name when the token is known (a 403). */
+  readonly principal?: string;
+  readonly remoteAddress: string;
+  readonly method: string;
+  /** The route's pattern (`/v1/bursts/:id`), never the raw URL: `(unmatched)` when no route matched. */
+  readonly route: string;
+  readonly detail: string;
+}
+
 export interface AuthOptions {
   readonly authenticator: TokenAuthenticator;
   /** Serve reads without a token (the default on loopback). */
   readonly openReads: boolean;
+  /** Hears of every refused request (to audit it); it must not throw and must bound what it keeps. */
+  readonly onDenied?: (denial: Denial) => void;
 }
 
 /**
@@ -40,19 +55,16 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     if (principal) request.principal = principal;
     if (!needed) return;
     if (!principal) {
+      const presented = Boolean(request.headers.authorization);
+      const detail = presented ? 'the bearer token is not known' : 'this request needs a bearer token';
+      options.onDenied?.(denial(request, 401, presented ? 'unknown-token' : 'missing-token', detail));
       reply.header('WWW-Authenticate', 'Bearer realm="spillway"');
-      return refuse(reply, {
-        title: 'Unauthorized',
-        status: 401,
-        detail: request.headers.authorization ? 'the bearer token is not known' : 'this request needs a bearer token',
-      });
+      return refuse(reply, { title: 'Unauthorized', status: 401, detail });
     }
     if (!roleAllows(principal.role, needed)) {
-      return refuse(reply, {
-        title: 'Forbidden',
-        status: 403,
-        detail: `token "${principal.name}" has role ${principal.role}; this request needs ${needed}`,
-      });
+      const detail = `token "${principal.name}" has role ${principal.role}; this request needs ${needed}`;
+      options.onDenied?.({ ...denial(request, 403, 'missing-role', detail), principal: principal.name });
+      return refuse(reply, { title: 'Forbidden', status: 403, detail });
     }
   });
 }
@@ -63,6 +75,17 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
  */
 function refuse(reply: FastifyReply, problem: Problem): FastifyReply {
   return sendProblem(reply.header('connection', 'close'), problem);
+}
+
+function denial(request: FastifyRequest, status: 401 | 403, reason: Denial['reason'], detail: string): Denial {
+  return {
+    status,
+    reason,
+    remoteAddress: request.ip,
+    method: request.method,
+    route: request.routeOptions.url ?? '(unmatched)',
+    detail,
+  };
 }
 
 const OPERATIONAL = new Set(['/healthz', '/readyz', '/metrics']);

@@ -66,7 +66,7 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
     }),
   );
   installProblemHandlers(app);
-  auth.register(app);
+  auth.register(app, running.onDenied);
   registerOperationalRoutes(app, { registry, checks: [stores.health] });
   running.routes(app);
   const separator = options.listen.lastIndexOf(':');
