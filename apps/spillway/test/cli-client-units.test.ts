@@ -1,9 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { PassThrough } from 'node:stream';
+import { InMemoryBurstRecords } from '@spillway/state';
 import { closeServer, listenOnLoopback } from '@spillway/test/support/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ApiClient, ApiError, checkedBaseUrl } from '../src/client/api-client.js';
+import { listBursts } from '../src/client/burst-commands.js';
 import { endpointsTable, parseServiceArgument } from '../src/client/catalog-command.js';
 import { resolveApiUrl, resolveToken } from '../src/client/connection.js';
 import { formatAge, formatDuration, parseDuration, parseShare, parseSteps } from '../src/client/format.js';
@@ -66,10 +68,11 @@ describe('option values', () => {
     for (const bad of ['', '10', 'ten minutes', '5m junk', '-5s']) expect(() => parseDuration(bad)).toThrow(/duration/);
   });
 
-  it('parses shares in (0, 1] and ascending steps', () => {
+  it('parses shares in [0.01, 1] and ascending steps', () => {
     expect(parseShare('0.3')).toBe(0.3);
     expect(parseShare('1')).toBe(1);
-    for (const bad of ['0', '1.5', 'abc', '', '-0.1']) expect(() => parseShare(bad)).toThrow(/share/);
+    for (const bad of ['0', '1.5', 'abc', '', '-0.1', '5e-324', '0.009'])
+      expect(() => parseShare(bad)).toThrow(/share/);
     expect(parseSteps('0.1,0.2, 0.3')).toEqual([0.1, 0.2, 0.3]);
     expect(() => parseSteps('0.2,0.1')).toThrow(/ascending/);
   });
@@ -202,5 +205,50 @@ describe('ApiClient against an HTTP server', () => {
   it('gives up on a request after its timeout with one line', async () => {
     const api = new ApiClient({ baseUrl: url, timeoutMs: 200 });
     await expect(api.get('/slow', Shape)).rejects.toThrow(`no answer from ${url} to GET /slow within 200ms`);
+  });
+});
+
+describe('burst list follows the API cursors', () => {
+  let server: Server;
+  let api: ApiClient;
+  const requested: string[] = [];
+
+  beforeAll(async () => {
+    // The real store's pages behind a bare HTTP server: 2,300 ended bursts.
+    const records = new InMemoryBurstRecords({ retention: { maxEnded: 10_000, maxAgeMs: 3600_000 } });
+    const base = Date.now() - 3_000_000;
+    for (let i = 0; i < 2_300; i++) {
+      const at = new Date(base + i * 1000).toISOString();
+      await records.put({ id: `b${i}`, service: 'echo.demo', createdAt: at, updatedAt: at, active: false });
+    }
+    server = createServer((request, response) => {
+      const url = new URL(request.url ?? '/', 'http://x');
+      requested.push(url.search);
+      const cursor = url.searchParams.get('cursor');
+      void records
+        .page({ limit: Number(url.searchParams.get('limit') ?? 100), ...(cursor ? { cursor } : {}) })
+        .then((page) => {
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ ...page, degraded: null }));
+        });
+    });
+    api = new ApiClient({ baseUrl: await listenOnLoopback(server), timeoutMs: 5_000 });
+  });
+
+  afterAll(async () => {
+    await closeServer(server);
+  });
+
+  it('asks for pages of at most 1,000 until --limit, and says when there are more', async () => {
+    requested.length = 0;
+    const all = await listBursts(api, { all: true, limit: 5_000 });
+    expect(all.bursts).toHaveLength(2_300);
+    expect(new Set(all.bursts.map((b) => b.id)).size).toBe(2_300);
+    expect(all.bursts[0]?.id).toBe('b2299');
+    expect(all.more).toBe(false);
+    expect(requested.map((search) => new URLSearchParams(search).get('limit'))).toEqual(['1000', '1000', '1000']);
+    const some = await listBursts(api, { all: true, limit: 1_500 });
+    expect(some.bursts.map((b) => b.id).slice(-1)).toEqual(['b800']);
+    expect(some.more).toBe(true);
   });
 });

@@ -353,7 +353,7 @@ describe('spillway burst', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("error: required option '--share <share>' not specified");
     expect(badShare.code).toBe(2);
-    expect(badShare.stderr).toContain('expected a share in (0, 1]');
+    expect(badShare.stderr).toContain('expected a share in [0.01, 1]');
     expect(badUrl).toMatchObject({
       code: 2,
       stderr: 'spillway: invalid API URL "localhost:7070": expected e.g. http://127.0.0.1:7070\n',

@@ -68,7 +68,7 @@ export async function burstList(options: BurstListOptions): Promise<void> {
 }
 
 /** Follows the API's `next` cursors until `limit` bursts (default 100) or the end. */
-async function listBursts(
+export async function listBursts(
   api: ApiClient,
   options: BurstListOptions,
 ): Promise<{ bursts: Burst[]; more: boolean; degraded: string | null | undefined }> {

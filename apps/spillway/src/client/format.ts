@@ -1,3 +1,4 @@
+import { MIN_MANUAL_SHARE } from '@spillway/burst';
 import { InvalidArgumentError } from 'commander';
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -16,8 +17,8 @@ export function parseDuration(text: string): number {
 /** A cloud share in (0, 1], as `--share` takes it. */
 export function parseShare(text: string): number {
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || value > 1) {
-    throw new InvalidArgumentError('expected a share in (0, 1], e.g. 0.3');
+  if (text.trim() === '' || !Number.isFinite(value) || value < MIN_MANUAL_SHARE || value > 1) {
+    throw new InvalidArgumentError(`expected a share in [${MIN_MANUAL_SHARE}, 1], e.g. 0.3`);
   }
   return value;
 }
