@@ -42,6 +42,25 @@ describe('config', () => {
     expect(config.redis).toBeUndefined();
   });
 
+  it('reads retention with defaults for what is left out, and refuses caps that are no caps', () => {
+    expect(parseConfig(VALID, 'spillway.yaml', {}).retention).toEqual({
+      bursts: { maxCount: 1000, maxAgeDays: 7 },
+      audit: { operator: 20_000, decision: 100_000, signal: 10_000, denial: 2_000 },
+    });
+    const custom = parseConfig(
+      `${VALID}retention:\n  bursts: { maxAgeDays: 1.5 }\n  audit: { signal: 500 }\n`,
+      'f',
+      {},
+    );
+    expect(custom.retention.bursts).toEqual({ maxCount: 1000, maxAgeDays: 1.5 });
+    expect(custom.retention.audit).toMatchObject({ signal: 500, operator: 20_000 });
+    expect(problems(`${VALID}retention:\n  audit: { signal: 0 }\n  bursts: { maxCount: -1, ttl: 3 }\n`)).toEqual([
+      expect.stringMatching(/retention\.bursts\.maxCount: /),
+      expect.stringMatching(/retention\.bursts: .*ttl/),
+      expect.stringMatching(/retention\.audit\.signal: .*100/),
+    ]);
+  });
+
   it('names the file, line, field path and what was expected', () => {
     const broken = VALID.replace('address: http://127.0.0.1:8500', 'address: not a url').replace(
       'port: 50052',
