@@ -62,7 +62,8 @@ export class RedisBurstRecords implements BurstRecords {
   async page(query: BurstQuery): Promise<BurstPage> {
     const cursor = query.cursor === undefined ? null : decodeBurstCursor(query.cursor);
     // Age alone ends a record's retention: a quiet controller writes nothing that would prune.
-    await this.prune();
+    // Best effort: a listing must not fail (or fail differently) because a prune could not run.
+    await this.prune().catch(() => undefined);
     if (query.active === true) return await this.activePage(query, cursor);
     return await this.scanNewestFirst(query, cursor);
   }
