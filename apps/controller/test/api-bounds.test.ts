@@ -52,12 +52,9 @@ describe('API bounds: paginated audit and bursts, manual burst floors and expiry
     const { url } = harness;
     const request = { service: 'checkout.shop', share: 0.3, reason: 'before the noise' };
     expect((await api(url, 'POST', '/v1/bursts', request, TOKENS.operator)).status).toBe(202);
-    for (const [count, labelBytes] of [
-      [1, 40_000],
-      [60, 10],
-      [60, 10],
-      [60, 10],
-    ] as const) {
+    // Each post leaves at least one signal entry (unmatched alerts are summarised per post).
+    const posts: [number, number][] = [[1, 40_000], ...Array.from({ length: 110 }, (): [number, number] => [20, 10])];
+    for (const [count, labelBytes] of posts) {
       const noise = await api(
         url,
         'POST',
