@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { type BurstAction, dnsWeights, type IntentKind } from '@spillway/burst';
-import { CloudActionError, type DeploymentScaler, type DnsWeights, type NodegroupScaler } from '@spillway/cloud';
+import {
+  type ActionGuard,
+  ActionSupersededError,
+  CloudActionError,
+  type DeploymentScaler,
+  type DnsWeights,
+  type NodegroupScaler,
+} from '@spillway/cloud';
 import { type ActionJob, type JobHandler, type JsonValue, NonRetryableError } from '@spillway/jobs';
 import type { BurstPolicy, TrafficPolicyWriter } from '@spillway/model';
 import { z } from 'zod';
@@ -30,6 +37,41 @@ export interface ActionTargets {
   readonly now: () => number;
 }
 
+type Action = z.infer<typeof ActionPayload>;
+
+/**
+ * The jobs running in this process, so a new decision can stop the ones it superseded at once
+ * (their wait ends; they write nothing more). Jobs running in other processes find out on their
+ * next poll iteration, which asks the stored state.
+ */
+export class RunningActions {
+  private readonly running = new Set<{
+    service: string;
+    stillWanted: () => Promise<boolean>;
+    abort: AbortController;
+  }>();
+
+  /** Registers one running action until the returned function is called. */
+  track(service: string, stillWanted: () => Promise<boolean>): { signal: AbortSignal; done: () => void } {
+    const entry = { service, stillWanted, abort: new AbortController() };
+    this.running.add(entry);
+    return { signal: entry.abort.signal, done: () => this.running.delete(entry) };
+  }
+
+  /** Asks each running job of `service` whether it is still wanted; aborts those that are not. */
+  async recheck(service: string): Promise<void> {
+    for (const entry of [...this.running]) {
+      if (entry.service !== service || entry.abort.signal.aborted) continue;
+      if (!(await entry.stillWanted().catch(() => true))) entry.abort.abort(new Error('superseded'));
+    }
+  }
+
+  /** How many jobs run here now (metrics, tests). */
+  get size(): number {
+    return this.running.size;
+  }
+}
+
 export function toJob(service: string, action: BurstAction): ActionJob {
   return { key: action.key, kind: action.kind, service, burstId: action.burstId, payload: { ...action } };
 }
@@ -39,7 +81,10 @@ export function toJob(service: string, action: BurstAction): ActionJob {
  * is harmless; a failure that no retry can fix (bad target, over budget, degraded nodegroup)
  * is non-retryable so the queue stops and the audit says why.
  */
-export function actionHandlers(targets: ActionTargets): Record<BurstAction['kind'], JobHandler> {
+export function actionHandlers(
+  targets: ActionTargets,
+  running: RunningActions = new RunningActions(),
+): Record<BurstAction['kind'], JobHandler> {
   return {
     'set-traffic-share': (job) =>
       run(job, async (action, policy) => {
@@ -60,27 +105,29 @@ export function actionHandlers(targets: ActionTargets): Record<BurstAction['kind
         return { changed: result.changed, previous: result.previous, replicas: result.replicas };
       }),
     'scale-nodegroup': (job, progress) =>
-      run(job, async (action, policy) => {
+      run(job, async (action, policy, guard) => {
         if (action.kind !== 'scale-nodegroup') return null;
         const ref = required(policy.cloud.eks, 'cloud.eks', policy);
         const status = await adapter(targets.nodegroups, 'nodegroup scaler').scale(
           ref,
           action.desiredSize,
-          (p) => void progress({ status: p.status, desired: p.desired }),
+          (p) => report(progress, { status: p.status, desired: p.desired }),
           // The job key as EKS's idempotency token: a second controller's duplicate is refused by EKS too.
           { maxNodes: policy.capacity.maxNodes, clientRequestToken: requestToken(job.key) },
+          guard,
         );
         return { status: status.status, desired: status.desired };
       }),
     'set-dns-weights': (job, progress) =>
-      run(job, async (action, policy) => {
+      run(job, async (action, policy, guard) => {
         if (action.kind !== 'set-dns-weights') return null;
         const target = required(policy.cloud.route53, 'cloud.route53', policy);
         const weights = { cloudWeight: action.cloudWeight, onpremWeight: action.onpremWeight };
         const result = await adapter(targets.dns, 'Route 53 client').setWeights(
           target,
           weights,
-          (p) => void progress({ ...p }),
+          (p) => report(progress, { ...p }),
+          guard,
         );
         return { changed: result.changed, changeId: result.changeId ?? null };
       }),
@@ -88,24 +135,31 @@ export function actionHandlers(targets: ActionTargets): Record<BurstAction['kind
 
   async function run(
     job: ActionJob,
-    act: (action: z.infer<typeof ActionPayload>, policy: BurstPolicy) => Promise<JsonValue>,
+    act: (action: Action, policy: BurstPolicy, guard: ActionGuard) => Promise<JsonValue>,
   ): Promise<JsonValue> {
     const parsed = ActionPayload.safeParse(job.payload);
     if (!parsed.success) throw new NonRetryableError(`job ${job.key}: malformed action: ${parsed.error.message}`);
     const policy = targets.policyFor(job.service);
     if (!policy) throw new NonRetryableError(`job ${job.key}: no burst policy for ${job.service}`);
     // A job that waited or was retried past a newer decision must not undo it (a scale-up
-    // retried after an abort, the old DNS weights landing after the new ones).
-    if (!(await stillWanted(parsed.data, job.service))) return { superseded: true };
+    // retried after an abort, the old DNS weights landing after the new ones). Long actions ask
+    // again before each write and each poll (the guard), and a newer decision in this process
+    // ends their wait at once (RunningActions.recheck).
+    const wanted = () => stillWanted(parsed.data, job.service);
+    if (!(await wanted())) return { superseded: true };
+    const tracked = running.track(job.service, wanted);
     try {
-      return await act(parsed.data, policy);
+      return await act(parsed.data, policy, { signal: tracked.signal, stillWanted: wanted });
     } catch (error) {
+      if (error instanceof ActionSupersededError) return { superseded: true };
       if (error instanceof CloudActionError && !error.retryable) throw new NonRetryableError(error.message);
       throw error;
+    } finally {
+      tracked.done();
     }
   }
 
-  async function stillWanted(action: z.infer<typeof ActionPayload>, service: string): Promise<boolean> {
+  async function stillWanted(action: Action, service: string): Promise<boolean> {
     const intent = await targets.currentIntent(service, INTENT_OF[action.kind]);
     if (!intent) return true;
     switch (action.kind) {
@@ -119,6 +173,14 @@ export function actionHandlers(targets: ActionTargets): Record<BurstAction['kind
         return intent.value === action.desiredSize;
     }
   }
+}
+
+/**
+ * Progress is a courtesy: a failed update (Redis flushed or away: BullMQ's "Missing key for job")
+ * must neither fail the action nor escape as an unhandled rejection, which would end the process.
+ */
+function report(progress: (value: JsonValue) => Promise<void>, value: JsonValue): void {
+  progress(value).catch(() => undefined);
 }
 
 const INTENT_OF: Readonly<Record<BurstAction['kind'], IntentKind>> = {

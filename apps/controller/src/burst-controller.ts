@@ -13,7 +13,7 @@ import type { BurstPolicy, CatalogReader, TrafficPolicyReader, TrafficPolicyWrit
 import type { Logger, Registry } from '@spillway/observability';
 import type { AlertmanagerIntakeResult, SloEvaluator } from '@spillway/signals';
 import type { AlertBook, AuditLog, BurstRecords, CommandInbox, InboxCommand, Lease, StateStore } from '@spillway/state';
-import { actionHandlers, toJob } from './action-handlers.js';
+import { actionHandlers, RunningActions, toJob } from './action-handlers.js';
 import {
   goneFromGroup,
   listsWholeGroup,
@@ -77,6 +77,8 @@ export class BurstController {
   private readonly cleanups: (() => void)[] = [];
   /** Which service each queued job is for: job events carry only the key. */
   private readonly jobServices = new Map<string, string>();
+  /** Jobs running in this process: a new decision stops the ones it superseded. */
+  private readonly running = new RunningActions();
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<void> | undefined;
   /** Services asked for since the current pass started; `all` after a tick or leadership. */
@@ -115,13 +117,16 @@ export class BurstController {
   async start(): Promise<void> {
     const { jobs, lease, catalog } = this.deps;
     jobs.process(
-      actionHandlers({
-        ...this.deps.adapters,
-        traffic: this.deps.traffic,
-        policyFor: (service) => this.policy(service),
-        currentIntent: async (service, kind) => (await this.deps.states.get(service))?.intents[kind] ?? null,
-        now: this.now,
-      }),
+      actionHandlers(
+        {
+          ...this.deps.adapters,
+          traffic: this.deps.traffic,
+          policyFor: (service) => this.policy(service),
+          currentIntent: async (service, kind) => (await this.deps.states.get(service))?.intents[kind] ?? null,
+          now: this.now,
+        },
+        this.running,
+      ),
     );
     this.cleanups.push(jobs.onEvent((event) => void this.onJobEvent(event)));
     this.cleanups.push(
@@ -306,6 +311,8 @@ export class BurstController {
     }
     state = { ...state, appliedCommands: appliedIds(before, pending) };
     await this.deps.states.put(service, state);
+    // This process's jobs for values no longer wanted stop now, not at their next poll.
+    await this.running.recheck(service);
     await this.recordDecisions(audit);
     await this.updateRecords(service, before, state, now);
     for (const action of actions.values()) await this.enqueue(service, action);

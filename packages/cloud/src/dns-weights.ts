@@ -11,7 +11,7 @@ import {
 import { CloudTarget } from '@spillway/model';
 import { type Logger, silentLogger } from '@spillway/observability';
 import { z } from 'zod';
-import { CloudActionError, errorCode, toCloudError } from './errors.js';
+import { type ActionGuard, CloudActionError, checkGuard, errorCode, toCloudError } from './errors.js';
 import { Deadline, type Pacing } from './pacing.js';
 
 /** The weighted Route 53 record of a burst policy (`cloud.route53`; `type` defaults to A). */
@@ -43,13 +43,17 @@ export interface DnsWeights {
    * Sets the weights of the on-prem and cloud weighted sets of one record in one change batch
    * and waits until Route 53 reports the change INSYNC. Reads first and changes nothing when the
    * weights already match; everything else in each set (values, TTL, alias, health check) is
-   * kept as it is.
+   * kept as it is. With a `guard`, it asks "still wanted?" right before the change and while
+   * waiting for INSYNC, and stops with ActionSupersededError.
    */
   setWeights(
     target: DnsTarget,
     weights: DnsWeightValues,
     progress?: (progress: DnsProgress) => void,
+    guard?: ActionGuard,
   ): Promise<DnsWeightsResult>;
+  /** The weights the record holds now (one read), for the controller's observations. */
+  readWeights?(target: DnsTarget): Promise<DnsWeightValues>;
 }
 
 export interface Route53DnsWeightsOptions {
@@ -67,6 +71,8 @@ export interface Route53DnsWeightsOptions {
 }
 
 const WAITER_PACING: Pacing = { intervalMs: 30_000, timeoutMs: 60 * 30_000 };
+
+type WeightedSet = ResourceRecordSet & { Weight: number };
 
 /**
  * DnsWeights over Route 53: ListResourceRecordSets (from the record's name and type, keeping only
@@ -94,6 +100,7 @@ export class Route53DnsWeights implements DnsWeights {
     target: DnsTarget,
     weights: DnsWeightValues,
     progress: (progress: DnsProgress) => void = () => {},
+    guard?: ActionGuard,
   ): Promise<DnsWeightsResult> {
     const ref = DnsTarget.parse(target);
     const name = `${ref.hostedZoneId}/${ref.recordName} ${ref.type}`;
@@ -108,27 +115,14 @@ export class Route53DnsWeights implements DnsWeights {
     }
     const wanted = parsedWeights.data;
     const deadline = new Deadline(this.pacing);
-
-    const sets = await this.retrying(deadline, name, 'ListResourceRecordSets', () =>
-      this.readSets(ref.hostedZoneId, ref.recordName, ref.type),
-    );
-    const weighted = (identifier: string): ResourceRecordSet & { Weight: number } => {
-      const set = sets.find((candidate) => candidate.SetIdentifier === identifier);
-      if (!set) {
-        const found = sets.map((s) => s.SetIdentifier ?? '(simple)').join(', ') || 'none';
-        throw fail(`no weighted set "${identifier}" for this record (sets found: ${found})`, false, 'NoSuchRecordSet');
-      }
-      if (set.Weight === undefined) throw fail(`set "${identifier}" is not a weighted set`, false, 'NotWeighted');
-      return { ...set, Weight: set.Weight };
-    };
-    const onprem = weighted(ref.onpremSetIdentifier);
-    const cloud = weighted(ref.cloudSetIdentifier);
+    const { onprem, cloud } = await this.readWeightedSets(ref, deadline);
     progress({ phase: 'read' });
     const previous = { cloudWeight: cloud.Weight, onpremWeight: onprem.Weight };
     if (previous.cloudWeight === wanted.cloudWeight && previous.onpremWeight === wanted.onpremWeight) {
       return { changed: false, previous };
     }
 
+    await checkGuard(guard, 'set-dns-weights', name);
     const submitted = await this.retrying(deadline, name, 'ChangeResourceRecordSets', () =>
       this.route53.send(
         new ChangeResourceRecordSetsCommand({
@@ -158,7 +152,9 @@ export class Route53DnsWeights implements DnsWeights {
         );
       }
       progress({ phase: 'pending', changeId });
-      await deadline.poll();
+      await deadline.poll(guard?.signal);
+      // Already written: a superseded change stops waiting; the newer one is on its way.
+      await checkGuard(guard, 'set-dns-weights', name);
       try {
         status = (
           await this.retrying(deadline, name, 'GetChange', () =>
@@ -173,6 +169,35 @@ export class Route53DnsWeights implements DnsWeights {
     }
     progress({ phase: 'insync', changeId });
     return { changed: true, previous, changeId };
+  }
+
+  async readWeights(target: DnsTarget): Promise<DnsWeightValues> {
+    const ref = DnsTarget.parse(target);
+    const { onprem, cloud } = await this.readWeightedSets(ref, new Deadline(this.pacing));
+    return { cloudWeight: cloud.Weight, onpremWeight: onprem.Weight };
+  }
+
+  /** The on-prem and cloud weighted sets of the record, or a non-retryable error naming what is missing. */
+  private async readWeightedSets(
+    ref: z.infer<typeof DnsTarget>,
+    deadline: Deadline,
+  ): Promise<{ onprem: WeightedSet; cloud: WeightedSet }> {
+    const name = `${ref.hostedZoneId}/${ref.recordName} ${ref.type}`;
+    const fail = (detail: string, code: string) =>
+      new CloudActionError({ action: 'set-dns-weights', target: name, retryable: false, detail, code });
+    const sets = await this.retrying(deadline, name, 'ListResourceRecordSets', () =>
+      this.readSets(ref.hostedZoneId, ref.recordName, ref.type),
+    );
+    const weighted = (identifier: string): WeightedSet => {
+      const set = sets.find((candidate) => candidate.SetIdentifier === identifier);
+      if (!set) {
+        const found = sets.map((s) => s.SetIdentifier ?? '(simple)').join(', ') || 'none';
+        throw fail(`no weighted set "${identifier}" for this record (sets found: ${found})`, 'NoSuchRecordSet');
+      }
+      if (set.Weight === undefined) throw fail(`set "${identifier}" is not a weighted set`, 'NotWeighted');
+      return { ...set, Weight: set.Weight };
+    };
+    return { onprem: weighted(ref.onpremSetIdentifier), cloud: weighted(ref.cloudSetIdentifier) };
   }
 
   /** Every set with exactly this name and type, following pages while they stay on it. */

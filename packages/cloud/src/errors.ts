@@ -82,3 +82,35 @@ export function toCloudError(action: CloudAction, target: string, error: unknown
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
+
+/**
+ * What a long-running cloud action checks while it runs. A job whose desired value is no longer
+ * wanted (a newer step, an abort) must stop before it writes again, not after its deadline: a
+ * superseded scale that kept polling would re-send its old size over the newer one.
+ */
+export interface ActionGuard {
+  /** Ends a wait at once; the action then stops with ActionSupersededError. */
+  readonly signal?: AbortSignal;
+  /** Asked before every write and on every poll iteration; false stops the action. */
+  readonly stillWanted?: () => Promise<boolean>;
+}
+
+/** The action stopped because its value is no longer wanted; nothing more was written. */
+export class ActionSupersededError extends Error {
+  override readonly name = 'ActionSupersededError';
+
+  constructor(
+    readonly action: CloudAction,
+    readonly target: string,
+  ) {
+    super(`${action} ${target}: superseded by a newer decision; stopped before writing again`);
+  }
+}
+
+/** Throws ActionSupersededError when the guard says the action is no longer wanted. */
+export async function checkGuard(guard: ActionGuard | undefined, action: CloudAction, target: string): Promise<void> {
+  if (!guard) return;
+  const wanted = !guard.signal?.aborted && (guard.stillWanted ? await guard.stillWanted() : true);
+  // Aborted while asking counts too: the answer may already be stale.
+  if (!wanted || guard.signal?.aborted) throw new ActionSupersededError(action, target);
+}

@@ -9,7 +9,7 @@ import {
 import { CloudTarget } from '@spillway/model';
 import { type Logger, silentLogger } from '@spillway/observability';
 import { z } from 'zod';
-import { CloudActionError, errorCode, toCloudError } from './errors.js';
+import { type ActionGuard, CloudActionError, checkGuard, errorCode, toCloudError } from './errors.js';
 import { Deadline, type Pacing } from './pacing.js';
 
 /** The EKS managed nodegroup of a burst policy (`cloud.eks` in the config). */
@@ -68,13 +68,15 @@ export interface NodegroupScaler {
   /**
    * Sets the nodegroup's desiredSize and waits until it is ACTIVE at that size. Idempotent: it
    * describes first and sends UpdateNodegroupConfig only when desiredSize differs, so a retry
-   * of the same call never scales twice.
+   * of the same call never scales twice. With a `guard`, it asks "still wanted?" on every
+   * iteration and before every UpdateNodegroupConfig, and stops with ActionSupersededError.
    */
   scale(
     target: NodegroupRef,
     desiredSize: number,
     progress?: (progress: NodegroupProgress) => void,
     limits?: NodegroupLimits,
+    guard?: ActionGuard,
   ): Promise<NodegroupStatus>;
   /** One DescribeNodegroup, as an observation. */
   status(target: NodegroupRef): Promise<NodegroupStatus>;
@@ -135,6 +137,7 @@ export class EksNodegroupScaler implements NodegroupScaler {
     desiredSize: number,
     progress: (progress: NodegroupProgress) => void = () => {},
     limits: NodegroupLimits = {},
+    guard?: ActionGuard,
   ): Promise<NodegroupStatus> {
     const ref = NodegroupRef.parse(target);
     const name = label(ref);
@@ -148,6 +151,8 @@ export class EksNodegroupScaler implements NodegroupScaler {
     const deadline = new Deadline(this.pacing);
     let updates = 0;
     for (;;) {
+      // Every iteration: a scale whose size was superseded while it waited must not write it again.
+      await checkGuard(guard, 'scale-nodegroup', name);
       let nodegroup: Nodegroup | undefined;
       try {
         nodegroup = await this.describe(ref);
@@ -180,10 +185,12 @@ export class EksNodegroupScaler implements NodegroupScaler {
       if (status.desired === desiredSize || status.status !== 'ACTIVE') {
         // Our update (or someone else's) is being applied: wait, then look again.
         if (status.desired !== desiredSize) report('update-in-progress-elsewhere');
-        await deadline.poll();
+        await deadline.poll(guard?.signal);
         continue;
       }
       const scalingConfig = this.scalingConfig(status, desiredSize, limits, fail);
+      // The describe took a while: ask again right before the write.
+      await checkGuard(guard, 'scale-nodegroup', name);
       try {
         await this.client(ref.region).send(
           new UpdateNodegroupConfigCommand({
@@ -206,10 +213,10 @@ export class EksNodegroupScaler implements NodegroupScaler {
         }
         report('update-in-progress-elsewhere');
         this.logger.info({ nodegroup: name }, 'another update is in progress; waiting');
-        await deadline.backoff();
+        await deadline.backoff(guard?.signal);
         continue;
       }
-      await deadline.poll();
+      await deadline.poll(guard?.signal);
     }
   }
 

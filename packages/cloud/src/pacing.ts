@@ -25,19 +25,27 @@ export class Deadline {
     return this.now() >= this.end;
   }
 
-  /** Waits one poll interval (never past the deadline). */
-  async poll(): Promise<void> {
-    await sleep(Math.max(0, Math.min(this.pacing.intervalMs, this.end - this.now())));
+  /** Waits one poll interval (never past the deadline); `signal` ends the wait early, without throwing. */
+  async poll(signal?: AbortSignal): Promise<void> {
+    await wait(Math.max(0, Math.min(this.pacing.intervalMs, this.end - this.now())), signal);
   }
 
   /** Waits after a conflict or throttle: the interval doubled per consecutive conflict, up to 8×. */
-  async backoff(): Promise<void> {
+  async backoff(signal?: AbortSignal): Promise<void> {
     const factor = 2 ** Math.min(this.conflicts++, 3);
-    await sleep(Math.max(0, Math.min(this.pacing.intervalMs * factor, this.end - this.now())));
+    await wait(Math.max(0, Math.min(this.pacing.intervalMs * factor, this.end - this.now())), signal);
   }
 
   /** A success between conflicts resets the backoff. */
   resetBackoff(): void {
     this.conflicts = 0;
   }
+}
+
+/** Sleeps `ms`, or less when `signal` aborts: the caller looks at its guard right after. */
+async function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return;
+  await sleep(ms, undefined, signal ? { signal } : {}).catch((error: unknown) => {
+    if (!signal?.aborted) throw error;
+  });
 }

@@ -62,6 +62,12 @@ export class SimDnsWeights implements DnsWeights {
     return { changed: true, previous, changeId };
   }
 
+  async readWeights(target: DnsTarget): Promise<DnsWeightValues> {
+    const ref = DnsTarget.parse(target);
+    const record = this.records.get(`${ref.hostedZoneId}/${ref.recordName} ${ref.type}`);
+    return { ...(record?.weights ?? { cloudWeight: 0, onpremWeight: 1 }) };
+  }
+
   /** Every record that was set, with its change's state now. */
   list(): SimDnsRecord[] {
     const now = this.clock.now();
