@@ -141,10 +141,14 @@ export class BurstController {
     this.kick();
   }
 
+  /**
+   * Bounded: a pass still running (Redis frozen: each call waits out its timeout) gets a few
+   * seconds, then the lease is released (or left to expire when Redis cannot be reached).
+   */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     for (const cleanup of this.cleanups.splice(0)) cleanup();
-    await this.pass;
+    await Promise.race([this.pass, new Promise((resolve) => setTimeout(resolve, STOP_PASS_WAIT_MS).unref())]);
     await this.deps.lease.stop();
   }
 
@@ -416,6 +420,9 @@ export class BurstController {
     });
   }
 }
+
+/** How long stop() waits for a running reconcile pass. */
+const STOP_PASS_WAIT_MS = 3_000;
 
 /** How many applied command ids a state remembers: far more than can be pending at once. */
 const APPLIED_COMMANDS_KEPT = 100;

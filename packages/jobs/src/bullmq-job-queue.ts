@@ -33,6 +33,12 @@ export interface BullMqJobQueueOptions extends Partial<RetryOptions> {
   stalledIntervalMs?: number;
   /** Stalls a job survives before it fails. Default 1 (BullMQ's). */
   maxStalledCount?: number;
+  /**
+   * How long `close()` lets active jobs finish before it abandons them (default 5 s). An
+   * abandoned job keeps its BullMQ lock until it lapses; then another worker retakes it, and
+   * since jobs are idempotent the retry looks at the world and carries on.
+   */
+  shutdownGraceMs?: number;
   /** Kinds `status()` looks in besides those this instance enqueued or processes. */
   kinds?: readonly string[];
   logger?: Logger;
@@ -48,6 +54,27 @@ interface Lane {
 }
 
 const DAY = 86_400;
+/** How long closing the queues' and events' connections may take before they are dropped. */
+const CLOSE_CONNECTIONS_MS = 2_000;
+
+/** Whether `work` settled within `ms` (it keeps running otherwise; its failure is not ours to report). */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * JobQueue on BullMQ: one Queue, one QueueEvents and (in processing processes) one Worker per
@@ -118,14 +145,31 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   /**
-   * Graceful by default: workers finish their active jobs first. `force` abandons them, as a
-   * crash would; another worker retakes them once their lock lapses.
+   * Bounded: workers stop taking jobs and get `shutdownGraceMs` to finish their active ones;
+   * past it (or at once with `force`) the jobs are abandoned, as a crash would, and another
+   * worker retakes them once their lock lapses. Connections that cannot close cleanly (Redis
+   * down or frozen) are dropped: a stop never waits on Redis.
    */
   async close(force = false): Promise<void> {
     const lanes = [...this.lanes.values()];
     this.lanes.clear();
-    await Promise.all(lanes.map((lane) => lane.worker?.close(force)));
-    await Promise.all(lanes.flatMap((lane) => [lane.events.close(), lane.queue.close()]));
+    const graceMs = force ? 0 : (this.options.shutdownGraceMs ?? 5_000);
+    const workers = lanes.flatMap((lane) => (lane.worker ? [lane.worker] : []));
+    const finished = await within(Promise.all(workers.map((worker) => worker.close(force))), graceMs);
+    if (!finished) {
+      this.logger.warn(
+        { graceMs },
+        'workers did not stop within the grace period (active jobs, or Redis unreachable); abandoning active jobs to be retaken',
+      );
+    }
+    const closed = await within(
+      Promise.all(lanes.flatMap((lane) => [lane.events.close(), lane.queue.close()])),
+      CLOSE_CONNECTIONS_MS,
+    );
+    if (finished && closed) return;
+    // Redis away or frozen: a clean QUIT would wait for it. Drop the connections instead.
+    const parts = [...workers, ...lanes.flatMap((lane) => [lane.events, lane.queue])];
+    await within(Promise.all(parts.map((part) => part.disconnect())), CLOSE_CONNECTIONS_MS);
   }
 
   private lane(kind: string): Lane {

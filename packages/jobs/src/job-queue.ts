@@ -36,7 +36,7 @@ export interface JobQueue {
   process(handlers: Readonly<Record<string, JobHandler>>): void;
   status(key: string): Promise<JobStatus>;
   onEvent(listener: (event: JobEvent) => void): () => void;
-  /** Stops taking jobs and waits for running ones to finish. */
+  /** Stops taking jobs and waits for running ones to finish, for a bounded time (BullMQ: a grace period, then they are abandoned to be retaken). */
   close(): Promise<void>;
 }
 
