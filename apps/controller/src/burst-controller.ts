@@ -27,6 +27,7 @@ import { type CloudAdapters, CloudObserver } from './cloud-observer.js';
 import { toBurstCommands } from './commands.js';
 import { ControllerMetrics } from './controller-metrics.js';
 import { SloWatch } from './slo-watch.js';
+import { recoverLostState } from './state-recovery.js';
 
 export interface BurstControllerDeps {
   readonly policies: readonly BurstPolicy[];
@@ -83,6 +84,8 @@ export class BurstController {
   private pass: Promise<void> | undefined;
   /** Services asked for since the current pass started; `all` after a tick or leadership. */
   private pending: Set<string> | 'all' = new Set();
+  /** Services whose stored state this process has read: one found missing later was lost. */
+  private readonly seenState = new Set<string>();
   /** The last reconcile error; the API reports the controller degraded while it is set. */
   lastError: { message: string; since: string } | null = null;
 
@@ -293,7 +296,10 @@ export class BurstController {
 
   private async reconcile(policy: BurstPolicy, now: number): Promise<void> {
     const service = policy.service;
-    const before = (await this.deps.states.get(service)) ?? initialBurstState();
+    const stored = await this.deps.states.get(service);
+    if (stored) this.seenState.add(service);
+    else if (this.seenState.has(service)) return await this.recover(policy, now);
+    const before = stored ?? initialBurstState();
     const pending = await this.deps.inbox.peek(service);
     const commands = this.newCommands(before, pending);
     const firing = await this.firingAlerts(service, now);
@@ -328,6 +334,27 @@ export class BurstController {
         pending.map((command) => command.id),
       );
     this.metrics.observe(service, state.phase, state.burst?.share ?? 0);
+  }
+
+  /**
+   * The state this process read before is gone (Redis lost its data): release what the cloud
+   * APIs show back to the policy's idle, and say so in the audit log. Commands still in the
+   * inbox wait for the next pass, which decides from the recovered state.
+   */
+  private async recover(policy: BurstPolicy, now: number): Promise<void> {
+    const service = policy.service;
+    const world = await this.observer.readWorld(policy);
+    const recovery = recoverLostState(policy, world, now);
+    this.logger.warn({ service, world, actions: recovery.actions.length }, recovery.message);
+    this.metrics.stateLost(service);
+    await this.deps.states.put(service, recovery.state);
+    await this.running.recheck(service);
+    await this.record('decision', this.owner, recovery.message, service, recovery.burstId ?? undefined, {
+      decision: 'state-lost',
+      observed: { ...world },
+    });
+    for (const action of recovery.actions) await this.enqueue(service, action);
+    this.metrics.observe(service, recovery.state.phase, 0);
   }
 
   /** The pending commands not applied yet (a crash may leave applied ones in the inbox), parsed. */
@@ -402,7 +429,7 @@ export class BurstController {
   }
 
   private async record(
-    kind: 'api' | 'signal' | 'action',
+    kind: 'api' | 'signal' | 'action' | 'decision',
     actor: string,
     message: string,
     service?: string,

@@ -1,11 +1,24 @@
 import type { ObservedCloud } from '@spillway/burst';
-import type { DeploymentScaler, NodegroupScaler } from '@spillway/cloud';
+import type { DeploymentScaler, DnsWeights, DnsWeightValues, NodegroupScaler } from '@spillway/cloud';
 import type { BurstPolicy, CatalogReader, TrafficPolicyReader } from '@spillway/model';
 import type { Logger } from '@spillway/observability';
 
 export interface CloudAdapters {
   readonly nodegroups?: NodegroupScaler;
   readonly deployments?: DeploymentScaler;
+  readonly dns?: DnsWeights;
+}
+
+/**
+ * What the cloud APIs hold now for one policy's targets: the sizes asked for (desired, not
+ * ready: an update in flight counts), the DNS weights, the share the routers serve. Null where
+ * the policy has no such target or the adapter cannot read it.
+ */
+export interface WorldReading {
+  readonly nodes: number | null;
+  readonly replicas: number | null;
+  readonly dns: DnsWeightValues | null;
+  readonly share: number;
 }
 
 interface CapacityReading {
@@ -55,6 +68,18 @@ export class CloudObserver {
   invalidate(service: string): void {
     const reading = this.capacity.get(service);
     if (reading) this.capacity.set(service, { ...reading, readAt: Number.NEGATIVE_INFINITY });
+  }
+
+  /** One fresh read of every target (no cache): for deciding what to do when the state is gone. */
+  async readWorld(policy: BurstPolicy): Promise<WorldReading> {
+    const { deployment, eks, route53 } = policy.cloud;
+    const { deployments, nodegroups, dns } = this.adapters;
+    const [replicas, nodes, weights] = await Promise.all([
+      deployment && deployments ? deployments.status(deployment).then((status) => status.desired) : null,
+      eks && nodegroups ? nodegroups.status(eks).then((status) => status.desired) : null,
+      route53 && dns?.readWeights ? dns.readWeights(route53) : null,
+    ]);
+    return { nodes, replicas, dns: weights, share: this.traffic.get(policy.service)?.cloudShare ?? 0 };
   }
 
   private refreshCapacity(policy: BurstPolicy, now: number): void {

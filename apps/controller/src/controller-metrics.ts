@@ -17,6 +17,7 @@ export class ControllerMetrics {
   private readonly unmatched: Counter<'alertname'>;
   /** The alertnames with a series of their own; any name past the bound counts as `other`. */
   private readonly unmatchedNames = new Set<string>();
+  private readonly lost: Counter<'service'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -56,6 +57,12 @@ export class ControllerMetrics {
       labelNames: ['alertname'],
       registers,
     });
+    this.lost = new Counter({
+      name: 'spillway_controller_state_lost_total',
+      help: 'Times the controller found a service state it had read gone (Redis lost its data) and released the world to idle',
+      labelNames: ['service'],
+      registers,
+    });
   }
 
   observe(service: string, phase: BurstPhase, share: number): void {
@@ -83,6 +90,10 @@ export class ControllerMetrics {
       else alertname = 'other';
     }
     this.unmatched.inc({ alertname });
+  }
+
+  stateLost(service: string): void {
+    this.lost.inc({ service });
   }
 
   action(kind: string): void {

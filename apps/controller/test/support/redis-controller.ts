@@ -203,6 +203,8 @@ export async function startRedisHarness(options: RedisHarnessOptions) {
       k8s,
       eks,
       route53,
+      /** The weighted record the policy sets: `setIdentifiers[1]` is the cloud set. */
+      zone,
       stores,
       running,
       router,
