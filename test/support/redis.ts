@@ -20,6 +20,13 @@ export interface RunningRedis {
   /** SIGKILL, as an outage: clients see the connection drop; `restart()` brings it back. */
   kill(): Promise<void>;
   /**
+   * SIGSTOP: the server freezes with its sockets open, as a stuck host or a long fork does.
+   * Clients see no error, only silence; what they send waits in the socket and runs on `resume()`.
+   */
+  pause(): void;
+  /** SIGCONT after `pause()`. */
+  resume(): void;
+  /**
    * Starts the server again on the same port: empty by default (no persistence); with
    * `persistence: 'aof'`, with every write it acknowledged before the kill (same data dir).
    */
@@ -137,6 +144,11 @@ class RedisProcess {
     if (this.child) await killChild(this.child);
     this.child = undefined;
   }
+
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    if (!this.child?.pid) throw new Error('redis-server is not running');
+    process.kill(this.child.pid, signal);
+  }
 }
 
 /**
@@ -166,6 +178,8 @@ function running(server: RedisProcess, dir: string, scheme: 'redis' | 'rediss'):
     port: server.port,
     logs: () => server.logs(),
     kill: () => server.kill(),
+    pause: () => server.signal('SIGSTOP'),
+    resume: () => server.signal('SIGCONT'),
     restart: async () => {
       await server.kill();
       // The old process released the port when it died; a stranger may still take it, rarely.

@@ -181,7 +181,12 @@ export class BurstController {
     while (this.pass) await this.pass;
   }
 
-  /** Queues an operator's manual burst; the leader starts it on its next pass. */
+  /**
+   * Queues an operator's manual burst; the leader starts it on its next pass. The command must
+   * reach the store within INBOX_PUSH_BUDGET_MS or it is refused there (see CommandInbox): an
+   * error answered now never becomes a burst started later. Once stored, the request stands
+   * even if its "requested" audit entry cannot be written (the leader's decisions are audited).
+   */
   async requestBurst(request: ManualBurst): Promise<string> {
     const id = `manual-${randomUUID()}`;
     const at = this.now();
@@ -190,32 +195,54 @@ export class BurstController {
       service: request.service,
       kind: 'start',
       at: new Date(at).toISOString(),
+      // The wall clock, not `now` (a simulation may run faster): the store judges by its own.
+      notAfter: Date.now() + INBOX_PUSH_BUDGET_MS,
       share: request.share,
       ...(request.steps ? { steps: [...request.steps] } : {}),
       reason: request.reason,
       actor: request.actor,
       ...(request.expiresInSeconds ? { expiresAt: at + request.expiresInSeconds * 1000 } : {}),
     });
-    await this.record('api', request.actor, `manual burst requested: share ${request.share}`, request.service, id, {
-      reason: request.reason,
-    });
+    await this.recordAccepted(
+      'api',
+      request.actor,
+      `manual burst requested: share ${request.share}`,
+      request.service,
+      id,
+      {
+        reason: request.reason,
+      },
+    );
     this.kick(request.service);
     return id;
   }
 
-  /** Queues an abort of burst `id` of `service`; traffic goes back first, capacity after. */
+  /** Queues an abort of burst `id` of `service`; traffic goes back first, capacity after. Same deadline as requestBurst. */
   async requestAbort(service: string, id: string, reason: string, actor: string): Promise<void> {
     await this.deps.inbox.push({
       id: `abort-${randomUUID()}`,
       service,
       kind: 'abort',
       at: new Date(this.now()).toISOString(),
+      notAfter: Date.now() + INBOX_PUSH_BUDGET_MS,
       burstId: id,
       reason,
       actor,
     });
-    await this.record('api', actor, `abort requested: ${reason}`, service, id);
+    await this.recordAccepted('api', actor, `abort requested: ${reason}`, service, id);
     this.kick(service);
+  }
+
+  /** An audit entry for a command already stored: its failure is logged, not answered (the command stands). */
+  private async recordAccepted(...entry: Parameters<BurstController['record']>): Promise<void> {
+    try {
+      await this.record(...entry);
+    } catch (error) {
+      this.logger.warn(
+        { err: error, message: entry[2], burstId: entry[4] },
+        'command accepted but its audit entry was not written',
+      );
+    }
   }
 
   /**
@@ -447,6 +474,12 @@ export class BurstController {
     });
   }
 }
+
+/**
+ * How long an operator's command may take to reach Redis. Below the state client's 5 s command
+ * timeout: a push the API gave up on (503) lands, if ever, past its deadline and is refused.
+ */
+const INBOX_PUSH_BUDGET_MS = 3_000;
 
 /** How long stop() waits for a running reconcile pass. */
 const STOP_PASS_WAIT_MS = 3_000;

@@ -10,8 +10,27 @@ export const InboxCommand = z.looseObject({
   service: z.string().min(1),
   kind: z.string().min(1),
   at: z.iso.datetime({ offset: true }),
+  /**
+   * Epoch ms after which the push must not take effect. The sender gives up (and answers an
+   * error) at about this time; a push that reaches the store later (it waited in the socket of a
+   * frozen Redis) is refused by the store itself, so an answered error never turns into a
+   * command applied later.
+   */
+  notAfter: z.number().int().positive().optional(),
 });
 export type InboxCommand = z.infer<typeof InboxCommand>;
+
+/** The push reached the store after the command's `notAfter`: it was not stored. */
+export class CommandExpiredError extends Error {
+  override readonly name = 'CommandExpiredError';
+
+  constructor(
+    readonly id: string,
+    readonly lateByMs: number,
+  ) {
+    super(`command ${id} reached the store ${lateByMs} ms after its deadline; not stored (never applied)`);
+  }
+}
 
 /**
  * Commands in order, kept until acknowledged. The leader peeks a service's commands, persists
@@ -20,6 +39,7 @@ export type InboxCommand = z.infer<typeof InboxCommand>;
  * once). Order is kept per service; `peek()` of every service orders by `at`.
  */
 export interface CommandInbox {
+  /** Stores the command, unless the store's clock is past its `notAfter` (CommandExpiredError). */
   push(command: InboxCommand): Promise<void>;
   /** The pending commands, oldest first, without removing them. */
   peek(service?: string): Promise<InboxCommand[]>;

@@ -1,4 +1,4 @@
-import { byIssueTime, type CommandInbox, InboxCommand } from './command-inbox.js';
+import { byIssueTime, CommandExpiredError, type CommandInbox, InboxCommand } from './command-inbox.js';
 
 /** CommandInbox for embedded mode: one array per service. */
 export class InMemoryCommandInbox implements CommandInbox {
@@ -6,6 +6,9 @@ export class InMemoryCommandInbox implements CommandInbox {
 
   async push(command: InboxCommand): Promise<void> {
     const valid = InboxCommand.parse(JSON.parse(JSON.stringify(command)));
+    const now = Date.now();
+    if (valid.notAfter !== undefined && now > valid.notAfter)
+      throw new CommandExpiredError(valid.id, now - valid.notAfter);
     const list = this.pending.get(valid.service) ?? [];
     list.push(valid);
     this.pending.set(valid.service, list);

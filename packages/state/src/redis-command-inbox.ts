@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { byIssueTime, type CommandInbox, InboxCommand } from './command-inbox.js';
+import { byIssueTime, CommandExpiredError, type CommandInbox, InboxCommand } from './command-inbox.js';
 import { CorruptStateError } from './errors.js';
 import { redisCall } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -22,6 +22,23 @@ if redis.call('LLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], KEYS[3]) en
 return 1
 `;
 
+/**
+ * Appends a command and notes its service, unless Redis's own clock is past ARGV[3] (epoch ms,
+ * empty for none): then nothing is written and the answer is how late it was. Runs when Redis
+ * runs it, so a push that waited in the socket of a frozen server is judged by when it lands.
+ */
+const PUSH_SCRIPT = `
+if ARGV[3] ~= '' then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local late = now - tonumber(ARGV[3])
+  if late > 0 then return late end
+end
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+return 0
+`;
+
 /** CommandInbox in Redis: a list per service, plus a set of services with pending commands. */
 export class RedisCommandInbox implements CommandInbox {
   constructor(
@@ -34,9 +51,12 @@ export class RedisCommandInbox implements CommandInbox {
   async push(command: InboxCommand): Promise<void> {
     const valid = InboxCommand.parse(command);
     const text = toStored(valid, `command ${valid.id}`);
-    const tx = this.client.multi().rpush(this.keys.inbox(valid.service), text);
-    tx.sadd(this.keys.inboxServices(), valid.service);
-    await redisCall('inbox.push', () => tx.exec());
+    const keys = [this.keys.inbox(valid.service), this.keys.inboxServices()];
+    const deadline = valid.notAfter === undefined ? '' : String(valid.notAfter);
+    const late = await redisCall('inbox.push', () =>
+      this.client.eval(PUSH_SCRIPT, 2, ...keys, text, valid.service, deadline),
+    );
+    if (Number(late) > 0) throw new CommandExpiredError(valid.id, Number(late));
   }
 
   async peek(service?: string): Promise<InboxCommand[]> {

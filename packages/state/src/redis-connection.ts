@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { StateUnavailableError } from './errors.js';
-import type { RedisHealth } from './redis-health.js';
+import type { PingProbeOptions, RedisHealth } from './redis-health.js';
 
 export interface StateRedisOptions {
   /** CLIENT SETNAME and the health entry: `controller-state`, `router-policies`. */
@@ -9,10 +9,12 @@ export interface StateRedisOptions {
   commandTimeoutMs?: number;
   /** Upper bound of the reconnect backoff. Default 1 s: recovery is quick once Redis is back. */
   maxReconnectDelayMs?: number;
-  /** Follows this client's connection events. */
+  /** Follows this client's connection events, and PINGs it (a frozen server sends no event). */
   health?: RedisHealth;
   /** TLS trust and the password, for a `rediss://` server or one with `requirepass`. */
   access?: RedisAccess;
+  /** The PING probe's cadence and bound (RedisHealth.probe). */
+  ping?: PingProbeOptions;
 }
 
 /**
@@ -66,6 +68,7 @@ export function createRedisClient(url: string, options: StateRedisOptions = {}):
   // ioredis emits 'error' on every failed reconnect; without a listener Node would throw it.
   client.on('error', () => {});
   options.health?.attach(client, options.name ?? 'redis');
+  options.health?.probe(client, options.name ?? 'redis', options.ping);
   return client;
 }
 

@@ -20,6 +20,18 @@ export interface ConnectionEvents extends Pick<EventEmitter, 'on' | 'off'> {
   readonly status: string;
 }
 
+/** A connection that can be asked whether the server answers. */
+export interface Pingable extends ConnectionEvents {
+  ping(): Promise<unknown>;
+}
+
+export interface PingProbeOptions {
+  /** How often to PING. Default 1 s. */
+  readonly intervalMs?: number;
+  /** A PING unanswered for this long marks the connection down. Default 2 s. */
+  readonly timeoutMs?: number;
+}
+
 /**
  * Redis connection health, fed by client events rather than by probing: `up` only while every
  * attached connection is ready. Also a ReadinessCheck, so `/readyz` can report it.
@@ -71,6 +83,49 @@ export class RedisHealth implements ReadinessCheck {
       this.connections.delete(connectionName);
       this.recompute();
     };
+  }
+
+  /**
+   * PINGs a ready connection every `intervalMs`: a server that keeps the socket open but does
+   * not answer (frozen, SIGSTOP, a stuck host) sends no event, so only an unanswered PING shows
+   * it. The connection counts as down from `timeoutMs` after the PING until one is answered.
+   * Stops by itself when the connection ends; the returned function stops it too.
+   */
+  probe(client: Pingable, connectionName: string, options: PingProbeOptions = {}): () => void {
+    const intervalMs = options.intervalMs ?? 1_000;
+    const timeoutMs = options.timeoutMs ?? 2_000;
+    let inFlight = false;
+    let silentTimer: NodeJS.Timeout | undefined;
+    const tick = () => {
+      if (inFlight || client.status !== 'ready') return;
+      inFlight = true;
+      silentTimer = setTimeout(() => {
+        this.lastErrorMessage = `${connectionName}: no answer to PING within ${timeoutMs} ms`;
+        this.set(connectionName, 'down');
+      }, timeoutMs);
+      silentTimer.unref();
+      client
+        .ping()
+        .then(
+          () => {
+            if (client.status === 'ready') this.set(connectionName, 'up');
+          },
+          () => undefined,
+        )
+        .finally(() => {
+          clearTimeout(silentTimer);
+          inFlight = false;
+        });
+    };
+    const timer = setInterval(tick, intervalMs);
+    timer.unref();
+    const stop = () => {
+      clearInterval(timer);
+      clearTimeout(silentTimer);
+      client.off('end', stop);
+    };
+    client.on('end', stop);
+    return stop;
   }
 
   onChange(listener: (snapshot: RedisHealthSnapshot) => void): () => void {
