@@ -1,5 +1,5 @@
 import type { CatalogReader, MeshSecurity, ProximityRing, ServiceKey, TrafficPolicyReader } from '@spillway/model';
-import type { Logger, Registry } from '@spillway/observability';
+import type { Logger, ReadinessCheck, Registry } from '@spillway/observability';
 import type { HttpsServing } from '@spillway/tls';
 import {
   DEFAULT_XDS_ADDRESS,
@@ -42,6 +42,8 @@ export interface RouterOptions {
   readonly https?: HttpsServing;
   /** For a catalog followed from a federation: its age and origin in `/readyz` and a metric. */
   readonly catalogStatus?: FollowedCatalogStatus;
+  /** More `/readyz` checks, e.g. the Redis the policies come from (every /readyz covers what the process reads). */
+  readonly readinessChecks?: readonly ReadinessCheck[];
 }
 
 export interface RunningRouter {
@@ -96,7 +98,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const http = buildRouterHttpServer({
     logger: options.logger.child({ component: 'http' }),
     registry: options.registry,
-    checks: [catalogReadiness(options.catalog, options.catalogStatus)],
+    checks: [catalogReadiness(options.catalog, options.catalogStatus), ...(options.readinessChecks ?? [])],
     clients: () => xds.clients(),
     ...(overrides ? { overrides } : {}),
     ...(options.httpPlugins ? { plugins: options.httpPlugins } : {}),

@@ -89,6 +89,8 @@ export async function router(options: RouterCommandOptions): Promise<void> {
     httpAddress: options.listen,
     httpPlugins: [auth.register, (app) => registerDrillRoutes(app, { drills, admit })],
     ...(transport.https ? { https: transport.https } : {}),
+    // Policies read from Redis: /readyz says so when Redis does not answer.
+    ...(shared ? { readinessChecks: [shared.health] } : {}),
     logger,
     registry,
     catalogStatus: { freshness: () => catalog.freshness(), ...(snapshotNote ? { snapshotNote } : {}) },
