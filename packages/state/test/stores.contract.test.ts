@@ -10,6 +10,7 @@ import {
   type BurstRecord,
   type BurstRecords,
   type BurstRecordsOptions,
+  CommandExpiredError,
   type CommandInbox,
   CorruptStateError,
   InMemoryAuditLog,
@@ -304,6 +305,14 @@ describe.each(backends)('$name stores', (backend) => {
       // Every command was either acked after being seen, or is still pending: none vanished.
       for (let i = 0; i < 200; i++) expect(acked.has(`c${i}`) || left.includes(`c${i}`)).toBe(true);
       expect(left.filter((id) => acked.has(id))).toEqual([]);
+    });
+
+    it('refuses a push that reaches the store past its notAfter, and stores one within it', async () => {
+      const inbox = await backend.inbox();
+      const late = { id: 'late', service: 'web.shop', kind: 'start', at: at(1), notAfter: Date.now() - 1_000 };
+      await expect(inbox.push(late)).rejects.toBeInstanceOf(CommandExpiredError);
+      await inbox.push({ id: 'timely', service: 'web.shop', kind: 'start', at: at(2), notAfter: Date.now() + 60_000 });
+      expect((await inbox.peek()).map((c) => c.id)).toEqual(['timely']);
     });
   });
 });
