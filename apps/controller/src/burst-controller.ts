@@ -86,6 +86,8 @@ export class BurstController {
   private pending: Set<string> | 'all' = new Set();
   /** Services whose stored state this process has read: one found missing later was lost. */
   private readonly seenState = new Set<string>();
+  /** Services to recover on their next pass: the store said it lost its data. */
+  private readonly lostState = new Set<string>();
   /** The last reconcile error; the API reports the controller degraded while it is set. */
   lastError: { message: string; since: string } | null = null;
 
@@ -304,6 +306,7 @@ export class BurstController {
     this.slo.poll([...this.policies.values()], now);
     const policies = [...this.policies.values()].filter((p) => targets === 'all' || targets.has(p.service));
     try {
+      if (await this.deps.states.dataLost?.()) for (const service of this.seenState) this.lostState.add(service);
       for (const policy of policies) {
         await this.reconcile(policy, now);
         // Let HTTP requests and job events in between services: a pass over thousands of
@@ -324,8 +327,17 @@ export class BurstController {
   private async reconcile(policy: BurstPolicy, now: number): Promise<void> {
     const service = policy.service;
     const stored = await this.deps.states.get(service);
+    // Lost: the store says so (a pass racing the loss may have written this state back), or a
+    // state this process read is gone. What the cloud APIs show decides then, not the state.
+    if (this.lostState.delete(service) || (!stored && this.seenState.has(service))) {
+      try {
+        return await this.recover(policy, now);
+      } catch (error) {
+        this.lostState.add(service);
+        throw error;
+      }
+    }
     if (stored) this.seenState.add(service);
-    else if (this.seenState.has(service)) return await this.recover(policy, now);
     const before = stored ?? initialBurstState();
     const pending = await this.deps.inbox.peek(service);
     const commands = this.newCommands(before, pending);

@@ -6,9 +6,18 @@ import type { RedisKeys } from './redis-keys.js';
 import type { StateSnapshot, StateStore } from './state-store.js';
 import { parseStored, toStored } from './stored-json.js';
 
+/** 1 when the marker was there; else sets it and answers 0. */
+const MARKER_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 0
+`;
+
 /** StateStore in one Redis hash per state kind: field = service, value = state JSON. */
 export class RedisStateStore<S> implements StateStore<S> {
   private readonly key: string;
+  private readonly marker: string;
+  private markerSeen = false;
 
   constructor(
     private readonly client: Redis,
@@ -17,6 +26,16 @@ export class RedisStateStore<S> implements StateStore<S> {
     name = 'controller',
   ) {
     this.key = keys.state(name);
+    this.marker = `${this.key}:marker`;
+  }
+
+  async dataLost(): Promise<boolean> {
+    const present = await redisCall('state.marker', () =>
+      this.client.eval(MARKER_SCRIPT, 1, this.marker, new Date().toISOString()),
+    );
+    const lost = this.markerSeen && Number(present) === 0;
+    this.markerSeen = true;
+    return lost;
   }
 
   async get(service: string): Promise<S | undefined> {

@@ -17,4 +17,11 @@ export interface StateStore<S> {
   put(service: string, state: S): Promise<void>;
   delete(service: string): Promise<void>;
   all(): Promise<StateSnapshot<S>>;
+  /**
+   * Whether the store lost its data since this instance last looked (Redis flushed, or restarted
+   * without persistence): a marker this instance saw before is gone. Checked at the start of a
+   * pass, it cannot be fooled by a pass that rewrote a state after the loss. In-memory stores
+   * never lose theirs and leave it out.
+   */
+  dataLost?(): Promise<boolean>;
 }
