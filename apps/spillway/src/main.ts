@@ -1,5 +1,6 @@
 import { escapeUnprintable } from '@spillway/model';
 import { Command } from 'commander';
+import cliPackage from '../package.json' with { type: 'json' };
 import { registerClientCommands } from './client/register.js';
 import { configValidate } from './commands/config-validate.js';
 import type { ControllerCommandOptions } from './commands/controller.js';
@@ -19,6 +20,7 @@ const controller = async (options: ControllerCommandOptions) =>
 function program(): Command {
   const cli = new Command('spillway')
     .description('Multi-cluster cloud bursting: federated catalog, burst controller, xDS locality router')
+    .version(cliPackage.version, '-V, --version', 'print the version')
     .showHelpAfterError();
   cli
     .command('up', { isDefault: true })

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '@spillway/test/support/wait';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+/** The `spillway` command as installed: bin/spillway.js runs the compiled CLI (built by the global setup). */
+const BIN = fileURLToPath(new URL('../bin/spillway.js', import.meta.url));
 export const TOKEN_FILE = join(mkdtempSync(join(tmpdir(), 'spillway-cli-token-')), 'admin-token');
 
 /** `spillway ARGS` as a child process, its output collected for assertions. */
@@ -16,7 +17,7 @@ export class CliProcess {
   readonly exited: Promise<number | null>;
 
   constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    this.child = spawn(process.execPath, [BIN, ...args], {
       // A token file of the test's own: never the user's ~/.spillway.
       env: { ...process.env, LOG_LEVEL: 'warn', SPILLWAY_TOKEN_FILE: TOKEN_FILE, ...env },
     });

@@ -1,0 +1,41 @@
+// Bundles one app's TypeScript entry point and the workspace packages it imports into
+// JavaScript under the app's dist/, so processes run compiled code on plain Node. Third-party
+// packages stay external: they load from node_modules exactly as they would unbundled (native
+// addons, .proto files and worker scripts found relative to their own package). Dynamic
+// import() keeps its own chunk, so `spillway status` does not load what only `up` needs.
+// Usage (from an app's directory, as its `build` script): node ../../scripts/build-app.mjs src/main.ts
+import { rm } from 'node:fs/promises';
+import { build } from 'esbuild';
+
+const WORKSPACE_SCOPE = '@spillway/';
+
+/** Bare imports outside the workspace scope are left to Node at run time. */
+const externalThirdParty = {
+  name: 'external-third-party',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^[^./]/ }, (args) =>
+      args.path.startsWith(WORKSPACE_SCOPE) ? undefined : { path: args.path, external: true },
+    );
+  },
+};
+
+const entry = process.argv[2];
+if (!entry) {
+  process.stderr.write('usage: build-app.mjs ENTRY.ts (run from the app directory)\n');
+  process.exit(2);
+}
+
+await rm('dist', { recursive: true, force: true });
+await build({
+  entryPoints: [entry],
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  sourcemap: 'linked',
+  plugins: [externalThirdParty],
+  logLevel: 'warning',
+});
