@@ -4,7 +4,7 @@
 // addons, .proto files and worker scripts found relative to their own package). Dynamic
 // import() keeps its own chunk, so `spillway status` does not load what only `up` needs.
 // Usage (from an app's directory, as its `build` script): node ../../scripts/build-app.mjs src/main.ts
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const WORKSPACE_SCOPE = '@spillway/';
@@ -16,6 +16,31 @@ const externalThirdParty = {
     esbuild.onResolve({ filter: /^[^./]/ }, (args) =>
       args.path.startsWith(WORKSPACE_SCOPE) ? undefined : { path: args.path, external: true },
     );
+  },
+};
+
+/**
+ * A workspace file that finds a file next to itself (`new URL('./x', import.meta.url)`) would
+ * look next to the bundle instead: refuse to build it. (`createRequire(import.meta.url)`, which
+ * resolves packages from node_modules, is unaffected.)
+ */
+const noFilesRelativeToSource = {
+  name: 'no-files-relative-to-source',
+  setup(esbuild) {
+    esbuild.onLoad({ filter: /\.ts$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const lines = source.split('\n');
+      const line = lines.findIndex((text) => /new URL\([^)]*import\.meta\.url/.test(text));
+      if (line < 0) return undefined;
+      return {
+        errors: [
+          {
+            text: 'a file found relative to its source moves when bundled: pass the path in, or ship it another way',
+            location: { file: args.path, line: line + 1, lineText: lines[line] },
+          },
+        ],
+      };
+    });
   },
 };
 
@@ -36,6 +61,6 @@ await build({
   platform: 'node',
   target: 'node22',
   sourcemap: 'linked',
-  plugins: [externalThirdParty],
+  plugins: [externalThirdParty, noFilesRelativeToSource],
   logLevel: 'warning',
-});
+}).catch(() => process.exit(1)); // esbuild has printed the errors

@@ -100,6 +100,17 @@ describe('the runtime the repository pins and the build it runs', () => {
     expect(major(root.devDependencies?.['@types/node'] ?? '')).toBe(major(pinned));
   });
 
+  it('on a Node older than 22 (the system one, when it is) the command refuses to start and says which Node to use', async () => {
+    const env = { ...process.env, PATH: systemPath() };
+    const systemNode = (await run('sh', ['-c', 'command -v node'], { env })).stdout.trim();
+    const version = (await run(systemNode, ['-p', 'process.version'])).stdout.trim();
+    if (major(version.slice(1)) >= 22) return; // nothing older here to try it with
+    const bin = new URL('apps/spillway/bin/spillway.js', REPO).pathname;
+    const failure = await run(systemNode, [bin, '--version']).catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { stderr: string }).stderr).toContain(`needs Node 22 or newer, this is ${version}`);
+  });
+
   it('the workspace dependency graph has no cycle', () => {
     expect(findCycle(workspaces())).toBeUndefined();
   });
