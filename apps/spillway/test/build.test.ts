@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,6 +32,15 @@ function systemPath(): string {
 function major(version: string): number {
   return Number(/(\d+)/.exec(version)?.[1]);
 }
+
+/** The `node` on the system's PATH (the one that runs npm), and its version without the `v`. */
+function systemNode(): { path: string; version: string } {
+  const env = { ...process.env, PATH: systemPath() };
+  const path = execFileSync('sh', ['-c', 'command -v node'], { env, encoding: 'utf8' }).trim();
+  return { path, version: execFileSync(path, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim() };
+}
+
+const SYSTEM_NODE = systemNode();
 
 /** Every workspace's manifest, by package name (workspace globs here are all `dir/*` or `dir`). */
 function workspaces(): Map<string, Manifest> {
@@ -100,16 +109,19 @@ describe('the runtime the repository pins and the build it runs', () => {
     expect(major(root.devDependencies?.['@types/node'] ?? '')).toBe(major(pinned));
   });
 
-  it('on a Node older than 22 (the system one, when it is) the command refuses to start and says which Node to use', async () => {
-    const env = { ...process.env, PATH: systemPath() };
-    const systemNode = (await run('sh', ['-c', 'command -v node'], { env })).stdout.trim();
-    const version = (await run(systemNode, ['-p', 'process.version'])).stdout.trim();
-    if (major(version.slice(1)) >= 22) return; // nothing older here to try it with
-    const bin = new URL('apps/spillway/bin/spillway.js', REPO).pathname;
-    const failure = await run(systemNode, [bin, '--version']).catch((error: { code: number; stderr: string }) => error);
-    expect(failure).toMatchObject({ code: 1 });
-    expect((failure as { stderr: string }).stderr).toContain(`needs Node 22 or newer, this is ${version}`);
-  });
+  it.skipIf(major(SYSTEM_NODE.version) >= 22)(
+    'on a Node older than 22 (the system one, when it is) the command refuses to start and says which Node to use',
+    async () => {
+      const bin = new URL('apps/spillway/bin/spillway.js', REPO).pathname;
+      const failure = await run(SYSTEM_NODE.path, [bin, '--version']).catch(
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failure).toMatchObject({ code: 1 });
+      expect((failure as { stderr: string }).stderr).toContain(
+        `needs Node 22 or newer, this is v${SYSTEM_NODE.version}`,
+      );
+    },
+  );
 
   it('the workspace dependency graph has no cycle', () => {
     expect(findCycle(workspaces())).toBeUndefined();
