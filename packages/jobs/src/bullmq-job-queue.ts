@@ -126,7 +126,13 @@ export class BullMqJobQueue implements JobQueue {
     const jobId = jobIdOf(key);
     for (const { queue } of this.lanes.values()) {
       const job = await queue.getJob(jobId);
-      if (job) return await statusOf(job);
+      if (!job) continue;
+      const status = await statusOf(job);
+      // The job was read before its state: one that completed in between carries no return
+      // value in that read. Read it again, now that it is known to be complete.
+      if (status.state !== 'completed' || job.returnvalue !== null) return status;
+      const completed = await queue.getJob(jobId);
+      return completed ? { ...status, returnValue: (completed.returnvalue ?? null) as JsonValue | null } : status;
     }
     return { ...UNKNOWN_STATUS };
   }
