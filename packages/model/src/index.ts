@@ -1,5 +1,6 @@
 export * from './burst-policy.js';
 export * from './catalog.js';
+export * from './custom-resources.js';
 export * from './endpoint.js';
 export * from './locality.js';
 export * from './mesh-security.js';
