@@ -9,7 +9,14 @@ import {
 } from '@spillway/burst';
 import type { DnsWeights } from '@spillway/cloud';
 import type { JobQueue } from '@spillway/jobs';
-import type { BurstPolicy, CatalogReader, TrafficPolicyReader, TrafficPolicyWriter } from '@spillway/model';
+import type {
+  BurstPolicy,
+  CatalogReader,
+  PolicySet,
+  PolicySetChange,
+  TrafficPolicyReader,
+  TrafficPolicyWriter,
+} from '@spillway/model';
 import type { Logger, Registry } from '@spillway/observability';
 import type { AlertmanagerIntakeResult, SloEvaluator } from '@spillway/signals';
 import type { AlertBook, AuditLog, BurstRecords, CommandInbox, InboxCommand, Lease, StateStore } from '@spillway/state';
@@ -30,7 +37,8 @@ import { SloWatch } from './slo-watch.js';
 import { recoverLostState } from './state-recovery.js';
 
 export interface BurstControllerDeps {
-  readonly policies: readonly BurstPolicy[];
+  /** The policies in force; they may change while the controller runs (reload, custom resources). */
+  readonly policies: PolicySet;
   readonly catalog: CatalogReader;
   readonly traffic: TrafficPolicyReader & TrafficPolicyWriter;
   readonly states: StateStore<BurstState>;
@@ -69,7 +77,13 @@ export interface ManualBurst {
  * process runs job workers.
  */
 export class BurstController {
-  private readonly policies: ReadonlyMap<string, BurstPolicy>;
+  /**
+   * Policies removed while their burst was active: still reconciled, with an abort, until the
+   * burst has drained and released its capacity (docs/burst-controller.md#where-policies-come-from).
+   */
+  private readonly retiring = new Map<string, BurstPolicy>();
+  /** The policies as last seen, to know what a removed one was. */
+  private known = new Map<string, BurstPolicy>();
   private readonly slo: SloWatch;
   private readonly observer: CloudObserver;
   private readonly metrics: ControllerMetrics;
@@ -92,7 +106,7 @@ export class BurstController {
   lastError: { message: string; since: string } | null = null;
 
   constructor(private readonly deps: BurstControllerDeps) {
-    this.policies = new Map(deps.policies.map((policy) => [policy.service, policy]));
+    this.known = new Map(deps.policies.current().map((policy) => [policy.service, policy]));
     this.now = deps.now ?? Date.now;
     this.logger = deps.logger.child({ component: 'burst-controller' });
     this.metrics = new ControllerMetrics(deps.registry);
@@ -115,8 +129,25 @@ export class BurstController {
     return this.deps.lease.isLeader();
   }
 
+  /** The policy in force for `service` (a retiring one is not: no new bursts for it). */
   policy(service: string): BurstPolicy | undefined {
-    return this.policies.get(service);
+    return this.deps.policies.get(service);
+  }
+
+  /** Services whose policy was removed while a burst was active, still draining. */
+  retiringServices(): string[] {
+    return [...this.retiring.keys()];
+  }
+
+  /** The policy a service is reconciled under: the one in force, else the retiring one. */
+  private reconciledPolicy(service: string): BurstPolicy | undefined {
+    return this.deps.policies.get(service) ?? this.retiring.get(service);
+  }
+
+  private reconciledPolicies(): BurstPolicy[] {
+    const current = this.deps.policies.current();
+    const inForce = new Set(current.map((policy) => policy.service));
+    return [...current, ...[...this.retiring.values()].filter((policy) => !inForce.has(policy.service))];
   }
 
   async start(): Promise<void> {
@@ -126,7 +157,7 @@ export class BurstController {
         {
           ...this.deps.adapters,
           traffic: this.deps.traffic,
-          policyFor: (service) => this.policy(service),
+          policyFor: (service) => this.reconciledPolicy(service),
           currentIntent: async (service, kind) => (await this.deps.states.get(service))?.intents[kind] ?? null,
           now: this.now,
         },
@@ -136,9 +167,10 @@ export class BurstController {
     this.cleanups.push(jobs.onEvent((event) => void this.onJobEvent(event)));
     this.cleanups.push(
       catalog.subscribe((change) => {
-        for (const key of [...change.changed, ...change.removed]) if (this.policies.has(key)) this.kick(key);
+        for (const key of [...change.changed, ...change.removed]) if (this.reconciledPolicy(key)) this.kick(key);
       }),
     );
+    this.cleanups.push(this.deps.policies.subscribe((change) => void this.onPolicies(change)));
     this.cleanups.push(lease.onChange((leader) => this.onLeadership(leader)));
     await lease.start();
     this.metrics.setLeader(lease.isLeader());
@@ -163,7 +195,7 @@ export class BurstController {
    * asked for during a pass runs after it.
    */
   kick(service?: string): void {
-    if (service === undefined || !this.policies.has(service)) this.pending = 'all';
+    if (service === undefined || !this.reconciledPolicy(service)) this.pending = 'all';
     else if (this.pending !== 'all') this.pending.add(service);
     this.runPending();
   }
@@ -259,7 +291,7 @@ export class BurstController {
     const byService = observationsByService(result.matched, group);
     const whole = listsWholeGroup(result);
     if (whole) {
-      for (const service of servicesOfGroup(this.policies.values(), result.notification.groupLabels))
+      for (const service of servicesOfGroup(this.deps.policies.current(), result.notification.groupLabels))
         if (!byService.has(service)) byService.set(service, []);
     }
     const touched: [string, number][] = [];
@@ -303,8 +335,9 @@ export class BurstController {
   private async reconcileAll(targets: ReadonlySet<string> | 'all'): Promise<void> {
     if (!this.deps.lease.isLeader()) return;
     const now = this.now();
-    this.slo.poll([...this.policies.values()], now);
-    const policies = [...this.policies.values()].filter((p) => targets === 'all' || targets.has(p.service));
+    const all = this.reconciledPolicies();
+    this.slo.poll(this.deps.policies.current(), now);
+    const policies = all.filter((p) => targets === 'all' || targets.has(p.service));
     try {
       if (await this.deps.states.dataLost?.()) for (const service of this.seenState) this.lostState.add(service);
       for (const policy of policies) {
@@ -352,7 +385,7 @@ export class BurstController {
     let state = before;
     const actions = new Map<string, BurstAction>();
     const audit: DecisionAudit[] = [];
-    for (const step of [...commands, {} as BurstCommands]) {
+    for (const step of [...commands, this.retiringCommand(service, before)]) {
       const decision = decide({ policy, state, now, signals, observed, commands: step });
       state = decision.state;
       for (const action of decision.actions) actions.set(action.key, action);
@@ -373,6 +406,64 @@ export class BurstController {
         pending.map((command) => command.id),
       );
     this.metrics.observe(service, state.phase, state.burst?.share ?? 0);
+    await this.retireIfDone(service, state);
+  }
+
+  /**
+   * A retiring service's burst is aborted (once: an aborted burst keeps its abort): traffic goes
+   * back on-prem first, then capacity to the floor, as an operator's abort would.
+   */
+  private retiringCommand(service: string, state: BurstState): BurstCommands {
+    if (!this.retiring.has(service) || state.burst === null || state.phase === 'aborted') return {};
+    return { abort: { reason: 'its burst policy was removed', actor: 'policy-set' } };
+  }
+
+  private async retireIfDone(service: string, state: BurstState): Promise<void> {
+    if (!this.retiring.has(service) || state.phase !== 'idle') return;
+    this.retiring.delete(service);
+    this.logger.info({ service }, 'removed policy drained and released; no longer reconciled');
+    await this.record(
+      'decision',
+      this.owner,
+      'policy removed: its burst has drained and released its capacity; the service is no longer reconciled',
+      service,
+    );
+  }
+
+  /**
+   * The live policies changed. New and changed ones are reconciled at once (a lower maxShare
+   * caps the share on that pass). A removed policy whose service is mid-burst is kept as
+   * retiring: the burst is aborted and drained under its last policy, never abandoned with
+   * traffic or capacity in the cloud.
+   */
+  private async onPolicies(change: PolicySetChange): Promise<void> {
+    const previous = this.known;
+    this.known = new Map(this.deps.policies.current().map((policy) => [policy.service, policy]));
+    for (const service of change.added) this.retiring.delete(service);
+    for (const service of change.removed) {
+      const last = previous.get(service);
+      if (!last) continue;
+      try {
+        const state = await this.deps.states.get(service);
+        if (!state || state.phase === 'idle' || this.deps.policies.get(service)) continue;
+        this.retiring.set(service, last);
+        this.logger.warn({ service, phase: state.phase }, 'policy removed during a burst: draining it');
+        await this.record(
+          'decision',
+          this.owner,
+          `policy removed while its burst was ${state.phase}: aborting it, traffic back on-prem first, then capacity to the floor`,
+          service,
+          state.burst?.id,
+          { decision: 'policy-removed' },
+        );
+      } catch (error) {
+        // The state cannot be read (store away): drain anyway; an idle service aborts nothing.
+        this.retiring.set(service, last);
+        this.logger.warn({ service, err: error }, 'policy removed; its state is unknown, draining it to be safe');
+      }
+    }
+    for (const service of [...change.added, ...change.changed.map((c) => c.service), ...change.removed])
+      this.kick(service);
   }
 
   /**
@@ -450,7 +541,8 @@ export class BurstController {
     const service = this.jobServices.get(event.key);
     this.jobServices.delete(event.key);
     // A job queued by another controller process: re-read every service's capacity.
-    for (const key of service ? [service] : this.policies.keys()) this.observer.invalidate(key);
+    for (const key of service ? [service] : this.reconciledPolicies().map((p) => p.service))
+      this.observer.invalidate(key);
     const message =
       event.type === 'completed'
         ? `${event.kind} done (${event.key})`

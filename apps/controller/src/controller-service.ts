@@ -37,6 +37,7 @@ import type { CloudAdapters } from './cloud-observer.js';
 import { registerAlertRoutes } from './http/alert-routes.js';
 import { registerBurstRoutes } from './http/burst-routes.js';
 import { DenialAudit } from './http/denial-audit.js';
+import { LivePolicySet } from './policies/live-policy-set.js';
 
 /** Where the controller keeps its state: in memory (embedded) or in Redis (distributed). */
 export interface ControllerStores {
@@ -97,6 +98,8 @@ export interface ControllerOptions {
 
 export interface RunningController {
   readonly controller: BurstController;
+  /** The policies in force: the config file's, merged with BurstPolicy resources when watched. */
+  readonly policies: LivePolicySet;
   readonly stores: ControllerStores;
   /** For `/readyz` (registerOperationalRoutes `checks`): not ready while the store is unreachable. */
   readonly readiness: readonly ReadinessCheck[];
@@ -114,9 +117,10 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const prometheus = options.prometheusUrl
     ? new SloEvaluator(new PrometheusClient({ baseUrl: options.prometheusUrl, registry }))
     : undefined;
+  const policies = new LivePolicySet(config.policies);
   const controller = new BurstController({
     ...stores,
-    policies: config.policies,
+    policies,
     catalog: options.catalog,
     traffic: options.traffic,
     adapters: options.adapters ?? defaultAdapters(config),
@@ -127,14 +131,16 @@ export async function startController(options: ControllerOptions): Promise<Runni
     ...(options.capacityTtlMs !== undefined ? { capacityTtlMs: options.capacityTtlMs } : {}),
   });
   const intake = new AlertmanagerIntake({
-    policies: config.policies,
+    policies: policies.current(),
     registry,
     groupMembers: groupMembers(config, registry),
   });
+  const unfollow = policies.subscribe(() => intake.setPolicies(policies.current()));
   const denials = new DenialAudit(stores.audit, registry, logger.child({ component: 'auth' }));
   await controller.start();
   return {
     controller,
+    policies,
     stores,
     readiness: stores.health ? [stores.health] : [],
     onDenied: denials.onDenied,
@@ -148,6 +154,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       registerAlertRoutes(app, { controller, intake });
     },
     async stop() {
+      unfollow();
       await controller.stop();
       denials.stop();
       await stores.close?.();
@@ -170,16 +177,16 @@ export function alertBookLimits(config: SpillwayConfig): AlertBookLimits {
   return { expiryMs: config.alerts.expirySeconds * 1000 };
 }
 
-/** The real clients, created only for the kinds of target the policies name. */
+/**
+ * The real clients. All three are made whatever the policies name today: a reload or a
+ * BurstPolicy may add a cloud target later, and the clients connect only when first used.
+ */
 export function defaultAdapters(config: SpillwayConfig): CloudAdapters & { dns?: DnsWeights } {
-  const policies = config.policies;
   const clusters = new Map(config.clusters.map((cluster) => [cluster.name, cluster]));
   return {
-    ...(policies.some((p) => p.cloud.eks) ? { nodegroups: new EksNodegroupScaler() } : {}),
-    ...(policies.some((p) => p.cloud.route53) ? { dns: new Route53DnsWeights() } : {}),
-    ...(policies.some((p) => p.cloud.deployment)
-      ? { deployments: new KubernetesDeploymentScaler((name) => kubeConfigFor(clusters.get(name), name)) }
-      : {}),
+    nodegroups: new EksNodegroupScaler(),
+    dns: new Route53DnsWeights(),
+    deployments: new KubernetesDeploymentScaler((name) => kubeConfigFor(clusters.get(name), name)),
   };
 }
 

@@ -103,7 +103,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   const admit = (drill: DrillFile) =>
     admitDrill(drill, {
       catalog,
-      maxShare: (service) => config.policies.find((policy) => policy.service === service)?.maxShare,
+      maxShare: (service) => controller.policies.get(service)?.maxShare,
       meshMtls: fleet?.pki !== undefined,
     });
   let federation: Federation;

@@ -2,6 +2,7 @@ import { applyCommands } from './commands.js';
 import { createContext, type DecisionContext, secondsMs } from './context.js';
 import { refreshIntents } from './intents.js';
 import { dwellEndsAt, enforceSafety, stepPhases, trackSignal } from './phases.js';
+import { followPolicy } from './policy-change.js';
 import { reconcileActions } from './reconcile.js';
 import type { BurstDecision, BurstState, DecideInput } from './types.js';
 
@@ -27,6 +28,7 @@ export function decide(input: DecideInput): BurstDecision {
   const ctx = createContext(input);
   refreshIntents(ctx);
   applyCommands(ctx, input.commands?.start, input.commands?.abort);
+  followPolicy(ctx);
   trackSignal(ctx);
   enforceSafety(ctx);
   stepPhases(ctx);

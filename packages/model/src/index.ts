@@ -5,6 +5,7 @@ export * from './endpoint.js';
 export * from './locality.js';
 export * from './mesh-security.js';
 export * from './policy.js';
+export * from './policy-set.js';
 export * from './printable-text.js';
 export * from './service.js';
 export * from './source.js';

@@ -32,7 +32,8 @@ export class Scenario {
   /** The time of each decision, parallel to `decisions`. */
   readonly times: number[] = [];
 
-  constructor(readonly policy: BurstPolicy) {
+  /** Assigned mid-story to play a policy edited while a burst runs. */
+  constructor(public policy: BurstPolicy) {
     this.world = new SimulatedWorld(policy);
   }
 

@@ -1,0 +1,115 @@
+import { BurstPolicy } from '@spillway/model';
+import { waitFor } from '@spillway/test/support/wait';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mergePolicies } from '../src/policies/merge-policies.js';
+import { describeChange, diffPolicies } from '../src/policies/policy-diff.js';
+import { api, startHarness, TOKENS } from './controller-harness.js';
+
+const policy = (service: string, extra: Record<string, unknown> = {}) =>
+  BurstPolicy.parse({ service, capacity: { replicasAtFullShare: 10, maxReplicas: 10, maxNodes: 2 }, ...extra });
+
+const resource = (name: string, createdAt: string, service: string, namespace = 'shop') => ({
+  namespace,
+  name,
+  createdAt,
+  generation: 1,
+  policy: policy(service),
+});
+
+describe('merging the file and the BurstPolicy resources', () => {
+  it('the file wins a service it names; of two resources the older wins; the losers learn why', () => {
+    const merged = mergePolicies(
+      [policy('checkout.shop')],
+      [
+        resource('newer', '2026-12-02T00:00:00Z', 'cart.shop'),
+        resource('older', '2026-12-01T00:00:00Z', 'cart.shop'),
+        resource('pinned', '2026-11-01T00:00:00Z', 'checkout.shop'),
+      ],
+    );
+    expect([...merged.policies].map(([service, entry]) => [service, entry.origin])).toEqual([
+      ['checkout.shop', { kind: 'file' }],
+      ['cart.shop', { kind: 'resource', key: 'shop/older' }],
+    ]);
+    expect(Object.fromEntries(merged.conflicts)).toEqual({
+      'shop/pinned': 'checkout.shop has a policy in the config file, which wins',
+      'shop/newer': 'cart.shop already has a policy from the older BurstPolicy shop/older, which wins',
+    });
+  });
+
+  it('names the services and fields that changed', () => {
+    const before = new Map([
+      ['a.x', policy('a.x')],
+      ['b.x', policy('b.x')],
+    ]);
+    const after = new Map([
+      ['a.x', policy('a.x', { maxShare: 0.3, steps: [0.1, 0.3] })],
+      ['c.x', policy('c.x')],
+    ]);
+    const change = diffPolicies(before, after);
+    expect(change).toEqual({
+      added: ['c.x'],
+      changed: [{ service: 'a.x', fields: ['maxShare', 'steps'] }],
+      removed: ['b.x'],
+    });
+    expect(describeChange(change)).toBe('added c.x; changed a.x (maxShare, steps); removed b.x');
+  });
+});
+
+let harness: Awaited<ReturnType<typeof startHarness>> | undefined;
+afterEach(async () => {
+  await harness?.stop();
+  harness = undefined;
+});
+
+describe('the controller follows the live policies', () => {
+  it('a lower maxShare caps a running burst; removing the policy drains and releases it, audited', async () => {
+    harness = await startHarness();
+    const { url, k8s, running } = harness;
+    const share = () => harness!.traffic.get('checkout.shop')?.cloudShare ?? 0;
+    const file = running.policies.current();
+    const started = await api(
+      url,
+      'POST',
+      '/v1/bursts',
+      { service: 'checkout.shop', share: 0.3, reason: 'surge' },
+      TOKENS.operator,
+    );
+    expect(started.status).toBe(202);
+    await waitFor(() => share() === 0.3, { message: 'share 0.3 applied', timeoutMs: 30_000 });
+
+    const lower = file.map((p) => ({ ...p, maxShare: 0.2, steps: [0.1, 0.2] }));
+    expect(describeChange(running.policies.replaceFile(lower))).toBe('changed checkout.shop (maxShare, steps)');
+    await waitFor(() => share() === 0.2, { message: 'share capped to the new maxShare' });
+    // An operator cannot ask for more than the policy in force allows.
+    const tooMuch = await api(
+      url,
+      'POST',
+      '/v1/bursts',
+      { service: 'checkout.shop', share: 0.3, reason: 'again' },
+      TOKENS.operator,
+    );
+    expect(tooMuch.status).toBe(422);
+
+    running.policies.replaceFile([]);
+    await waitFor(() => share() === 0, { message: 'traffic back on-prem' });
+    await waitFor(() => k8s.deployment('shop', 'checkout').replicas === 0, { message: 'capacity released' });
+    await waitFor(() => running.controller.retiringServices().length === 0, { message: 'retirement over' });
+    const audit = await api(url, 'GET', '/v1/audit?service=checkout.shop&limit=1000');
+    const messages: string[] = audit.body.entries.map((e: { message: string }) => e.message);
+    expect(messages).toContain(
+      'policy removed while its burst was holding: aborting it, traffic back on-prem first, then capacity to the floor',
+    );
+    expect(messages.some((m) => m.includes('aborted by policy-set: its burst policy was removed'))).toBe(true);
+    expect(messages).toContain(
+      'policy removed: its burst has drained and released its capacity; the service is no longer reconciled',
+    );
+    const refused = await api(
+      url,
+      'POST',
+      '/v1/bursts',
+      { service: 'checkout.shop', share: 0.1, reason: 'once more' },
+      TOKENS.operator,
+    );
+    expect(refused.status).toBe(422);
+  });
+});
