@@ -3,6 +3,7 @@ export * from './catalog.js';
 export * from './custom-resources.js';
 export * from './endpoint.js';
 export * from './locality.js';
+export * from './measured-load.js';
 export * from './mesh-security.js';
 export * from './policy.js';
 export * from './policy-set.js';

@@ -8,6 +8,7 @@ const require = createRequire(import.meta.url);
 /** The .proto files Spillway encodes or decodes; their imports are resolved from the include dirs. */
 const PROTO_FILES = [
   'envoy/service/discovery/v3/ads.proto',
+  'envoy/service/load_stats/v3/lrs.proto',
   'envoy/config/listener/v3/listener.proto',
   'envoy/config/route/v3/route.proto',
   'envoy/config/cluster/v3/cluster.proto',
@@ -24,6 +25,8 @@ export interface EnvoyProtos {
   readonly DiscoveryResponse: protobuf.Type;
   readonly DeltaDiscoveryRequest: protobuf.Type;
   readonly DeltaDiscoveryResponse: protobuf.Type;
+  readonly LoadStatsRequest: protobuf.Type;
+  readonly LoadStatsResponse: protobuf.Type;
   readonly Listener: protobuf.Type;
   readonly HttpConnectionManager: protobuf.Type;
   readonly Router: protobuf.Type;
@@ -59,6 +62,8 @@ function load(): EnvoyProtos {
     DiscoveryResponse: type('envoy.service.discovery.v3.DiscoveryResponse'),
     DeltaDiscoveryRequest: type('envoy.service.discovery.v3.DeltaDiscoveryRequest'),
     DeltaDiscoveryResponse: type('envoy.service.discovery.v3.DeltaDiscoveryResponse'),
+    LoadStatsRequest: type('envoy.service.load_stats.v3.LoadStatsRequest'),
+    LoadStatsResponse: type('envoy.service.load_stats.v3.LoadStatsResponse'),
     Listener: type('envoy.config.listener.v3.Listener'),
     HttpConnectionManager: type('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'),
     Router: type('envoy.extensions.filters.http.router.v3.Router'),

@@ -37,6 +37,8 @@ export interface ViewCacheOptions {
   readonly security?: MeshSecurity;
   /** Called after each catalog snapshot the cache took in (and after streams were told). */
   readonly onSnapshot?: (snapshot: CatalogSnapshot) => void;
+  /** Clusters name this server as their LRS server (`lrs_server: { self: {} }`). */
+  readonly loadReporting?: boolean;
 }
 
 interface SharedResources {
@@ -148,12 +150,13 @@ export class ViewCache implements ResourceSource {
       const mesh = this.options.security;
       const entry = this.securityByService.get(key);
       const tls = mesh && entry && entry.mtls !== 'DISABLE' ? { mesh, entry } : undefined;
-      const grpcCluster = this.counted(clusterResource(key, tls && { ...tls, dialect: 'grpc' }));
+      const lrs = this.options.loadReporting === true;
+      const grpcCluster = this.counted(clusterResource(key, tls && { ...tls, dialect: 'grpc' }, lrs));
       resources = {
         [LISTENER_TYPE_URL]: this.counted(listenerResource(key)),
         [ROUTE_CONFIGURATION_TYPE_URL]: this.counted(routeConfigurationResource(key)),
         [CLUSTER_TYPE_URL]: grpcCluster,
-        envoyCluster: tls ? this.counted(clusterResource(key, { ...tls, dialect: 'envoy' })) : grpcCluster,
+        envoyCluster: tls ? this.counted(clusterResource(key, { ...tls, dialect: 'envoy' }, lrs)) : grpcCluster,
       };
       this.shared.set(key, resources);
     }

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type {
   CatalogReader,
   CatalogSnapshot,
+  MeasuredLoad,
   MeshSecurity,
   ProximityRing,
   ServiceKey,
@@ -21,6 +22,11 @@ import type {
   NodeMessage,
 } from './discovery-messages.js';
 import { FirstCatalogGate } from './first-catalog-gate.js';
+import { LoadReportStore } from './load-reporting/load-report-store.js';
+import { LoadReportingService, type LrsCall } from './load-reporting/load-reporting-service.js';
+import { LrsMetrics } from './load-reporting/lrs-metrics.js';
+import { lrsServiceDefinition } from './load-reporting/lrs-service-definition.js';
+import { measuredLoad } from './load-reporting/measured-load.js';
 import type { ResourceSource } from './resource-source.js';
 import { ENDPOINT_STALE_AFTER_SECONDS } from './resources/cluster-load-assignment-resource.js';
 import { AuthorizedResources } from './security/authorized-resources.js';
@@ -52,7 +58,18 @@ export interface XdsServerOptions {
   readonly tls?: XdsTlsOptions;
   /** Which identities may claim which localities and watch which services; absent: all may. */
   readonly authorization?: readonly XdsAuthorizationRule[];
+  /** LRS on the same port, and `lrs_server: { self: {} }` on every Cluster; absent: no load reports. */
+  readonly loadReporting?: LoadReportingOptions;
 }
+
+/** Config `loadReporting`: how often clients report (the interval sent in LoadStatsResponse). */
+export interface LoadReportingOptions {
+  readonly intervalSeconds: number;
+}
+
+/** The longest `windowSeconds` a load query may ask for, and the store's time bucket. */
+export const LOAD_RETENTION_SECONDS = 600;
+const LOAD_BUCKET_SECONDS = 5;
 
 /** The listener's certificate and key, and the CA that must have signed every client's certificate. */
 export interface XdsTlsOptions {
@@ -77,7 +94,7 @@ interface AdmittedPeer {
   readonly identity: string | null;
   readonly grant: XdsGrant;
   readonly resources: ResourceSource;
-  readonly protocol: 'sotw' | 'delta';
+  readonly protocol: 'sotw' | 'delta' | 'lrs';
 }
 type AnyCall = grpc.ServerDuplexStream<unknown, unknown>;
 
@@ -98,6 +115,7 @@ export class XdsServer {
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing = false;
   private readonly gate: FirstCatalogGate;
+  private readonly loadReports: LoadReportStore | undefined;
 
   constructor(private readonly options: XdsServerOptions) {
     this.metrics = new XdsMetrics(options.registry);
@@ -108,11 +126,45 @@ export class XdsServer {
       ...(options.security ? { security: options.security } : {}),
       onEncode: (typeUrl) => this.metrics.encodes.inc({ type: typeName(typeUrl) }),
       onSnapshot: (snapshot) => this.openGateIfComplete(snapshot),
+      ...(options.loadReporting ? { loadReporting: true } : {}),
     });
     this.server.addService(adsServiceDefinition(), {
       StreamAggregatedResources: (call: AnyCall) => this.serveSotw(call),
       DeltaAggregatedResources: (call: AnyCall) => this.serveDelta(call),
     });
+    if (options.loadReporting) this.loadReports = this.serveLoadReporting(options.loadReporting);
+  }
+
+  /** Adds LoadReportingService to the same gRPC server: same port, same TLS, same authorization. */
+  private serveLoadReporting(settings: LoadReportingOptions): LoadReportStore {
+    const metrics = new LrsMetrics(this.options.registry);
+    const store = new LoadReportStore({
+      bucketSeconds: LOAD_BUCKET_SECONDS,
+      retentionSeconds: LOAD_RETENTION_SECONDS,
+      onEvict: (reason) => metrics.evicted.inc({ reason }),
+    });
+    const service = new LoadReportingService({
+      store,
+      intervalSeconds: settings.intervalSeconds,
+      metrics,
+      logger: this.options.logger.child({ protocol: 'lrs' }),
+      hasService: (name) => this.options.catalog.current().services.has(name),
+      services: () => [...this.options.catalog.current().services.keys()],
+      admit: (call) => this.admit(call, 'lrs'),
+      denyLocality: (call, context, reason) => this.deny(call, 'locality', context, reason),
+    });
+    this.server.addService(lrsServiceDefinition(), { StreamLoadStats: (call: LrsCall) => service.handle(call) });
+    return store;
+  }
+
+  /**
+   * What clients reported for `service` over the last `windowSeconds` (at most
+   * LOAD_RETENTION_SECONDS), per locality; undefined when load reporting is off.
+   */
+  measuredLoad(service: string, windowSeconds: number, now: number = Date.now()): MeasuredLoad | undefined {
+    if (!this.loadReports) return undefined;
+    const loads = this.loadReports.window(service, windowSeconds, now);
+    return measuredLoad(service, windowSeconds, loads, this.options.catalog.current());
   }
 
   /** Binds `address` (`host:port`, port 0 for any) and starts serving; resolves to the bound port. */
@@ -242,7 +294,7 @@ export class XdsServer {
    * Who the client is (its certificate's identity) and what it may see. Refuses the stream
    * (PERMISSION_DENIED) when authorization rules exist and none matches the identity.
    */
-  private admit(call: AnyCall, protocol: 'sotw' | 'delta'): AdmittedPeer | undefined {
+  private admit(call: AnyCall, protocol: 'sotw' | 'delta' | 'lrs'): AdmittedPeer | undefined {
     const identity = peerIdentity(call.getAuthContext().sslPeerCertificate);
     const grant = this.authorizer.grantFor(identity);
     if (!grant) {

@@ -16,9 +16,15 @@ export interface ClusterSecurity {
  * inside a locality, and `locality_weighted_lb_config` so Envoy honours the locality weights
  * that carry the burst share (gRPC always does). With mesh security (STRICT or PERMISSIVE) the
  * Cluster carries the UpstreamTlsContext: every endpoint, on-prem or cloud, is reached with the
- * same certificate and the same check of the server's identity.
+ * same certificate and the same check of the server's identity. With `loadReporting`, the
+ * Cluster names this control plane as its LRS server (`lrs_server: { self: {} }`, the only form
+ * gRPC accepts, gRFC A27), so gRPC clients report their per-locality load back on the xDS port.
  */
-export function clusterResource(service: ServiceKey, security?: ClusterSecurity): EncodedResource {
+export function clusterResource(
+  service: ServiceKey,
+  security?: ClusterSecurity,
+  loadReporting = false,
+): EncodedResource {
   const tls = security && security.entry.mtls !== 'DISABLE' ? security : undefined;
   return encodeResource(envoyProtos().Cluster, CLUSTER_TYPE_URL, service, {
     name: service,
@@ -27,6 +33,7 @@ export function clusterResource(service: ServiceKey, security?: ClusterSecurity)
     connect_timeout: { seconds: 5 },
     lb_policy: 'ROUND_ROBIN',
     common_lb_config: { locality_weighted_lb_config: {} },
+    ...(loadReporting ? { lrs_server: { self: {} } } : {}),
     ...(tls ? { transport_socket: upstreamTransportSocket(tls.mesh, tls.entry, tls.dialect) } : {}),
   });
 }

@@ -1,7 +1,12 @@
 import type { MeshSecurity, TrafficPolicyReader } from '@spillway/model';
 import { createMetricsRegistry, silentLogger } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
-import { type XdsAuthorizationRule, XdsServer, type XdsTlsOptions } from '../../src/index.js';
+import {
+  type LoadReportingOptions,
+  type XdsAuthorizationRule,
+  XdsServer,
+  type XdsTlsOptions,
+} from '../../src/index.js';
 import { InMemoryCatalog } from './in-memory-catalog.js';
 
 export interface TestXdsServer {
@@ -21,6 +26,7 @@ export async function startTestXdsServer(
     security?: MeshSecurity;
     tls?: XdsTlsOptions;
     authorization?: readonly XdsAuthorizationRule[];
+    loadReporting?: LoadReportingOptions;
   } = {},
 ): Promise<TestXdsServer> {
   const catalog = options.catalog ?? new InMemoryCatalog();
@@ -35,6 +41,7 @@ export async function startTestXdsServer(
     ...(options.security ? { security: options.security } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
     ...(options.authorization ? { authorization: options.authorization } : {}),
+    ...(options.loadReporting ? { loadReporting: options.loadReporting } : {}),
   });
   const port = await server.listen(`127.0.0.1:${options.port ?? 0}`);
   return { server, port, catalog, policies, registry };

@@ -3,6 +3,8 @@
 Dials xds:///TARGET with the bootstrap named by GRPC_XDS_BOOTSTRAP, sends COUNT unary calls to
 the echo servers' raw-bytes method, and prints one JSON line: answers per server, failures and
 the first few error messages. Exit code 0 even when calls fail: the test decides.
+With a fourth argument `hold`, the channel stays open after that line until stdin closes, so its
+load reports (LRS) keep flowing until the test has seen them.
 """
 import json
 import sys
@@ -14,6 +16,7 @@ WHO_PATH = "/spillway.test.Echo/Who"
 
 def main() -> None:
     target, count, deadline = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    hold = len(sys.argv) > 4 and sys.argv[4] == "hold"
     answers: dict[str, int] = {}
     errors: list[str] = []
     with grpc.insecure_channel(f"xds:///{target}") as channel:
@@ -24,7 +27,9 @@ def main() -> None:
                 answers[name] = answers.get(name, 0) + 1
             except grpc.RpcError as error:
                 errors.append(f"{error.code().name}: {error.details()}")
-    print(json.dumps({"answers": answers, "failures": len(errors), "errors": errors[:3]}))
+        print(json.dumps({"answers": answers, "failures": len(errors), "errors": errors[:3]}), flush=True)
+        if hold:
+            sys.stdin.read()
 
 
 if __name__ == "__main__":
