@@ -34,6 +34,7 @@ import type { FastifyInstance } from 'fastify';
 import { BurstController } from './burst-controller.js';
 import { StoredBurstState } from './burst-state-schema.js';
 import type { CloudAdapters } from './cloud-observer.js';
+import { ConfigReloads } from './config-reload.js';
 import { registerAlertRoutes } from './http/alert-routes.js';
 import { registerBurstRoutes } from './http/burst-routes.js';
 import { DenialAudit } from './http/denial-audit.js';
@@ -100,6 +101,8 @@ export interface RunningController {
   readonly controller: BurstController;
   /** The policies in force: the config file's, merged with BurstPolicy resources when watched. */
   readonly policies: LivePolicySet;
+  /** Applies a reloaded config file (ConfigFileWatcher's onReload): policies live, the rest at restart. */
+  readonly reloads: ConfigReloads;
   readonly stores: ControllerStores;
   /** For `/readyz` (registerOperationalRoutes `checks`): not ready while the store is unreachable. */
   readonly readiness: readonly ReadinessCheck[];
@@ -138,9 +141,11 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const unfollow = policies.subscribe(() => intake.setPolicies(policies.current()));
   const denials = new DenialAudit(stores.audit, registry, logger.child({ component: 'auth' }));
   await controller.start();
+  const reloads = new ConfigReloads({ config, policies, audit: stores.audit, logger, registry });
   return {
     controller,
     policies,
+    reloads,
     stores,
     readiness: stores.health ? [stores.health] : [],
     onDenied: denials.onDenied,

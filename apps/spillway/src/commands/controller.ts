@@ -10,6 +10,7 @@ import {
 } from '@spillway/observability';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { setUpAuth } from '../auth-setup.js';
+import { reloadConfigOnChange } from '../config-reload.js';
 import { httpTransport, serviceClientTls } from '../http-transport.js';
 import { CliError, loadConfigOrDefault } from '../load-config.js';
 import { redisAccessFromConfig } from '../redis-access.js';
@@ -82,7 +83,9 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
       `  API      ${transport.scheme}://${options.listen.slice(0, separator)}:${port}/v1/bursts\n` +
       `${auth.banner}\n`,
   );
+  const stopReloads = options.config ? await reloadConfigOnChange(options.config, running, logger) : undefined;
   stopOnSignals(logger, async () => {
+    stopReloads?.();
     await app.close();
     await running.stop();
     await catalog.stop();

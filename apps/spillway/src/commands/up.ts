@@ -4,6 +4,7 @@ import { type Federation, formatCatalogSummary } from '@spillway/federation';
 import { createLogger, createMetricsRegistry } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { setUpAuth } from '../auth-setup.js';
+import { reloadConfigOnChange } from '../config-reload.js';
 import { DEMO_SPEED, type DemoFleet, demoStatusLines, startDemoFleet } from '../demo-fleet.js';
 import { startEmbeddedStack } from '../embedded-stack.js';
 import { httpTransport } from '../http-transport.js';
@@ -72,7 +73,9 @@ export async function up(options: UpOptions): Promise<void> {
       `${auth.banner}\n`,
   );
   const stopStatus = demo ? printDemoStatus(demo, controller) : printCatalogChanges(federation);
+  const stopReloads = options.config ? await reloadConfigOnChange(options.config, controller, logger) : undefined;
   stopOnSignals(logger, async () => {
+    stopReloads?.();
     stopStatus();
     await stack.stop();
     await demo?.fleet.stop();
