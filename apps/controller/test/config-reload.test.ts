@@ -56,7 +56,7 @@ describe('config reload while a burst runs (real file, fs watch)', () => {
     const line = invalid.split('\n').findIndex((text) => text.includes('maxShare: lots')) + 1;
     await writeFile(file, invalid);
     const error = await waitFor(() => running.reloads.lastError, { message: 'the invalid edit refused' });
-    expect(error).toMatch(new RegExp(`^${escape(file)}:${line}:\\d+: policies\\[0\\]\\.maxShare: `));
+    expect(error).toMatch(new RegExp(`^${escapeRegExp(file)}:${line}:\\d+: policies\\[0\\]\\.maxShare: `));
     expect(running.policies.get('checkout.shop')?.maxShare).toBe(0.2);
     expect(share()).toBe(0.2);
     const metrics = await registry.metrics();
@@ -76,6 +76,6 @@ describe('config reload while a burst runs (real file, fs watch)', () => {
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
