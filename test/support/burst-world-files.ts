@@ -8,7 +8,7 @@ import { sha256Hex } from '@spillway/auth';
  * against the cloud fakes: a kubeconfig for the fake Kubernetes API, the federation's config
  * (checkout.shop from static sources, on-prem and cloud), the controller's config (Redis, tokens,
  * the cloud cluster and one burst policy onto the fakes' nodegroup, Deployment and weighted
- * record), and the AWS environment that points the SDK at the fakes.
+ * record), the router's (Redis only), and the AWS environment that points the SDK at the fakes.
  */
 
 /** The service the federation serves and the policy bursts. */
@@ -27,6 +27,25 @@ export interface BurstWorldToken {
   readonly token: string;
 }
 
+/** One endpoint of BURST_SERVICE in the federation's static sources. */
+export interface BurstEndpoint {
+  readonly address: string;
+  readonly port: number;
+  readonly zone: string;
+}
+
+/** Two on-prem endpoints in dc1-a and dc1-b, two cloud ones in the cloud region's a and b (nothing listens). */
+export const DEFAULT_BURST_ENDPOINTS: { onprem: readonly BurstEndpoint[]; cloud: readonly BurstEndpoint[] } = {
+  onprem: [
+    { address: '10.0.0.1', port: 8080, zone: 'dc1-a' },
+    { address: '10.0.0.2', port: 8080, zone: 'dc1-b' },
+  ],
+  cloud: [
+    { address: '10.1.0.1', port: 8080, zone: `${BURST_CLOUD_REGION}a` },
+    { address: '10.1.0.2', port: 8080, zone: `${BURST_CLOUD_REGION}b` },
+  ],
+};
+
 export interface BurstWorldOptions {
   /** Prefix of the temp dir (`mkdtemp`). */
   readonly tempPrefix: string;
@@ -44,6 +63,8 @@ export interface BurstWorldOptions {
     readonly minDwellSeconds: number;
     readonly cooldownSeconds: number;
   };
+  /** BURST_SERVICE's endpoints (default DEFAULT_BURST_ENDPOINTS), e.g. real servers to send RPCs to. */
+  readonly endpoints?: { onprem: readonly BurstEndpoint[]; cloud: readonly BurstEndpoint[] };
   readonly dns: {
     readonly hostedZoneId: string;
     readonly recordName: string;
@@ -57,6 +78,8 @@ export interface BurstWorldFiles {
   readonly kubeconfig: string;
   readonly federationConfig: string;
   readonly controllerConfig: string;
+  /** The router's config: only Redis (it reads the traffic policies the controller writes). */
+  readonly routerConfig: string;
   remove(): Promise<void>;
 }
 
@@ -66,6 +89,8 @@ export async function writeBurstWorldFiles(options: BurstWorldOptions): Promise<
   const kubeconfig = join(dir, 'kubeconfig');
   const federationConfig = join(dir, 'federation.yaml');
   const controllerConfig = join(dir, 'controller.yaml');
+  const routerConfig = join(dir, 'router.yaml');
+  await writeFile(routerConfig, `redis: ${options.redisUrl}\n`);
   await writeFile(
     kubeconfig,
     `apiVersion: v1
@@ -86,7 +111,10 @@ current-context: eks-use1
 `,
     { mode: 0o600 },
   );
-  // checkout.shop from static sources: two on-prem endpoints in two zones of dc1, two cloud ones.
+  // checkout.shop from static sources: on-prem in dc1, and the cloud region.
+  const endpoints = options.endpoints ?? DEFAULT_BURST_ENDPOINTS;
+  const listed = (list: readonly BurstEndpoint[]) =>
+    list.map((e) => `          - { address: ${e.address}, port: ${e.port}, zone: ${e.zone} }\n`).join('');
   await writeFile(
     federationConfig,
     `clusters:
@@ -98,9 +126,7 @@ current-context: eks-use1
       - name: checkout
         namespace: shop
         endpoints:
-          - { address: 10.0.0.1, port: 8080, zone: dc1-a }
-          - { address: 10.0.0.2, port: 8080, zone: dc1-b }
-  - name: eks-use1
+${listed(endpoints.onprem)}  - name: eks-use1
     kind: static
     environment: cloud
     region: ${BURST_CLOUD_REGION}
@@ -108,9 +134,7 @@ current-context: eks-use1
       - name: checkout
         namespace: shop
         endpoints:
-          - { address: 10.1.0.1, port: 8080, zone: ${BURST_CLOUD_REGION}a }
-          - { address: 10.1.0.2, port: 8080, zone: ${BURST_CLOUD_REGION}b }
-`,
+${listed(endpoints.cloud)}`,
   );
   const { policy, dns } = options;
   const tokens = options.tokens.map(
@@ -161,6 +185,7 @@ ${triggers}    steps: [${policy.steps.join(', ')}]
     kubeconfig,
     federationConfig,
     controllerConfig,
+    routerConfig,
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }

@@ -12,9 +12,7 @@ import {
   silentLogger,
 } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
-import { FakeEksApi } from '@spillway/test/fakes/eks-api';
-import { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
-import { FakeRoute53Api } from '@spillway/test/fakes/route53-api';
+import { startCloudFakes } from '@spillway/test/support/burst-world';
 import { ManualSource } from '@spillway/test/support/manual-source';
 import Fastify from 'fastify';
 import { type ControllerStores, type RunningController, startController } from '../src/index.js';
@@ -33,19 +31,9 @@ export async function startHarness(
     extraPolicies?: Record<string, unknown>[];
   } = {},
 ) {
-  const k8s = await FakeKubernetesApi.start({ token: 'k8s-token' });
-  k8s.upsertDeployment({ namespace: 'shop', name: 'checkout', replicas: 0, readyStep: 1 });
-  const eks = await FakeEksApi.start();
-  eks.setNodegroup({ cluster: 'burst', name: 'spot', minSize: 0, maxSize: 3, desiredSize: 0 });
-  const route53 = await FakeRoute53Api.start();
-  const zone = route53.seedWeightedExample();
-  const dnsTarget = {
-    hostedZoneId: zone.hostedZoneId,
-    recordName: zone.recordName,
-    type: 'A' as const,
-    onpremSetIdentifier: zone.setIdentifiers[0],
-    cloudSetIdentifier: zone.setIdentifiers[1],
-  };
+  const cloudFakes = await startCloudFakes({ kubernetesToken: 'k8s-token', readyStep: 1, nodegroupUpdates: 2 });
+  const { k8s, eks, route53 } = cloudFakes;
+  const dnsTarget = { ...cloudFakes.dns, type: 'A' as const };
   const config = buildConfig({
     clusters: [{ name: 'eks-use1', kind: 'static', environment: 'cloud', region: 'us-west-2' }],
     policies: [
@@ -132,7 +120,7 @@ export async function startHarness(
       catalog.close();
       adapters.nodegroups.close();
       adapters.dns.close();
-      await Promise.all([k8s.close(), eks.close(), route53.close()]);
+      await cloudFakes.close();
     },
   };
 }

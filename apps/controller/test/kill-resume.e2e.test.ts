@@ -19,23 +19,11 @@
 import { redisTrafficPolicies } from '@spillway/controller';
 import { BullMqJobQueue } from '@spillway/jobs';
 import { silentLogger } from '@spillway/observability';
-import { FakeEksApi } from '@spillway/test/fakes/eks-api';
-import { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
-import { FakeRoute53Api } from '@spillway/test/fakes/route53-api';
-import { awsEnvironment } from '@spillway/test/support/burst-world-files';
-import { type RunningRedis, startRedis } from '@spillway/test/support/redis';
+import { type BurstWorld, processExit, startBurstWorld, type WorldProcess } from '@spillway/test/support/burst-world';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CliProcess } from '../../spillway/test/cli-process.js';
 import { api, type Json } from './controller-harness.js';
-import {
-  childExit,
-  K8S_TOKEN,
-  type KillWorldFiles,
-  OPERATOR_TOKEN,
-  stopChild,
-  writeKillWorldFiles,
-} from './support/kill-world.js';
+import { K8S_TOKEN, KILL_WORLD_FILES, OPERATOR_TOKEN, spawnCli } from './support/kill-world.js';
 
 const SERVICE = 'checkout.shop';
 const SHARE = 0.3;
@@ -43,97 +31,47 @@ const SHARE = 0.3;
 const REPLICAS = 3;
 const NODES = 2;
 
-let redis: RunningRedis | undefined;
-let k8s: FakeKubernetesApi | undefined;
-let eks: FakeEksApi | undefined;
-let route53: FakeRoute53Api | undefined;
-let files: KillWorldFiles | undefined;
+let world: BurstWorld | undefined;
 let policies: Awaited<ReturnType<typeof redisTrafficPolicies>> | undefined;
 /** A reader of the controllers' job queue (it runs no workers). */
 let jobs: BullMqJobQueue | undefined;
-const children: CliProcess[] = [];
 
 beforeAll(async () => {
-  redis = await startRedis();
-  k8s = await FakeKubernetesApi.start({ token: K8S_TOKEN });
-  // No replica becomes ready by itself: the test says when the pods are up.
-  k8s.upsertDeployment({ namespace: 'shop', name: 'checkout', replicas: 0, readyStep: 0 });
-  eks = await FakeEksApi.start();
-  // An accepted update stays UPDATING until the test finishes it.
-  eks.setNodegroup({
-    cluster: 'burst',
-    name: 'spot',
-    minSize: 0,
-    maxSize: 3,
-    desiredSize: 0,
-    updateDescribes: 'manual',
+  world = await startBurstWorld({
+    spawn: spawnCli,
+    // No replica becomes ready by itself, and an accepted nodegroup update stays UPDATING: the
+    // test says when the pods and nodes are up.
+    cloud: { kubernetesToken: K8S_TOKEN, readyStep: 0, nodegroupUpdates: 'manual', route53InsyncAfterPolls: 1 },
+    files: KILL_WORLD_FILES,
   });
-  route53 = await FakeRoute53Api.start();
-  route53.insyncAfterPolls = 1;
-  const zone = route53.seedWeightedExample();
-  files = await writeKillWorldFiles({
-    redisUrl: redis.url,
-    kubernetesUrl: k8s.url,
-    dns: {
-      hostedZoneId: zone.hostedZoneId,
-      recordName: zone.recordName,
-      onpremSetIdentifier: zone.setIdentifiers[0],
-      cloudSetIdentifier: zone.setIdentifiers[1],
-    },
-  });
-  policies = await redisTrafficPolicies(redis.url, silentLogger());
-  jobs = new BullMqJobQueue({ url: redis.url }, { kinds: ['scale-nodegroup'] });
+  policies = await redisTrafficPolicies(world.redis.url, silentLogger());
+  jobs = new BullMqJobQueue({ url: world.redis.url }, { kinds: ['scale-nodegroup'] });
 }, 60_000);
 
 afterAll(async () => {
   // Every step runs even when an earlier one fails, so nothing is left behind.
-  const steps: (() => Promise<unknown> | undefined)[] = [
-    ...children.map((child) => () => stopChild(child.child)),
-    () => policies?.close(),
-    () => jobs?.close(),
-    () => k8s?.close(),
-    () => eks?.close(),
-    () => route53?.close(),
-    () => redis?.stop(),
-    () => files?.remove(),
-  ];
-  for (const step of steps) await Promise.resolve(step()).catch(() => undefined);
+  await Promise.allSettled([policies?.close(), jobs?.close()]);
+  await world?.stop();
 }, 60_000);
 
-function startController(federationUrl: string): CliProcess {
-  const env = awsEnvironment(eks!.url, route53!.url, files!.dir);
-  const controller = new CliProcess(
-    ['controller', '--config', files!.controllerConfig, '--federation', federationUrl, '--listen', '127.0.0.1:0'],
-    env,
-  );
-  children.push(controller);
-  return controller;
-}
-
-async function controllerUrl(controller: CliProcess): Promise<string> {
-  const bursts = await controller.waitForOutput(/API\s+(http:\/\/127\.0\.0\.1:\d+)\/v1\/bursts/, 60_000);
-  return bursts;
+async function startController(federationUrl: string): Promise<{ controller: WorldProcess; url: string }> {
+  const { process, url } = await world!.startController(federationUrl);
+  return { controller: process, url };
 }
 
 /** What each process said, for a failure message. */
-function outputs(): string {
-  return children
-    .map(
-      (child, i) =>
-        `--- child ${i} (${child.child.spawnargs.slice(4, 5).join(' ')})\n${child.stdout.slice(-1500)}\n${child.stderr.slice(-1500)}`,
-    )
-    .join('\n');
-}
+const outputs = () => world!.outputs();
+const eks = () => world!.cloud.eks;
+const k8s = () => world!.cloud.k8s;
+const route53 = () => world!.cloud.route53;
 
-const updateCalls = () => eks!.updateRequests('burst', 'spot');
-const scalePuts = () => k8s!.deploymentRequests('shop', 'checkout', 'PUT');
+const updateCalls = () => eks().updateRequests('burst', 'spot');
+const scalePuts = () => k8s().deploymentRequests('shop', 'checkout', 'PUT');
 const share = () => policies!.policies.get(SERVICE)?.cloudShare ?? 0;
 
 describe('kill -9 of the controller mid-burst (Redis, child processes, cloud fakes)', () => {
   it('resumes the burst in a new controller: it completes, and each scale call was made once', async () => {
-    const federation = new CliProcess(['federation', '--config', files!.federationConfig, '--listen', '127.0.0.1:0']);
-    children.push(federation);
-    const federationUrl = await federation.waitForOutput(/API\s+(http:\/\/127\.0\.0\.1:\d+)/, 60_000);
+    const { url: federationUrl } = await world!.startFederation();
     await waitFor(
       async () => {
         const body = (await (await fetch(`${federationUrl}/v1/services/shop/checkout`)).json()) as Json;
@@ -143,8 +81,7 @@ describe('kill -9 of the controller mid-burst (Redis, child processes, cloud fak
     );
 
     // ---- the first controller starts the burst ----
-    const first = startController(federationUrl);
-    const firstUrl = await controllerUrl(first);
+    const { controller: first, url: firstUrl } = await startController(federationUrl);
     const firstOwner = await waitFor(
       async () => {
         const body = (await api(firstUrl, 'GET', '/v1/controller')).body;
@@ -167,24 +104,23 @@ describe('kill -9 of the controller mid-burst (Redis, child processes, cloud fak
       message: `UpdateNodegroupConfig and the Deployment scale PUT\n${outputs()}`,
       timeoutMs: 60_000,
     });
-    expect(eks!.nodegroup('burst', 'spot')).toMatchObject({ status: 'UPDATING', desiredSize: NODES });
-    expect(k8s!.deployment('shop', 'checkout')).toMatchObject({ replicas: REPLICAS, readyReplicas: 0 });
+    expect(eks().nodegroup('burst', 'spot')).toMatchObject({ status: 'UPDATING', desiredSize: NODES });
+    expect(k8s().deployment('shop', 'checkout')).toMatchObject({ replicas: REPLICAS, readyReplicas: 0 });
     const before = (await api(firstUrl, 'GET', `/v1/bursts/${id}`)).body;
     expect(before).toMatchObject({ id, active: true, phase: 'scaling-out', share: 0 });
     expect(share()).toBe(0);
 
     // ---- kill -9 ----
     first.child.kill('SIGKILL');
-    await childExit(first.child);
+    await processExit(first.child);
     expect(first.child.signalCode).toBe('SIGKILL');
 
     // The cloud keeps going while no controller runs: the nodes join, the pods become ready.
-    eks!.finishUpdate('burst', 'spot');
-    k8s!.advanceDeployment('shop', 'checkout');
+    eks().finishUpdate('burst', 'spot');
+    k8s().advanceDeployment('shop', 'checkout');
 
     // ---- the second controller, same config ----
-    const second = startController(federationUrl);
-    const secondUrl = await controllerUrl(second);
+    const { url: secondUrl } = await startController(federationUrl);
     // It leads once the dead controller's lease has lapsed (ttl 10 s).
     const secondOwner = await waitFor(
       async () => {
@@ -208,7 +144,7 @@ describe('kill -9 of the controller mid-burst (Redis, child processes, cloud fak
       { message: 'the burst holding at its share', timeoutMs: 30_000 },
     );
     expect(shown).toMatchObject({ id, service: SERVICE, active: true, share: SHARE, phase: 'holding' });
-    await waitFor(() => route53!.acceptedChanges().length >= 1, { message: 'Route 53 weights submitted' });
+    await waitFor(() => route53().acceptedChanges().length >= 1, { message: 'Route 53 weights submitted' });
 
     // The dead worker's scale-nodegroup job is retaken once its BullMQ lock lapses (BullMQ's
     // defaults: 30 s lock, stalled checks every 30 s), and the retry finds the nodegroup at its
@@ -242,9 +178,9 @@ describe('kill -9 of the controller mid-burst (Redis, child processes, cloud fak
     expect(updates.map((call) => call.status)).toEqual([200]);
     // The Scale subresource is only ever written with PUT; one PUT, and it set the 3 replicas.
     expect(scalePuts()).toHaveLength(1);
-    expect(k8s!.deploymentRequests('shop', 'checkout', 'PATCH')).toHaveLength(0);
-    expect(k8s!.deployment('shop', 'checkout').replicas).toBe(REPLICAS);
-    expect(route53!.acceptedChanges()).toHaveLength(1);
+    expect(k8s().deploymentRequests('shop', 'checkout', 'PATCH')).toHaveLength(0);
+    expect(k8s().deployment('shop', 'checkout').replicas).toBe(REPLICAS);
+    expect(route53().acceptedChanges()).toHaveLength(1);
 
     // The audit shows each action queued once, across both controllers.
     const audit = await auditOf(secondUrl, id);

@@ -16,96 +16,53 @@
  * share × 10000 of the weight), step by step, and after the alert resolves the EDS loses its cloud
  * weight and the capacity is released.
  */
-import { FakeEksApi } from '@spillway/test/fakes/eks-api';
-import { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
-import { FakeRoute53Api } from '@spillway/test/fakes/route53-api';
 import type { RunningAlertmanager } from '@spillway/test/support/alertmanager';
-import { awsEnvironment } from '@spillway/test/support/burst-world-files';
+import { type BurstWorld, startBurstWorld } from '@spillway/test/support/burst-world';
 import { startInfraAlerting } from '@spillway/test/support/infra-alerting';
 import { type MetricsTarget, startMetricsTarget } from '@spillway/test/support/metrics-target';
 import type { RunningPrometheus } from '@spillway/test/support/prometheus';
-import { type RunningRedis, startRedis } from '@spillway/test/support/redis';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliProcess } from './cli-process.js';
 import { type ClaLocality, type ClaSnapshot, ClaWatch } from './support/cla-watch.js';
 import {
   CLOUD_REGION,
   K8S_TOKEN,
   SERVICE,
-  spawnSpillway,
-  stopSpillway,
+  spawnCli,
+  THREE_PROCESS_FILES,
   TOKENS,
-  type WorldFiles,
-  writeWorldFiles,
 } from './support/three-process-world.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: API answers are inspected field by field by the assertions
 type Json = any;
 
-let redis: RunningRedis | undefined;
-let k8s: FakeKubernetesApi | undefined;
-let eks: FakeEksApi | undefined;
-let route53: FakeRoute53Api | undefined;
-let dns: { hostedZoneId: string; recordName: string; cloudSetIdentifier: string } | undefined;
-let files: WorldFiles | undefined;
+let world: BurstWorld | undefined;
 let target: MetricsTarget | undefined;
 let alertmanager: RunningAlertmanager | undefined;
 let prometheus: RunningPrometheus | undefined;
 let watch: ClaWatch | undefined;
-const children: { name: string; cli: CliProcess }[] = [];
 let controllerUrl = '';
 let routerUrl = '';
 let xdsPort = 0;
 
-function spawn(name: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const cli = spawnSpillway(args, env);
-  children.push({ name, cli });
-  return cli;
-}
-
 beforeAll(async () => {
-  redis = await startRedis();
-  k8s = await FakeKubernetesApi.start({ token: K8S_TOKEN });
-  // Every replica asked for is ready at the next read: the pods come up at once.
-  k8s.upsertDeployment({ namespace: 'shop', name: 'checkout', replicas: 0, readyStep: 10 });
-  eks = await FakeEksApi.start();
-  // An accepted update is ACTIVE at the next DescribeNodegroup (the scaler's 30 s waiter never waits).
-  eks.setNodegroup({ cluster: 'burst', name: 'spot', minSize: 0, maxSize: 3, desiredSize: 0, updateDescribes: 0 });
-  route53 = await FakeRoute53Api.start();
-  const zone = route53.seedWeightedExample();
-  dns = { hostedZoneId: zone.hostedZoneId, recordName: zone.recordName, cloudSetIdentifier: zone.setIdentifiers[1] };
-  files = await writeWorldFiles({
-    redisUrl: redis.url,
-    kubernetesUrl: k8s.url,
-    dns: { ...dns, onpremSetIdentifier: zone.setIdentifiers[0] },
+  world = await startBurstWorld({
+    spawn: spawnCli,
+    // Every replica asked for is ready at the next read (the pods come up at once), and an
+    // accepted update is ACTIVE at the next DescribeNodegroup (the scaler's 30 s waiter never waits).
+    cloud: { kubernetesToken: K8S_TOKEN, readyStep: 10, nodegroupUpdates: 0 },
+    files: THREE_PROCESS_FILES,
   });
   target = await startMetricsTarget({ [SERVICE]: { requestsPerSecond: 100, errorRatio: 0, latencySeconds: 0.07 } });
 
-  const federation = spawn('federation', ['federation', '--config', files.federationConfig, '--listen', '127.0.0.1:0']);
-  const federationUrl = await federation.waitForOutput(/API\s+(http:\/\/127\.0\.0\.1:\d+)/, 60_000);
+  const { url: federationUrl } = await world.startFederation();
   // Controller and router start together: both follow the federation, both use Redis.
-  const controller = spawn(
-    'controller',
-    ['controller', '--config', files.controllerConfig, '--federation', federationUrl, '--listen', '127.0.0.1:0'],
-    awsEnvironment(eks.url, route53.url, files.dir),
-  );
-  const router = spawn('router', [
-    'router',
-    '--config',
-    files.routerConfig,
-    '--federation',
-    federationUrl,
-    '--xds',
-    '127.0.0.1:0',
-    '--listen',
-    '127.0.0.1:0',
+  let router: { url: string; xdsPort: number };
+  [{ url: controllerUrl }, router] = await Promise.all([
+    world.startController(federationUrl),
+    world.startRouter(federationUrl),
   ]);
-  [controllerUrl, xdsPort, routerUrl] = await Promise.all([
-    controller.waitForOutput(/API\s+(http:\/\/127\.0\.0\.1:\d+)\/v1\/bursts/, 60_000),
-    router.waitForOutput(/xDS\s+port (\d+)/, 60_000).then(Number),
-    router.waitForOutput(/API\s+(http:\/\/127\.0\.0\.1:\d+)/, 60_000),
-  ]);
+  ({ url: routerUrl, xdsPort } = router);
 
   ({ alertmanager, prometheus } = await startInfraAlerting({
     webhookUrl: `${controllerUrl}/v1/alerts/alertmanager`,
@@ -118,12 +75,15 @@ afterAll(async () => {
   // Senders first, so nothing posts to a controller that is going away; every stop runs.
   const results = [
     ...(await Promise.allSettled([prometheus?.stop(), alertmanager?.stop(), target?.stop(), watch?.close()])),
-    ...(await Promise.allSettled(children.map(({ cli }) => stopSpillway(cli)))),
-    ...(await Promise.allSettled([k8s?.close(), eks?.close(), route53?.close(), redis?.stop(), files?.remove()])),
+    ...(await Promise.allSettled([world?.stop()])),
   ];
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
 }, 60_000);
+
+const eks = () => world!.cloud.eks;
+const k8s = () => world!.cloud.k8s;
+const dns = () => world!.cloud.dns;
 
 async function getJson(url: string): Promise<Json> {
   const response = await fetch(url);
@@ -136,9 +96,10 @@ async function auditTrail(): Promise<Json[]> {
   return ((await getJson(`${controllerUrl}/v1/audit?service=${SERVICE}&limit=1000`)).entries as Json[]).reverse();
 }
 
-const nodegroupUpdates = () => eks!.updateRequests('burst', 'spot');
-const scalePuts = () => k8s!.deploymentRequests('shop', 'checkout', 'PUT');
-const cloudDnsWeight = () => route53!.record(dns!.hostedZoneId, dns!.recordName, 'A', dns!.cloudSetIdentifier)?.Weight;
+const nodegroupUpdates = () => eks().updateRequests('burst', 'spot');
+const scalePuts = () => k8s().deploymentRequests('shop', 'checkout', 'PUT');
+const cloudDnsWeight = () =>
+  world!.cloud.route53.record(dns().hostedZoneId, dns().recordName, 'A', dns().cloudSetIdentifier)?.Weight;
 
 /** Localities as `priority region/zone weight [endpoints]`, sorted, for whole-layout assertions. */
 function layout(snapshot: ClaSnapshot | undefined): string[] {
@@ -173,11 +134,7 @@ async function diagnostics(): Promise<string> {
     `router EDS shares: ${JSON.stringify(watch?.received.map((s) => [s.atMs, s.cloudShare]))}`,
     `UpdateNodegroupConfig: ${JSON.stringify(nodegroupUpdates().map((r) => [r.status, r.body]))}`,
     `scale PUTs: ${JSON.stringify(scalePuts().map((r) => r.status))}`,
-    ...children.map(
-      ({ name, cli }) =>
-        `--- ${name} (exit ${cli.child.exitCode ?? cli.child.signalCode ?? 'running'})\n` +
-        `${cli.stdout.slice(-1500)}\n${cli.stderr.slice(-3000)}`,
-    ),
+    world?.outputs() ?? '',
     'audit:',
     ...trail.map((e: Json) => `  ${e.at} ${e.kind} ${e.actor} ${e.message}`),
   ].join('\n');
@@ -237,8 +194,8 @@ async function alertLoop(): Promise<void> {
     message: "the router's EDS at cloud share 0.1",
   });
   // Capacity came first: share 0.1 needs ceil(0.1 × 10) = 1 replica on 1 node.
-  expect(k8s!.deployment('shop', 'checkout').replicas).toBeGreaterThanOrEqual(1);
-  expect(eks!.nodegroup('burst', 'spot').desiredSize).toBeGreaterThanOrEqual(1);
+  expect(k8s().deployment('shop', 'checkout').replicas).toBeGreaterThanOrEqual(1);
+  expect(eks().nodegroup('burst', 'spot').desiredSize).toBeGreaterThanOrEqual(1);
   expect(layout(first)).toEqual(burstLayout(0.1));
   expect(first.cloudWeight).toBe(1_000);
 
@@ -257,8 +214,8 @@ async function alertLoop(): Promise<void> {
   );
   expect(active).toMatchObject({ service: SERVICE, origin: 'signal', share: 0.25, path: [0.1, 0.25], active: true });
   // 0.25: ceil(2.5) = 3 replicas on ceil(3 / 2) = 2 nodes.
-  expect(k8s!.deployment('shop', 'checkout')).toMatchObject({ replicas: 3, readyReplicas: 3 });
-  expect(eks!.nodegroup('burst', 'spot')).toMatchObject({ desiredSize: 2, status: 'ACTIVE' });
+  expect(k8s().deployment('shop', 'checkout')).toMatchObject({ replicas: 3, readyReplicas: 3 });
+  expect(eks().nodegroup('burst', 'spot')).toMatchObject({ desiredSize: 2, status: 'ACTIVE' });
   // Route 53 follows the share: cloud weight round(0.25 × 255) = 64.
   await waitFor(() => cloudDnsWeight() === 64, { timeoutMs: 30_000, message: 'the cloud DNS weight at 64' });
   const id = active.id as string;
@@ -272,11 +229,11 @@ async function alertLoop(): Promise<void> {
   });
   expect(layout(back)).toEqual(NO_BURST);
   // Capacity released once share 0 is applied: the Deployment and the nodegroup at the floor.
-  await waitFor(() => k8s!.deployment('shop', 'checkout').replicas === 0, {
+  await waitFor(() => k8s().deployment('shop', 'checkout').replicas === 0, {
     timeoutMs: 30_000,
     message: 'replicas back to 0',
   });
-  await waitFor(() => eks!.nodegroup('burst', 'spot').desiredSize === 0, {
+  await waitFor(() => eks().nodegroup('burst', 'spot').desiredSize === 0, {
     timeoutMs: 30_000,
     message: 'nodes back to 0',
   });
@@ -322,6 +279,6 @@ async function alertLoop(): Promise<void> {
   console.info(
     `three processes: router EDS shares ${JSON.stringify(watch.received.map((s) => [s.atMs, s.cloudShare]))}; ` +
       `UpdateNodegroupConfig ${JSON.stringify(nodegroupUpdates().map((r) => (r.body as Json).scalingConfig.desiredSize))}, ` +
-      `scale PUTs ${scalePuts().length}, Route 53 changes ${route53!.acceptedChanges().length}`,
+      `scale PUTs ${scalePuts().length}, Route 53 changes ${world!.cloud.route53.acceptedChanges().length}`,
   );
 }

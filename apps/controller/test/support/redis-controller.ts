@@ -12,9 +12,7 @@ import {
   registerOperationalRoutes,
 } from '@spillway/observability';
 import type { RedisAccess } from '@spillway/state';
-import { FakeEksApi } from '@spillway/test/fakes/eks-api';
-import { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
-import { FakeRoute53Api } from '@spillway/test/fakes/route53-api';
+import { type CloudFakes, startCloudFakes } from '@spillway/test/support/burst-world';
 import { ManualSource } from '@spillway/test/support/manual-source';
 import Fastify from 'fastify';
 import { type RunningController, redisStores, redisTrafficPolicies, startController } from '../../src/index.js';
@@ -42,24 +40,13 @@ export interface RedisHarnessOptions {
   readonly cloud?: CloudFakes;
 }
 
-/** The EKS, Kubernetes and Route 53 fakes one world's controllers write to. */
-export interface CloudFakes {
-  readonly k8s: FakeKubernetesApi;
-  readonly eks: FakeEksApi;
-  readonly route53: FakeRoute53Api;
-  readonly zone: ReturnType<FakeRoute53Api['seedWeightedExample']>;
-}
+export type { CloudFakes };
 
-async function startCloudFakes(cleanups: (() => Promise<unknown> | unknown)[]): Promise<CloudFakes> {
-  const k8s = await FakeKubernetesApi.start({ token: 'k8s-token' });
-  cleanups.push(() => k8s.close());
-  k8s.upsertDeployment({ namespace: 'shop', name: 'checkout', replicas: 0, readyStep: 1 });
-  const eks = await FakeEksApi.start();
-  cleanups.push(() => eks.close());
-  eks.setNodegroup({ cluster: 'burst', name: 'spot', minSize: 0, maxSize: 3, desiredSize: 0 });
-  const route53 = await FakeRoute53Api.start();
-  cleanups.push(() => route53.close());
-  return { k8s, eks, route53, zone: route53.seedWeightedExample() };
+/** The fakes of one in-process world: replicas ready one per read, nodegroup updates settling after two describes. */
+async function startHarnessCloud(cleanups: (() => Promise<unknown> | unknown)[]): Promise<CloudFakes> {
+  const cloud = await startCloudFakes({ kubernetesToken: 'k8s-token', readyStep: 1, nodegroupUpdates: 2 });
+  cleanups.push(() => cloud.close());
+  return cloud;
 }
 
 /**
@@ -85,7 +72,7 @@ export async function startRedisHarness(options: RedisHarnessOptions) {
     if (failures.length) throw failures[0];
   };
   try {
-    const cloudFakes = options.cloud ?? (await startCloudFakes(cleanups));
+    const cloudFakes = options.cloud ?? (await startHarnessCloud(cleanups));
     const { k8s, eks, route53, zone } = cloudFakes;
     const config = buildConfig({
       clusters: [{ name: 'eks-use1', kind: 'static', environment: 'cloud', region: 'us-west-2' }],

@@ -1,19 +1,12 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import {
-  BURST_CLOUD_REGION,
-  BURST_SERVICE,
-  type BurstWorldFiles,
-  type BurstWorldOptions,
-  writeBurstWorldFiles,
-} from '@spillway/test/support/burst-world-files';
+import type { BurstWorldOptions } from '@spillway/test/support/burst-world';
+import { BURST_CLOUD_REGION, BURST_SERVICE } from '@spillway/test/support/burst-world-files';
 import { hasExited, killChild, trackChild } from '@spillway/test/support/child-processes';
 import { CliProcess } from '../cli-process.js';
 
 /**
- * The world of the three-process test: config files for `spillway federation`, `controller` and
- * `router`, a kubeconfig for the fake Kubernetes API (@spillway/test/support/burst-world-files),
- * and child processes that are always stopped.
+ * The world of the three-process tests: what the config files of `spillway federation`,
+ * `controller` and `router` say (@spillway/test/support/burst-world starts the cloud fakes, Redis
+ * and the processes), and child processes that are always stopped.
  */
 
 export const SERVICE = BURST_SERVICE;
@@ -22,32 +15,22 @@ export const K8S_TOKEN = 'three-process-k8s-token';
 /** The federation's cloud region (its endpoints are `environment: cloud`). */
 export const CLOUD_REGION = BURST_CLOUD_REGION;
 
-export interface WorldFiles extends BurstWorldFiles {
-  readonly routerConfig: string;
-}
+/**
+ * The controller: an operator and a webhook token, and the policy of
+ * apps/controller/test/alert-loop.e2e.test.ts (test-short timings, the infra page alert as its
+ * trigger). The router needs only Redis: it reads the traffic policies the controller writes.
+ */
+export const THREE_PROCESS_FILES: BurstWorldOptions['files'] = {
+  tempPrefix: 'spillway-three-',
+  tokens: [
+    { name: 'ops', role: 'operator', token: TOKENS.operator },
+    { name: 'alertmanager', role: 'webhook', token: TOKENS.webhook },
+  ],
+  policy: { pageAlert: 'SpillwayErrorBudgetBurn', steps: [0.1, 0.25], minDwellSeconds: 2, cooldownSeconds: 3 },
+};
 
-export type WorldTargets = Pick<BurstWorldOptions, 'redisUrl' | 'kubernetesUrl' | 'dns'>;
-
-/** Writes the config files into a fresh temp dir. */
-export async function writeWorldFiles(targets: WorldTargets): Promise<WorldFiles> {
-  // The controller: an operator and a webhook token, and the policy of
-  // apps/controller/test/alert-loop.e2e.test.ts (test-short timings, the infra page alert as its
-  // trigger).
-  const files = await writeBurstWorldFiles({
-    ...targets,
-    tempPrefix: 'spillway-three-',
-    kubernetesToken: K8S_TOKEN,
-    tokens: [
-      { name: 'ops', role: 'operator', token: TOKENS.operator },
-      { name: 'alertmanager', role: 'webhook', token: TOKENS.webhook },
-    ],
-    policy: { pageAlert: 'SpillwayErrorBudgetBurn', steps: [0.1, 0.25], minDwellSeconds: 2, cooldownSeconds: 3 },
-  });
-  // The router needs only Redis: it reads the traffic policies the controller writes.
-  const routerConfig = join(files.dir, 'router.yaml');
-  await writeFile(routerConfig, `redis: ${targets.redisUrl}\n`);
-  return { ...files, routerConfig };
-}
+/** `spillway ARGS` as the world's processes run. */
+export const spawnCli: BurstWorldOptions['spawn'] = (args, env) => new CliProcess(args, env);
 
 /** `spillway ARGS` as a child process, followed so that a dying runner leaves none behind. */
 export function spawnSpillway(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
