@@ -10,6 +10,7 @@ import {
 import type { HttpsServing } from '@spillway/tls';
 import type { XdsClientInfo } from '@spillway/xds';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { type LoadSource, registerLoadRoutes } from './load-routes.js';
 import type { RouterOverrides } from './overrides/router-overrides.js';
 
 export interface RouterHttpOptions {
@@ -17,6 +18,8 @@ export interface RouterHttpOptions {
   readonly registry: Registry;
   readonly checks: readonly ReadinessCheck[];
   readonly clients: () => readonly XdsClientInfo[];
+  /** `GET /v1/load`: what clients reported over LRS. */
+  readonly load?: LoadSource;
   /** When given, `GET /v1/router/overrides` lists the overrides in force. */
   readonly overrides?: RouterOverrides;
   /** Installed first: authentication hooks, then extra routes (the drill API). */
@@ -39,6 +42,7 @@ export function buildRouterHttpServer(options: RouterHttpOptions): FastifyInstan
   for (const plugin of options.plugins ?? []) plugin(app);
   registerOperationalRoutes(app, { registry: options.registry, checks: options.checks });
   registerXdsClientRoutes(app, options.clients);
+  registerLoadRoutes(app, () => options.load);
   if (options.overrides) registerOverrideRoutes(app, options.overrides);
   return app;
 }

@@ -3,6 +3,7 @@ import type { Logger, ReadinessCheck, Registry } from '@spillway/observability';
 import type { HttpsServing } from '@spillway/tls';
 import {
   DEFAULT_XDS_ADDRESS,
+  type LoadReportingOptions,
   type XdsAuthorizationRule,
   type XdsClientInfo,
   XdsServer,
@@ -10,6 +11,7 @@ import {
 } from '@spillway/xds';
 import type { FastifyInstance } from 'fastify';
 import { catalogReadiness, type FollowedCatalogStatus, registerCatalogAgeMetric } from './catalog-freshness.js';
+import type { LoadSource } from './load-routes.js';
 import { overriddenCatalog, overriddenPolicies } from './overrides/overridden-readers.js';
 import type { RouterOverrides } from './overrides/router-overrides.js';
 import { buildRouterHttpServer } from './router-http-server.js';
@@ -44,9 +46,11 @@ export interface RouterOptions {
   readonly catalogStatus?: FollowedCatalogStatus;
   /** More `/readyz` checks, e.g. the Redis the policies come from (every /readyz covers what the process reads). */
   readonly readinessChecks?: readonly ReadinessCheck[];
+  /** LRS on the xDS port (config `loadReporting`); absent: no load reports, `GET /v1/load` is a 404. */
+  readonly loadReporting?: LoadReportingOptions;
 }
 
-export interface RunningRouter {
+export interface RunningRouter extends LoadSource {
   readonly xdsPort: number;
   readonly httpPort?: number;
   /** What the router publishes from: the catalog and policies with the overrides applied. */
@@ -75,7 +79,12 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     ...(options.security ? { security: options.security } : {}),
     ...(options.xdsTls ? { tls: options.xdsTls } : {}),
     ...(options.xdsAuthorization ? { authorization: options.xdsAuthorization } : {}),
+    ...(options.loadReporting ? { loadReporting: options.loadReporting } : {}),
   });
+  const load: LoadSource = {
+    measuredLoad: (service, windowSeconds) => xds.measuredLoad(service, windowSeconds),
+    hasService: (service) => published.catalog.current().services.has(service),
+  };
   if (options.catalogStatus) registerCatalogAgeMetric(options.registry, options.catalogStatus);
   let xdsPort: number;
   try {
@@ -86,6 +95,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   }
   if (!options.httpAddress) {
     return {
+      ...load,
       xdsPort,
       published,
       clients: () => xds.clients(),
@@ -100,6 +110,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     registry: options.registry,
     checks: [catalogReadiness(options.catalog, options.catalogStatus), ...(options.readinessChecks ?? [])],
     clients: () => xds.clients(),
+    load,
     ...(overrides ? { overrides } : {}),
     ...(options.httpPlugins ? { plugins: options.httpPlugins } : {}),
     ...(options.https ? { https: options.https } : {}),
@@ -120,6 +131,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const address = http.server.address();
   const httpPort = typeof address === 'object' && address ? address.port : port;
   return {
+    ...load,
     xdsPort,
     httpPort,
     published,

@@ -17,6 +17,7 @@ import {
   overriddenPolicies,
   RouterOverrides,
   type RunningRouter,
+  registerLoadRoutes,
   registerOverrideRoutes,
   registerXdsClientRoutes,
   startRouter,
@@ -25,7 +26,7 @@ import type { SimulatedFleet } from '@spillway/simulator';
 import type { HttpsServing } from '@spillway/tls';
 import type { FastifyInstance } from 'fastify';
 import { loopbackFor } from './addresses.js';
-import { refuseDrillsOverMutualTls, xdsPortSecurity } from './xds-exposure.js';
+import { loadReportingOption, refuseDrillsOverMutualTls, xdsPortSecurity } from './xds-exposure.js';
 
 export interface EmbeddedStackOptions {
   readonly config: SpillwayConfig;
@@ -120,6 +121,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       readiness: controller.readiness,
       routes: [
         (app) => registerXdsClientRoutes(app, () => router?.clients() ?? []),
+        (app) => registerLoadRoutes(app, () => router),
         (app) => registerOverrideRoutes(app, overrides),
         (app) => registerDrillRoutes(app, { drills, admit }),
         (app) => controller.routes(app),
@@ -136,6 +138,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       xdsAddress,
       ...(config.security ? { security: config.security } : {}),
       ...xdsPortSecurity(config),
+      ...loadReportingOption(config),
       logger,
       registry,
     });

@@ -63,6 +63,12 @@ export function xdsPortSecurity(config: SpillwayConfig): Pick<RouterOptions, 'xd
   };
 }
 
+/** Config `loadReporting` as the router takes it: absent when load reporting is off. */
+export function loadReportingOption(config: SpillwayConfig): Pick<RouterOptions, 'loadReporting'> {
+  const settings = config.loadReporting;
+  return settings.enabled ? { loadReporting: { intervalSeconds: settings.intervalSeconds } } : {};
+}
+
 /**
  * Drill probes are grpc-js-xds channels, whose bootstrap cannot carry a client certificate
  * (only `insecure` and `google_default` channel_creds in 1.14): they cannot reach an mTLS xDS port.

@@ -54,6 +54,13 @@ describe('spillway up (embedded mode, child process)', () => {
       ]);
       const clients = (await (await fetch(`${api}/v1/xds/clients`)).json()) as { clients: { nodeId: string }[] };
       expect(clients.clients.map((c) => c.nodeId)).toEqual(['dc1-a-client']);
+      // Load reports are on by default; a raw ADS client sends none.
+      expect(await (await fetch(`${api}/v1/load?service=checkout.shop&windowSeconds=30`)).json()).toEqual({
+        service: 'checkout.shop',
+        windowSeconds: 30,
+        localities: [],
+        cloudShare: null,
+      });
     } finally {
       ads.close();
     }

@@ -254,6 +254,19 @@ export const RouterSettings = z
   .default({ snapshotIntervalSeconds: 10 });
 export type RouterSettings = z.infer<typeof RouterSettings>;
 
+/**
+ * Load reports from the data plane (LRS on the xDS port; see docs/locality-router.md#load-reports-lrs).
+ * On by default: Clusters then name the router as their LRS server and gRPC clients report to it.
+ */
+export const LoadReportingSettings = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** How often clients report (sent to them in LoadStatsResponse). */
+    intervalSeconds: z.number().int().min(1, 'expected at least 1 second').max(3600).default(10),
+  })
+  .default({ enabled: true, intervalSeconds: 10 });
+export type LoadReportingSettings = z.infer<typeof LoadReportingSettings>;
+
 export const SpillwayConfig = z
   .strictObject({
     listen: z
@@ -275,6 +288,7 @@ export const SpillwayConfig = z
     auth: z.strictObject({ tokens: z.array(Token).default([]) }).default({ tokens: [] }),
     federation: FederationSettings,
     router: RouterSettings,
+    loadReporting: LoadReportingSettings,
     retention: RetentionSettings,
     clusters: z.array(ClusterConfig).default([]),
     /** Per-service bursting policies (see docs/burst-controller.md). */

@@ -61,6 +61,17 @@ describe('config', () => {
     ]);
   });
 
+  it('turns load reporting on every 10 s by default, and refuses an interval under 1 s', () => {
+    expect(parseConfig(VALID, 'spillway.yaml', {}).loadReporting).toEqual({ enabled: true, intervalSeconds: 10 });
+    expect(parseConfig(`${VALID}loadReporting: { intervalSeconds: 1 }\n`, 'f', {}).loadReporting).toEqual({
+      enabled: true,
+      intervalSeconds: 1,
+    });
+    expect(problems(`${VALID}loadReporting: { intervalSeconds: 0.5 }\n`)).toEqual([
+      expect.stringMatching(/loadReporting\.intervalSeconds: /),
+    ]);
+  });
+
   it('names the file, line, field path and what was expected', () => {
     const broken = VALID.replace('address: http://127.0.0.1:8500', 'address: not a url').replace(
       'port: 50052',

@@ -16,7 +16,7 @@ import { httpTransport, serviceClientTls } from '../http-transport.js';
 import { loadConfigOrDefault } from '../load-config.js';
 import { redisAccessFromConfig } from '../redis-access.js';
 import { stopOnSignals } from '../shutdown.js';
-import { preflightXdsPort, refuseDrillsOverMutualTls, xdsPortSecurity } from '../xds-exposure.js';
+import { loadReportingOption, preflightXdsPort, refuseDrillsOverMutualTls, xdsPortSecurity } from '../xds-exposure.js';
 
 export interface RouterCommandOptions {
   readonly config?: string;
@@ -86,6 +86,7 @@ export async function router(options: RouterCommandOptions): Promise<void> {
     xdsAddress,
     ...(config.security ? { security: config.security } : {}),
     ...xdsPortSecurity(config),
+    ...loadReportingOption(config),
     httpAddress: options.listen,
     httpPlugins: [auth.register, (app) => registerDrillRoutes(app, { drills, admit })],
     ...(transport.https ? { https: transport.https } : {}),
