@@ -5,6 +5,7 @@
 // import() keeps its own chunk, so `spillway status` does not load what only `up` needs.
 // Usage (from an app's directory, as its `build` script): node ../../scripts/build-app.mjs src/main.ts
 import { readFile, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const WORKSPACE_SCOPE = '@spillway/';
@@ -44,6 +45,25 @@ const noFilesRelativeToSource = {
   },
 };
 
+/**
+ * `import text from './file.yml?raw'` (as Vite, which runs the tests, does natively): the file's
+ * text in the bundle, so a command needs no file beside it at run time (the PrometheusRule that
+ * `spillway manifests` prints carries infra/prometheus/*.yml this way).
+ */
+const rawText = {
+  name: 'raw-text',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /\?raw$/ }, (args) => ({
+      path: resolve(args.resolveDir, args.path.slice(0, -'?raw'.length)),
+      namespace: 'raw-text',
+    }));
+    esbuild.onLoad({ filter: /.*/, namespace: 'raw-text' }, async (args) => ({
+      contents: await readFile(args.path, 'utf8'),
+      loader: 'text',
+    }));
+  },
+};
+
 const entry = process.argv[2];
 if (!entry) {
   process.stderr.write('usage: build-app.mjs ENTRY.ts (run from the app directory)\n');
@@ -61,6 +81,6 @@ await build({
   platform: 'node',
   target: 'node22',
   sourcemap: 'linked',
-  plugins: [externalThirdParty, noFilesRelativeToSource],
+  plugins: [externalThirdParty, noFilesRelativeToSource, rawText],
   logLevel: 'warning',
 }).catch(() => process.exit(1)); // esbuild has printed the errors

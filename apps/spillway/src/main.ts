@@ -4,6 +4,7 @@ import cliPackage from '../package.json' with { type: 'json' };
 import { registerClientCommands } from './client/register.js';
 import { configValidate } from './commands/config-validate.js';
 import type { ControllerCommandOptions } from './commands/controller.js';
+import type { ManifestsOptions } from './commands/manifests.js';
 import type { RouterCommandOptions } from './commands/router.js';
 import type { UpOptions } from './commands/up.js';
 import { describeFailure } from './load-config.js';
@@ -14,6 +15,7 @@ const up = async (options: UpOptions) => (await import('./commands/up.js')).up(o
 const federation = async (options: { config?: string; listen?: string }) =>
   (await import('./commands/federation.js')).federation(options);
 const router = async (options: RouterCommandOptions) => (await import('./commands/router.js')).router(options);
+const manifests = async (options: ManifestsOptions) => (await import('./commands/manifests.js')).manifests(options);
 const controller = async (options: ControllerCommandOptions) =>
   (await import('./commands/controller.js')).controller(options);
 
@@ -52,6 +54,11 @@ function program(): Command {
     .option('--listen <host:port>', 'HTTP address for the burst API', '127.0.0.1:7072')
     .option('--prometheus <url>', "Prometheus base URL for the policies' SLO queries")
     .action(controller);
+  cli
+    .command('manifests')
+    .description('print the Kubernetes YAML of the distributed mode (see docs/kubernetes.md)')
+    .option('-f, --values <file>', 'values file (YAML): namespace, replicas, Redis, Secrets, the Spillway config')
+    .action(manifests);
   const config = cli.command('config').description('config file tools');
   config.command('validate <file>').description('check a config file').action(configValidate);
   registerClientCommands(cli);
