@@ -31,6 +31,14 @@ function program(): Command {
     .option('--listen <host:port>', 'HTTP API address (overrides listen.http)')
     .option('--xds <host:port>', 'xDS address (overrides listen.xds)')
     .option('--prometheus <url>', "Prometheus base URL for the policies' SLO queries")
+    .option(
+      '--log-level <level>',
+      'level of the log file: trace, debug, info, warn, error, fatal, silent (default: LOG_LEVEL, else info)',
+    )
+    .option(
+      '--log-file <path>',
+      'JSON log file, rolled at 10 MiB (default: SPILLWAY_LOG_FILE, else ~/.spillway/logs/up.log)',
+    )
     .action(up);
   cli
     .command('federation')

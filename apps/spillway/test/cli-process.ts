@@ -8,6 +8,8 @@ import { waitFor } from '@spillway/test/support/wait';
 /** The `spillway` command as installed: bin/spillway.js runs the compiled CLI (built by the global setup). */
 const BIN = fileURLToPath(new URL('../bin/spillway.js', import.meta.url));
 export const TOKEN_FILE = join(mkdtempSync(join(tmpdir(), 'spillway-cli-token-')), 'admin-token');
+/** `spillway up`'s log, in a directory of the test run's own: never the user's ~/.spillway/logs. */
+export const LOG_FILE = join(mkdtempSync(join(tmpdir(), 'spillway-cli-logs-')), 'up.log');
 
 /** `spillway ARGS` as a child process, its output collected for assertions. */
 export class CliProcess {
@@ -19,7 +21,7 @@ export class CliProcess {
   constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
     this.child = spawn(process.execPath, [BIN, ...args], {
       // A token file of the test's own: never the user's ~/.spillway.
-      env: { ...process.env, LOG_LEVEL: 'warn', SPILLWAY_TOKEN_FILE: TOKEN_FILE, ...env },
+      env: { ...process.env, LOG_LEVEL: 'warn', SPILLWAY_TOKEN_FILE: TOKEN_FILE, SPILLWAY_LOG_FILE: LOG_FILE, ...env },
     });
     this.child.stdout.on('data', (chunk: Buffer) => {
       this.stdout += chunk.toString();

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@spillway/test/support/wait';
@@ -6,6 +6,7 @@ import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, envoyProtos } from '@spillway/xds';
 import { AdsTestClient } from '@spillway/xds/test-support/ads-test-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliProcess, runCli } from './cli-process.js';
+import { expectQuietTerminal, recordLines } from './support/terminal-output.js';
 
 const running: CliProcess[] = [];
 afterEach(async () => {
@@ -20,8 +21,20 @@ interface DecodedLocality {
 
 describe('spillway up (embedded mode, child process)', () => {
   it('runs the simulated fleet: catalog over HTTP, priority EDS over xDS, a burst that scales out and comes back', async () => {
-    const cli = new CliProcess(['up', '--listen', '127.0.0.1:0', '--xds', '127.0.0.1:0']);
+    const logs = await mkdtemp(join(tmpdir(), 'spillway-up-logs-'));
+    const cli = new CliProcess([
+      'up',
+      '--listen',
+      '127.0.0.1:0',
+      '--xds',
+      '127.0.0.1:0',
+      '--log-level',
+      'info',
+      '--log-file',
+      join(logs, 'up.log'),
+    ]);
     running.push(cli);
+    const stdout = recordLines(cli.child.stdout);
     const api = await cli.waitForOutput(/API\s+(http:\/\/127\.0\.0\.1:\d+)/);
     const xdsPort = Number(await cli.waitForOutput(/xDS\s+127\.0\.0\.1:(\d+)/));
 
@@ -81,6 +94,13 @@ describe('spillway up (embedded mode, child process)', () => {
     };
     expect(bursts.bursts).toEqual([expect.objectContaining({ service: 'checkout.shop', active: false })]);
     expect(await cli.stop()).toBe(0);
+
+    // The terminal shows the banner and status lines only; the JSON log is in the file it names.
+    expectQuietTerminal(stdout);
+    expect(cli.stdout).toContain(`logs     ${join(logs, 'current.log')}  (JSON, level info;`);
+    const logged = await readFile(join(logs, 'current.log'), 'utf8');
+    expect(logged).toContain('"msg":"simulated fleet started"');
+    expect(logged).toContain('"msg":"stopped"');
   }, 360_000);
 });
 

@@ -3,3 +3,4 @@ export * from './http-limits.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './problem.js';
+export * from './run-log.js';

@@ -1,16 +1,17 @@
 import { embeddedDefaultConfig } from '@spillway/config';
 import { alertBookLimits, type RunningController, redisStores } from '@spillway/controller';
 import { type Federation, formatCatalogSummary } from '@spillway/federation';
-import { createLogger, createMetricsRegistry } from '@spillway/observability';
+import { createMetricsRegistry, DEFAULT_RUN_LOG_FILE, logLevelFrom, openRunLog } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { setUpAuth } from '../auth-setup.js';
 import { reloadConfigOnChange } from '../config-reload.js';
 import { DEMO_SPEED, type DemoFleet, demoStatusLines, startDemoFleet } from '../demo-fleet.js';
 import { startEmbeddedStack } from '../embedded-stack.js';
 import { httpTransport } from '../http-transport.js';
-import { loadConfigOrDefault } from '../load-config.js';
+import { CliError, loadConfigOrDefault } from '../load-config.js';
 import { redisAccessFromConfig } from '../redis-access.js';
 import { stopOnSignals } from '../shutdown.js';
+import { StatusPrinter } from '../status-printer.js';
 import { preflightXdsPort } from '../xds-exposure.js';
 
 export interface UpOptions {
@@ -18,6 +19,10 @@ export interface UpOptions {
   readonly listen?: string;
   readonly xds?: string;
   readonly prometheus?: string;
+  /** The log file's level (stderr shows warn and above); default LOG_LEVEL, else info. */
+  readonly logLevel?: string;
+  /** Default SPILLWAY_LOG_FILE, else ~/.spillway/logs/up.log (rolled; `current.log` beside it). */
+  readonly logFile?: string;
 }
 
 /**
@@ -25,7 +30,13 @@ export interface UpOptions {
  * feeds the router in memory, traffic policies live in memory, one HTTP server serves all APIs.
  */
 export async function up(options: UpOptions): Promise<void> {
-  const logger = createLogger('spillway');
+  // stdout is for a person: the banner and status lines. The JSON log goes to a file.
+  const runLog = await openRunLog({
+    name: 'spillway',
+    level: usage(() => logLevelFrom(options.logLevel, process.env.LOG_LEVEL)),
+    file: options.logFile ?? process.env.SPILLWAY_LOG_FILE ?? DEFAULT_RUN_LOG_FILE,
+  });
+  const { logger } = runLog;
   const registry = createMetricsRegistry({ labels: { instance: 'embedded' } });
   const fileConfig = options.config ? await loadConfigOrDefault(options.config) : undefined;
   // Before anything starts: the demo config's xDS address is loopback, a file's may not be.
@@ -70,7 +81,8 @@ export async function up(options: UpOptions): Promise<void> {
       `  xDS      ${xdsAddress.replace(/:\d+$/, '')}:${stack.xdsPort}  (dial xds:///NAME.NS)\n` +
       `  bursts   ${federation.url}/v1/bursts  (${config.policies.length} burst polic${config.policies.length === 1 ? 'y' : 'ies'})\n` +
       `  drills   ${federation.url}/v1/drills  (spillway drill run FILE --api ${federation.url})\n` +
-      `${auth.banner}\n`,
+      `${auth.banner}\n` +
+      `  logs     ${runLog.currentFile}  (JSON, level ${runLog.level}; warnings and errors also on stderr)\n`,
   );
   const stopStatus = demo ? printDemoStatus(demo, controller) : printCatalogChanges(federation);
   const stopReloads = options.config ? await reloadConfigOnChange(options.config, controller, logger) : undefined;
@@ -90,13 +102,29 @@ function printCatalogChanges(federation: Federation): () => void {
   return federation.store.subscribe(print);
 }
 
-/** With the simulated fleet: a live line per burst policy every two seconds. */
+/**
+ * With the simulated fleet: a line per burst policy when it changes (its clock aside), looked
+ * at every two seconds, and again after 30 s of wall time without output.
+ */
 function printDemoStatus(demo: DemoFleet, controller: RunningController): () => void {
+  const printer = new StatusPrinter();
   const timer = setInterval(() => {
     demoStatusLines(demo.fleet, controller).then(
-      (lines) => process.stdout.write(`${lines.join('\n')}\n`),
+      (lines) => {
+        const out = printer.next(lines, performance.now());
+        if (out.length > 0) process.stdout.write(`${out.join('\n')}\n`);
+      },
       () => undefined,
     );
   }, 2000);
   return () => clearInterval(timer);
+}
+
+/** A bad flag or variable: exit 2 with the one-line reason. */
+function usage<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error), 2);
+  }
 }
