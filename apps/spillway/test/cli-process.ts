@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,8 +8,6 @@ import { waitFor } from '@spillway/test/support/wait';
 /** The `spillway` command as installed: bin/spillway.js runs the compiled CLI (built by the global setup). */
 const BIN = fileURLToPath(new URL('../bin/spillway.js', import.meta.url));
 export const TOKEN_FILE = join(mkdtempSync(join(tmpdir(), 'spillway-cli-token-')), 'admin-token');
-/** `spillway up`'s log, in a directory of the test run's own: never the user's ~/.spillway/logs. */
-export const LOG_FILE = join(mkdtempSync(join(tmpdir(), 'spillway-cli-logs-')), 'up.log');
 
 /** `spillway ARGS` as a child process, its output collected for assertions. */
 export class CliProcess {
@@ -17,11 +15,19 @@ export class CliProcess {
   stdout = '';
   stderr = '';
   readonly exited: Promise<number | null>;
+  /** `spillway up`'s JSON log (its link to the file in use), in a directory of this process's own. */
+  readonly logFile = join(mkdtempSync(join(tmpdir(), 'spillway-cli-logs-')), 'current.log');
 
   constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
     this.child = spawn(process.execPath, [BIN, ...args], {
-      // A token file of the test's own: never the user's ~/.spillway.
-      env: { ...process.env, LOG_LEVEL: 'warn', SPILLWAY_TOKEN_FILE: TOKEN_FILE, SPILLWAY_LOG_FILE: LOG_FILE, ...env },
+      // A token file and a log of the test's own: never the user's ~/.spillway.
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'warn',
+        SPILLWAY_TOKEN_FILE: TOKEN_FILE,
+        SPILLWAY_LOG_FILE: this.logFile.replace(/current\.log$/, 'up.log'),
+        ...env,
+      },
     });
     this.child.stdout.on('data', (chunk: Buffer) => {
       this.stdout += chunk.toString();
@@ -39,6 +45,33 @@ export class CliProcess {
       message: `output ${pattern} (stdout so far: ${this.stdout.slice(-500)} stderr: ${this.stderr.slice(-500)})`,
     });
     return match[1] ?? match[0];
+  }
+
+  /** The first capture of `pattern` in stderr (where `spillway up` shows warnings and errors). */
+  async waitForStderr(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    const match = await waitFor(() => pattern.exec(this.stderr), {
+      timeoutMs,
+      message: `stderr ${pattern} (stderr so far: ${this.stderr.slice(-500)})`,
+    });
+    return match[1] ?? match[0];
+  }
+
+  /** The first capture of `pattern` in `spillway up`'s JSON log file. */
+  async waitForLog(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    const match = await waitFor(() => pattern.exec(this.log()), {
+      timeoutMs,
+      message: `log ${pattern} in ${this.logFile} (so far: ${this.log().slice(-500)})`,
+    });
+    return match[1] ?? match[0];
+  }
+
+  /** What `spillway up` has logged so far ('' before its log file exists). */
+  log(): string {
+    try {
+      return readFileSync(this.logFile, 'utf8');
+    } catch {
+      return '';
+    }
   }
 
   async stop(): Promise<number | null> {

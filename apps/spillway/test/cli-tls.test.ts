@@ -168,7 +168,7 @@ describe('spillway up with tls.http', () => {
       expect(rotated).toBe(new X509Certificate(readFileSync(next.certFile)).fingerprint256);
 
       writeFileSync(server.certFile, 'not a certificate');
-      await up.waitForOutput(/changed TLS files are not usable/, 30_000);
+      await up.waitForStderr(/changed TLS files are not usable/, 30_000);
       expect(await servedFingerprint(api)).toBe(rotated);
       expect(await httpsStatus(`${api}/healthz`, undefined)).toBe(200);
     },

@@ -64,11 +64,11 @@ describe('spillway up reloads its config file (child process)', () => {
     });
 
     cli.child.kill('SIGHUP');
-    await cli.waitForOutput(/SIGHUP: reloading the config file/);
+    await cli.waitForLog(/SIGHUP: reloading the config file/);
 
     await writeFile(file, config('lots'));
-    await cli.waitForOutput(/config reload refused, running config kept: (\S+:\d+:\d+: policies\[0\]\.maxShare)/);
-    expect(cli.stdout).toContain(`${file}:18:`);
+    await cli.waitForStderr(/config reload refused, running config kept: (\S+:\d+:\d+: policies\[0\]\.maxShare)/);
+    expect(cli.stderr).toContain(`${file}:18:`);
     expect((await ask(api, 0.6)).detail).toContain('maxShare 0.5');
     expect(cli.child.exitCode).toBeNull();
   });
