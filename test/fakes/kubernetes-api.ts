@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
 
 /**
  * An in-memory Kubernetes API server for EndpointSlices (discovery.k8s.io/v1) and Nodes,
@@ -23,6 +24,17 @@ import type { AddressInfo, Socket } from 'node:net';
  * `status.readyReplicas` follows `spec.replicas` only as the test lets it: `readyStep` replicas
  * per deployment read (default: none, the test calls `advanceDeployment`). `deploymentRequests`
  * is the call log.
+ *
+ * Custom resources of `spillway.dev/v1alpha1` (`burstpolicies`, `drills`; namespaced, with the
+ * status subresource enabled, as the CRDs declare): list and watch like the built-in kinds (all
+ * namespaces or one), `POST` to create (status dropped, generation 1, 409 AlreadyExists), `GET`,
+ * `PUT` (409 on a stale resourceVersion), `PATCH` (merge-patch) and `DELETE` of one object, and
+ * `GET|PUT|PATCH .../{name}/status`. As the apiserver does with a status subresource: a write to
+ * the object ignores `status`, a write to `/status` ignores everything but `status`, and
+ * `metadata.generation` moves only when `spec` changes; every write that changes something gets a
+ * new resourceVersion and a MODIFIED event. Events: `POST /api/v1/namespaces/{ns}/events` (core
+ * v1) and `/apis/events.k8s.io/v1/namespaces/{ns}/events` are kept in `events` (422 without a
+ * name or generateName).
  */
 
 export type KubeObject = {
@@ -34,7 +46,9 @@ export type KubeObject = {
   >;
 } & Record<string, unknown>;
 
-type Resource = 'endpointslices' | 'nodes' | 'deployments';
+type Resource = 'endpointslices' | 'nodes' | 'deployments' | CustomResource;
+export type CustomResource = 'burstpolicies' | 'drills';
+const CUSTOM_GROUP_VERSION = 'spillway.dev/v1alpha1';
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 type Target = 'list' | 'watch' | 'deployments' | 'any';
 
@@ -90,6 +104,8 @@ const KINDS: Record<Resource, { kind: string; listKind: string; apiVersion: stri
   endpointslices: { kind: 'EndpointSlice', listKind: 'EndpointSliceList', apiVersion: 'discovery.k8s.io/v1' },
   nodes: { kind: 'Node', listKind: 'NodeList', apiVersion: 'v1' },
   deployments: { kind: 'Deployment', listKind: 'DeploymentList', apiVersion: 'apps/v1' },
+  burstpolicies: { kind: 'BurstPolicy', listKind: 'BurstPolicyList', apiVersion: CUSTOM_GROUP_VERSION },
+  drills: { kind: 'Drill', listKind: 'DrillList', apiVersion: CUSTOM_GROUP_VERSION },
 };
 
 /** A minimal core/v1 Node around a labels map (the recorded GKE labels are not a full Node). */
@@ -128,7 +144,11 @@ export class FakeKubernetesApi {
     endpointslices: new Map(),
     nodes: new Map(),
     deployments: new Map(),
+    burstpolicies: new Map(),
+    drills: new Map(),
   };
+  /** Events posted (core v1 or events.k8s.io/v1), in order. */
+  readonly events: KubeObject[] = [];
   private readonly deploymentState = new Map<string, FakeDeployment>();
   private scaleWriteRaces = 0;
   private history: StoredEvent[] = [];
@@ -291,6 +311,37 @@ export class FakeKubernetesApi {
     );
   }
 
+  /** Creates a custom object as `kubectl create` would (status dropped, generation 1). */
+  createCustomObject(plural: CustomResource, object: object): KubeObject {
+    const answer = this.customCreate(plural, structuredClone(object) as KubeObject);
+    if (answer.status !== 201) throw new Error(`fake kubernetes: create failed: ${JSON.stringify(answer.body)}`);
+    return answer.body as KubeObject;
+  }
+
+  /** Edits a custom object as `kubectl edit` would: `status` changes are ignored; a spec change bumps generation. */
+  updateCustomObject(plural: CustomResource, namespace: string, name: string, edit: (object: KubeObject) => void) {
+    const stored = this.customObject(plural, namespace, name);
+    if (!stored) throw new Error(`fake kubernetes: no ${plural} ${namespace}/${name}`);
+    edit(stored);
+    return this.customWrite(plural, stored, this.objects[plural].get(`${namespace}/${name}`)!, 'object');
+  }
+
+  deleteCustomObject(plural: CustomResource, namespace: string, name: string): void {
+    this.remove(plural, `${namespace}/${name}`);
+  }
+
+  /** A copy of a custom object as stored, or undefined. */
+  customObject(plural: CustomResource, namespace: string, name: string): KubeObject | undefined {
+    const stored = this.objects[plural].get(`${namespace}/${name}`);
+    return stored ? structuredClone(stored) : undefined;
+  }
+
+  /** Writes to one custom object's status subresource (the call log), optionally one method. */
+  statusRequests(plural: CustomResource, namespace: string, name: string, method?: string): RequestRecord[] {
+    const path = `/apis/${CUSTOM_GROUP_VERSION}/namespaces/${namespace}/${plural}/${name}/status`;
+    return this.requests.filter((request) => request.path === path && (!method || request.method === method));
+  }
+
   openWatchCount(resource?: Resource): number {
     return [...this.watches].filter((watch) => !resource || watch.resource === resource).length;
   }
@@ -377,6 +428,26 @@ export class FakeKubernetesApi {
         deployment[3] !== undefined,
         request.headers['content-type'] ?? '',
         body,
+      );
+      return reply(answer.status, answer.body);
+    }
+    const custom = CUSTOM_OBJECT_PATH.exec(url.pathname);
+    if (custom?.[1] && custom[2] && (custom[3] || record.method === 'POST')) {
+      const body = ['PUT', 'PATCH', 'POST'].includes(record.method) ? await readBody(request) : '';
+      const answer = this.customRequest(record.method, custom[2] as CustomResource, custom[1], {
+        name: custom[3],
+        status: custom[4] !== undefined,
+        contentType: request.headers['content-type'] ?? '',
+        body,
+      });
+      return reply(answer.status, answer.body);
+    }
+    const eventsPath = EVENTS_PATH.exec(url.pathname);
+    if (eventsPath?.[1] && record.method === 'POST') {
+      const answer = this.postEvent(
+        eventsPath[1],
+        url.pathname.startsWith('/api/v1/') ? 'v1' : 'events.k8s.io/v1',
+        await readBody(request),
       );
       return reply(answer.status, answer.body);
     }
@@ -476,6 +547,157 @@ export class FakeKubernetesApi {
         ...(state.replicas > state.readyReplicas ? { unavailableReplicas: state.replicas - state.readyReplicas } : {}),
       },
     });
+  }
+
+  private customRequest(
+    method: string,
+    plural: CustomResource,
+    namespace: string,
+    request: { name: string | undefined; status: boolean; contentType: string; body: string },
+  ): Answer {
+    let parsed: unknown;
+    if (request.body) {
+      try {
+        parsed = JSON.parse(request.body);
+      } catch {
+        return { status: 400, body: statusObject(400, 'BadRequest', 'the request body is not valid JSON') };
+      }
+    }
+    if (method === 'POST') {
+      const object = (parsed ?? {}) as KubeObject;
+      if (object.metadata?.namespace && object.metadata.namespace !== namespace) {
+        return {
+          status: 400,
+          body: statusObject(
+            400,
+            'BadRequest',
+            'the namespace of the object does not match the namespace on the request',
+          ),
+        };
+      }
+      return this.customCreate(plural, { ...object, metadata: { ...object.metadata, namespace } });
+    }
+    const key = `${namespace}/${request.name}`;
+    const stored = this.objects[plural].get(key);
+    const { kind } = KINDS[plural];
+    if (!stored) {
+      return { status: 404, body: statusObject(404, 'NotFound', `${plural}.spillway.dev "${request.name}" not found`) };
+    }
+    if (method === 'GET') return { status: 200, body: structuredClone(stored) };
+    if (method === 'DELETE' && !request.status) {
+      this.remove(plural, key);
+      return { status: 200, body: structuredClone(stored) };
+    }
+    const part = request.status ? 'status' : 'object';
+    if (method === 'PUT') {
+      const sent = (parsed as KubeObject | undefined)?.metadata?.resourceVersion;
+      if (sent && sent !== stored.metadata.resourceVersion) {
+        return {
+          status: 409,
+          body: statusObject(
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${plural}.spillway.dev "${request.name}": the object has been modified; please apply your changes to the latest version and try again`,
+          ),
+        };
+      }
+      return this.customWrite(plural, (parsed ?? {}) as KubeObject, stored, part);
+    }
+    if (method === 'PATCH') {
+      if (!request.contentType.startsWith('application/merge-patch+json')) {
+        return {
+          status: 415,
+          body: statusObject(
+            415,
+            'UnsupportedMediaType',
+            `the fake serves ${kind} PATCH as application/merge-patch+json only (got ${request.contentType})`,
+          ),
+        };
+      }
+      return this.customWrite(plural, mergePatch(structuredClone(stored), parsed) as KubeObject, stored, part);
+    }
+    return { status: 405, body: statusObject(405, 'MethodNotAllowed', 'the server does not allow this method') };
+  }
+
+  private customCreate(plural: CustomResource, object: KubeObject): Answer {
+    const { kind } = KINDS[plural];
+    const name = object.metadata?.name;
+    const namespace = object.metadata?.namespace;
+    if (!name || !namespace) {
+      return { status: 422, body: statusObject(422, 'Invalid', `${kind} is invalid: metadata.name: Required value`) };
+    }
+    if (object.apiVersion !== CUSTOM_GROUP_VERSION || object.kind !== kind) {
+      return {
+        status: 400,
+        body: statusObject(400, 'BadRequest', `expected apiVersion ${CUSTOM_GROUP_VERSION} kind ${kind}`),
+      };
+    }
+    if (this.objects[plural].has(`${namespace}/${name}`)) {
+      return {
+        status: 409,
+        body: statusObject(409, 'AlreadyExists', `${plural}.spillway.dev "${name}" already exists`),
+      };
+    }
+    const { status: _dropped, ...rest } = object;
+    rest.metadata = { ...rest.metadata, generation: 1 };
+    return { status: 201, body: this.upsert(plural, rest as KubeObject) };
+  }
+
+  /**
+   * One write to a custom object: `object` writes keep the stored status, `status` writes keep
+   * everything but status. The generation moves with the spec only; no change, no new version.
+   */
+  private customWrite(plural: CustomResource, sent: KubeObject, stored: KubeObject, part: 'object' | 'status'): Answer {
+    const next: KubeObject =
+      part === 'status'
+        ? { ...structuredClone(stored), status: structuredClone(sent.status) }
+        : {
+            ...structuredClone(sent),
+            metadata: { ...structuredClone(sent.metadata), ...identity(stored) },
+            status: structuredClone(stored.status),
+          };
+    if (next.status === undefined) delete next.status;
+    const specChanged = !isDeepStrictEqual(next.spec, stored.spec);
+    next.metadata.generation = ((stored.metadata.generation as number | undefined) ?? 1) + (specChanged ? 1 : 0);
+    next.metadata.resourceVersion = stored.metadata.resourceVersion;
+    if (isDeepStrictEqual(next, stored)) return { status: 200, body: structuredClone(stored) };
+    return { status: 200, body: this.upsert(plural, next) };
+  }
+
+  private postEvent(namespace: string, apiVersion: 'v1' | 'events.k8s.io/v1', text: string): Answer {
+    let event: KubeObject;
+    try {
+      event = JSON.parse(text) as KubeObject;
+    } catch {
+      return { status: 400, body: statusObject(400, 'BadRequest', 'the request body is not valid JSON') };
+    }
+    const metadata = (event.metadata ?? {}) as KubeObject['metadata'] & { generateName?: string };
+    const name = metadata.name || (metadata.generateName ? `${metadata.generateName}${randomUUID().slice(0, 5)}` : '');
+    if (!name) {
+      return {
+        status: 422,
+        body: statusObject(
+          422,
+          'Invalid',
+          'Event is invalid: metadata.name: Required value: name or generateName is required',
+        ),
+      };
+    }
+    const stored = {
+      ...event,
+      kind: 'Event',
+      apiVersion,
+      metadata: {
+        ...metadata,
+        name,
+        namespace,
+        uid: randomUUID(),
+        resourceVersion: String(++this.rv),
+        creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      },
+    };
+    this.events.push(stored);
+    return { status: 201, body: stored };
   }
 
   private authenticate(request: IncomingMessage): string | undefined {
@@ -617,9 +839,43 @@ interface Route {
   readonly namespace: string | undefined;
 }
 
+interface Answer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** One custom object (`…/{plural}/{name}`, optionally `/status`) or its namespaced collection. */
+const CUSTOM_OBJECT_PATH =
+  /^\/apis\/spillway\.dev\/v1alpha1\/namespaces\/([a-z0-9-]+)\/(burstpolicies|drills)(?:\/([a-z0-9.-]+))?(\/status)?$/;
+const CUSTOM_COLLECTION_PATH =
+  /^\/apis\/spillway\.dev\/v1alpha1\/(?:namespaces\/([a-z0-9-]+)\/)?(burstpolicies|drills)$/;
+const EVENTS_PATH = /^\/(?:api\/v1|apis\/events\.k8s\.io\/v1)\/namespaces\/([a-z0-9-]+)\/events$/;
+
+/** What the server sets and a client cannot change through a write. */
+function identity(stored: KubeObject): Record<string, unknown> {
+  const { name, namespace, uid, creationTimestamp } = stored.metadata;
+  return { name, namespace, uid, creationTimestamp };
+}
+
+/** RFC 7386 JSON merge patch: objects merge key by key, null deletes, anything else replaces. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const result: Record<string, unknown> =
+    target !== null && typeof target === 'object' && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else result[key] = mergePatch(result[key], value);
+  }
+  return result;
+}
+
 function parsePath(path: string): Route | undefined {
   if (path === '/apis/discovery.k8s.io/v1/endpointslices') return { resource: 'endpointslices', namespace: undefined };
   if (path === '/api/v1/nodes') return { resource: 'nodes', namespace: undefined };
+  const custom = CUSTOM_COLLECTION_PATH.exec(path);
+  if (custom?.[2]) return { resource: custom[2] as CustomResource, namespace: custom[1] };
   const namespaced = /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([a-z0-9-]+)\/endpointslices$/.exec(path);
   return namespaced?.[1] ? { resource: 'endpointslices', namespace: namespaced[1] } : undefined;
 }

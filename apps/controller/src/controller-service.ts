@@ -35,6 +35,8 @@ import { BurstController } from './burst-controller.js';
 import { StoredBurstState } from './burst-state-schema.js';
 import type { CloudAdapters } from './cloud-observer.js';
 import { ConfigReloads } from './config-reload.js';
+import { BurstPolicyResources } from './custom-resources/burst-policy-resources.js';
+import { customResourcesKubeConfig } from './custom-resources/kube-config.js';
 import { registerAlertRoutes } from './http/alert-routes.js';
 import { registerBurstRoutes } from './http/burst-routes.js';
 import { DenialAudit } from './http/denial-audit.js';
@@ -141,6 +143,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const unfollow = policies.subscribe(() => intake.setPolicies(policies.current()));
   const denials = new DenialAudit(stores.audit, registry, logger.child({ component: 'auth' }));
   await controller.start();
+  const resources = watchBurstPolicies(options, policies, controller, stores);
   const reloads = new ConfigReloads({ config, policies, audit: stores.audit, logger, registry });
   return {
     controller,
@@ -160,11 +163,37 @@ export async function startController(options: ControllerOptions): Promise<Runni
     },
     async stop() {
       unfollow();
+      await resources?.stop();
       await controller.stop();
       denials.stop();
       await stores.close?.();
     },
   };
+}
+
+/** BurstPolicy resources into the live policies, when `customResources:` is configured. */
+function watchBurstPolicies(
+  options: ControllerOptions,
+  policies: LivePolicySet,
+  controller: BurstController,
+  stores: ControllerStores,
+): BurstPolicyResources | undefined {
+  const settings = options.config.customResources;
+  if (!settings) return undefined;
+  const resources = new BurstPolicyResources({
+    kubeConfig: customResourcesKubeConfig(settings),
+    namespace: settings.namespace,
+    policies,
+    isLeader: () => controller.isLeader(),
+    owner: controller.owner,
+    states: stores.states,
+    traffic: options.traffic,
+    logger: options.logger,
+    registry: options.registry,
+    statusIntervalMs: settings.statusIntervalSeconds * 1000,
+  });
+  resources.start();
+  return resources;
 }
 
 /** Where a truncated notification's members are read: Alertmanager's API (docs/burst-controller.md#signals). */

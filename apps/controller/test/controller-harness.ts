@@ -12,6 +12,7 @@ import {
   silentLogger,
 } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
+import type { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
 import { startCloudFakes } from '@spillway/test/support/burst-world';
 import { ManualSource } from '@spillway/test/support/manual-source';
 import Fastify from 'fastify';
@@ -29,32 +30,35 @@ export async function startHarness(
     bodyLimit?: number;
     /** More policies, for services without cloud targets (e.g. two services of one alert group). */
     extraPolicies?: Record<string, unknown>[];
+    /** Leave checkout.shop's policy out of the file (it comes from a BurstPolicy resource). */
+    noFilePolicy?: boolean;
+    /** More top-level config fields, given the Kubernetes fake (e.g. customResources). */
+    config?: (k8s: FakeKubernetesApi) => Record<string, unknown>;
   } = {},
 ) {
   const cloudFakes = await startCloudFakes({ kubernetesToken: 'k8s-token', readyStep: 1, nodegroupUpdates: 2 });
   const { k8s, eks, route53 } = cloudFakes;
   const dnsTarget = { ...cloudFakes.dns, type: 'A' as const };
+  const checkoutPolicy = {
+    service: 'checkout.shop',
+    steps: [0.1, 0.3],
+    maxShare: 0.5,
+    stepIntervalSeconds: 1,
+    minDwellSeconds: 1,
+    cooldownSeconds: 1,
+    capacity: { replicasAtFullShare: 10, podsPerNode: 2, maxReplicas: 10, maxNodes: 3 },
+    cloud: {
+      eks: { region: 'us-west-2', cluster: 'burst', nodegroup: 'spot' },
+      deployment: { cluster: 'eks-use1', namespace: 'shop', name: 'checkout' },
+      route53: dnsTarget,
+    },
+    triggers: { alerts: [{ alertname: 'SpillwayErrorBudgetBurn', labels: { service: 'checkout.shop' } }] },
+    ...policyOverrides,
+  };
   const config = buildConfig({
     clusters: [{ name: 'eks-use1', kind: 'static', environment: 'cloud', region: 'us-west-2' }],
-    policies: [
-      {
-        service: 'checkout.shop',
-        steps: [0.1, 0.3],
-        maxShare: 0.5,
-        stepIntervalSeconds: 1,
-        minDwellSeconds: 1,
-        cooldownSeconds: 1,
-        capacity: { replicasAtFullShare: 10, podsPerNode: 2, maxReplicas: 10, maxNodes: 3 },
-        cloud: {
-          eks: { region: 'us-west-2', cluster: 'burst', nodegroup: 'spot' },
-          deployment: { cluster: 'eks-use1', namespace: 'shop', name: 'checkout' },
-          route53: dnsTarget,
-        },
-        triggers: { alerts: [{ alertname: 'SpillwayErrorBudgetBurn', labels: { service: 'checkout.shop' } }] },
-        ...policyOverrides,
-      },
-      ...(options.extraPolicies ?? []),
-    ],
+    policies: [...(options.noFilePolicy ? [] : [checkoutPolicy]), ...(options.extraPolicies ?? [])],
+    ...options.config?.(k8s),
   });
 
   const catalog = new CatalogStore({ staleAfterMs: 60_000 });
@@ -106,6 +110,8 @@ export async function startHarness(
 
   return {
     url,
+    /** checkout.shop's policy as written in the file (a BurstPolicy's spec, when noFilePolicy). */
+    checkoutPolicy,
     k8s,
     eks,
     route53,

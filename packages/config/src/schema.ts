@@ -267,6 +267,23 @@ export const LoadReportingSettings = z
   .default({ enabled: true, intervalSeconds: 10 });
 export type LoadReportingSettings = z.infer<typeof LoadReportingSettings>;
 
+/**
+ * BurstPolicy and Drill custom resources (spillway.dev/v1alpha1) watched by the controller next
+ * to the config file (docs/kubernetes.md#custom-resources). Absent: no watch.
+ */
+export const CustomResourcesSettings = z.strictObject({
+  /** Watch this namespace only; absent: every namespace (needs a ClusterRole). */
+  namespace: ServiceName.optional(),
+  /** Path to a kubeconfig; absent: in-cluster config or $KUBECONFIG / ~/.kube/config. */
+  kubeconfig: FilePath.optional(),
+  context: z.string().min(1).optional(),
+  /** Run Drill resources through the drill service (where one runs: `spillway up`). */
+  drills: z.boolean().default(true),
+  /** How often BurstPolicy status (phase, share) is compared with the burst and patched when it differs. */
+  statusIntervalSeconds: Seconds.max(300).default(5),
+});
+export type CustomResourcesSettings = z.infer<typeof CustomResourcesSettings>;
+
 export const SpillwayConfig = z
   .strictObject({
     listen: z
@@ -296,6 +313,7 @@ export const SpillwayConfig = z
     /** Service-to-service mTLS published through xDS (see docs/mesh-security.md). */
     security: MeshSecurity.optional(),
     alerts: AlertsSettings,
+    customResources: CustomResourcesSettings.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();

@@ -1,0 +1,248 @@
+import { isDeepStrictEqual } from 'node:util';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { BurstState } from '@spillway/burst';
+import { formatPath } from '@spillway/config';
+import {
+  BURST_POLICY_RESOURCE,
+  BurstPolicy,
+  BurstPolicyStatus,
+  CUSTOM_RESOURCE_API_VERSION,
+  CUSTOM_RESOURCE_GROUP,
+  CUSTOM_RESOURCE_VERSION,
+  type TrafficPolicyReader,
+} from '@spillway/model';
+import { Counter, type Logger, type Registry } from '@spillway/observability';
+import type { StateStore } from '@spillway/state';
+import type { LivePolicySet } from '../policies/live-policy-set.js';
+import type { PolicyResource } from '../policies/merge-policies.js';
+import { burstPolicyStatus, type PolicyResourceStanding } from './burst-policy-status.js';
+import { type CustomObject, CustomObjectWatch, type CustomObjectWatchOptions } from './custom-object-watch.js';
+
+export interface BurstPolicyResourcesOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly namespace?: string | undefined;
+  readonly policies: LivePolicySet;
+  /** Status and events are written by the leader only. */
+  readonly isLeader: () => boolean;
+  /** The controller's identity, in events' reportingInstance. */
+  readonly owner: string;
+  readonly states: StateStore<BurstState>;
+  readonly traffic: TrafficPolicyReader;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly statusIntervalMs: number;
+  readonly backoff?: CustomObjectWatchOptions['backoff'];
+}
+
+type ParsedSpec =
+  | { readonly ok: true; readonly policy: BurstPolicy }
+  | { readonly ok: false; readonly problems: string[] };
+
+/**
+ * BurstPolicy resources → the live policy set, and their status back. Every spec is validated
+ * with the config's own BurstPolicy schema; a bad one is left out of the set (the others are
+ * unaffected), gets Ready=False naming the fields and one Warning event per generation. The
+ * leader writes status (phase, share, targetShare, conditions) through the status subresource,
+ * only when it differs from what the object carries.
+ */
+export class BurstPolicyResources {
+  private readonly watch: CustomObjectWatch;
+  private readonly customObjects: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+  private readonly logger: Logger;
+  private objects: ReadonlyMap<string, CustomObject> = new Map();
+  private readonly parsed = new Map<string, ParsedSpec>();
+  /** Per object, the `uid/generation` already warned about: one event per bad generation. */
+  private readonly warned = new Map<string, string>();
+  /** Per object, the status last sent, until the watch shows it. */
+  private readonly sent = new Map<string, BurstPolicyStatus>();
+  private timer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
+  private again = false;
+  private readonly writes: Counter<'result'>;
+  private readonly warnings: Counter;
+
+  constructor(private readonly options: BurstPolicyResourcesOptions) {
+    this.logger = options.logger.child({ component: 'burst-policy-resources' });
+    this.customObjects = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.watch = new CustomObjectWatch({
+      kubeConfig: options.kubeConfig,
+      plural: BURST_POLICY_RESOURCE.plural,
+      namespace: options.namespace,
+      logger: this.logger,
+      onChange: (objects) => this.onChange(objects),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+    });
+    this.writes = new Counter({
+      name: 'spillway_custom_resource_status_writes_total',
+      help: 'BurstPolicy status PATCHes by the leader, by result (ok, error)',
+      labelNames: ['result'],
+      registers: [options.registry],
+    });
+    this.warnings = new Counter({
+      name: 'spillway_custom_resource_invalid_total',
+      help: 'BurstPolicy generations refused as invalid (each gets a Warning event)',
+      registers: [options.registry],
+    });
+  }
+
+  get synced(): boolean {
+    return this.watch.synced;
+  }
+
+  start(): void {
+    this.watch.start();
+    this.timer = setInterval(() => this.requestSync(), this.options.statusIntervalMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.watch.stop();
+    await this.syncing;
+  }
+
+  private onChange(objects: ReadonlyMap<string, CustomObject>): void {
+    this.objects = objects;
+    const valid: PolicyResource[] = [];
+    for (const [key, object] of objects) {
+      const spec = parseSpec(object.spec);
+      this.parsed.set(key, spec);
+      if (spec.ok) {
+        const { namespace, name, creationTimestamp, generation } = object.metadata;
+        valid.push({ namespace, name, createdAt: creationTimestamp, generation, policy: spec.policy });
+      }
+    }
+    for (const key of this.parsed.keys()) if (!objects.has(key)) this.forget(key);
+    this.options.policies.replaceResources(valid);
+    this.requestSync();
+  }
+
+  private forget(key: string): void {
+    this.parsed.delete(key);
+    this.warned.delete(key);
+    this.sent.delete(key);
+  }
+
+  /** Runs a status pass now, or right after the running one. */
+  requestSync(): void {
+    if (this.syncing) {
+      this.again = true;
+      return;
+    }
+    this.syncing = this.syncAll()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'BurstPolicy status pass failed; retrying'))
+      .finally(() => {
+        this.syncing = undefined;
+        if (this.again) {
+          this.again = false;
+          this.requestSync();
+        }
+      });
+  }
+
+  private async syncAll(): Promise<void> {
+    if (!this.options.isLeader() || this.objects.size === 0) return;
+    const { states } = await this.options.states.all();
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    for (const object of this.objects.values()) {
+      const standing = this.standing(object, states);
+      if (standing.kind === 'invalid') await this.warnOnce(object, standing.problems);
+      await this.writeStatus(object, standing, now);
+    }
+  }
+
+  private standing(object: CustomObject, states: ReadonlyMap<string, BurstState>): PolicyResourceStanding {
+    const spec = this.parsed.get(object.key) ?? parseSpec(object.spec);
+    if (!spec.ok) return { kind: 'invalid', problems: spec.problems };
+    const conflict = this.options.policies.conflict(object.key);
+    if (conflict) return { kind: 'conflict', reason: conflict };
+    const service = spec.policy.service;
+    const state = states.get(service);
+    const heading = state?.burst && state.phase !== 'aborted' ? (state.burst.path.at(-1) ?? 0) : 0;
+    return {
+      kind: 'in-force',
+      service,
+      burst: {
+        phase: state?.phase ?? 'idle',
+        share: this.options.traffic.get(service)?.cloudShare ?? 0,
+        targetShare: state?.phase === 'idle' ? 0 : heading,
+      },
+    };
+  }
+
+  private async writeStatus(object: CustomObject, standing: PolicyResourceStanding, now: string): Promise<void> {
+    const current = BurstPolicyStatus.safeParse(object.status);
+    const previous = current.success ? current.data : undefined;
+    const status = burstPolicyStatus({ generation: object.metadata.generation, standing, previous, now });
+    if (isDeepStrictEqual(status, previous) || isDeepStrictEqual(status, this.sent.get(object.key))) return;
+    const { namespace, name } = object.metadata;
+    try {
+      await this.customObjects.patchNamespacedCustomObjectStatus(
+        {
+          group: CUSTOM_RESOURCE_GROUP,
+          version: CUSTOM_RESOURCE_VERSION,
+          plural: BURST_POLICY_RESOURCE.plural,
+          namespace,
+          name,
+          body: { status },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      this.sent.set(object.key, status);
+      this.writes.inc({ result: 'ok' });
+    } catch (error) {
+      this.writes.inc({ result: 'error' });
+      this.logger.warn({ err: error, resource: object.key }, 'could not write BurstPolicy status; retrying');
+    }
+  }
+
+  /** One Warning event per bad generation, on the object, naming every bad field. */
+  private async warnOnce(object: CustomObject, problems: readonly string[]): Promise<void> {
+    const { namespace, name, uid, generation, resourceVersion } = object.metadata;
+    const stamp = `${uid}/${generation}`;
+    if (this.warned.get(object.key) === stamp) return;
+    const message = `invalid BurstPolicy spec, not in force: ${problems.join('; ')}`.slice(0, 1024);
+    this.logger.warn({ resource: object.key, problems }, 'invalid BurstPolicy; left out of the policies');
+    const at = new Date();
+    try {
+      await this.core.createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { generateName: `${name}.`, namespace },
+          involvedObject: {
+            apiVersion: CUSTOM_RESOURCE_API_VERSION,
+            kind: BURST_POLICY_RESOURCE.kind,
+            name,
+            namespace,
+            uid,
+            resourceVersion,
+          },
+          type: 'Warning',
+          reason: 'InvalidSpec',
+          message,
+          source: { component: 'spillway-controller' },
+          reportingComponent: 'spillway.dev/controller',
+          reportingInstance: this.options.owner,
+          firstTimestamp: at,
+          lastTimestamp: at,
+          count: 1,
+        },
+      });
+      this.warned.set(object.key, stamp);
+      this.warnings.inc();
+    } catch (error) {
+      this.logger.warn({ err: error, resource: object.key }, 'could not post the Warning event; retrying');
+    }
+  }
+}
+
+/** The spec through the config's own schema; problems as `spec.field.path: why`. */
+function parseSpec(spec: unknown): ParsedSpec {
+  const result = BurstPolicy.safeParse(spec);
+  if (result.success) return { ok: true, policy: result.data };
+  return {
+    ok: false,
+    problems: result.error.issues.map((issue) => `${formatPath(['spec', ...issue.path])}: ${issue.message}`),
+  };
+}
