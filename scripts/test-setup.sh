@@ -7,7 +7,8 @@ set -euo pipefail
 
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
-command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+# promtool (rule checks and unit tests) comes with Debian's prometheus package.
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # Debian's own python3 (not a pyenv or venv one on PATH) is the one python3-grpcio installs into.

@@ -153,15 +153,17 @@ export class BurstController {
   async start(): Promise<void> {
     const { jobs, lease, catalog } = this.deps;
     jobs.process(
-      actionHandlers(
-        {
-          ...this.deps.adapters,
-          traffic: this.deps.traffic,
-          policyFor: (service) => this.reconciledPolicy(service),
-          currentIntent: async (service, kind) => (await this.deps.states.get(service))?.intents[kind] ?? null,
-          now: this.now,
-        },
-        this.running,
+      this.metrics.measuredJobs(
+        actionHandlers(
+          {
+            ...this.deps.adapters,
+            traffic: this.deps.traffic,
+            policyFor: (service) => this.reconciledPolicy(service),
+            currentIntent: async (service, kind) => (await this.deps.states.get(service))?.intents[kind] ?? null,
+            now: this.now,
+          },
+          this.running,
+        ),
       ),
     );
     this.cleanups.push(jobs.onEvent((event) => void this.onJobEvent(event)));
@@ -338,6 +340,7 @@ export class BurstController {
     const all = this.reconciledPolicies();
     this.slo.poll(this.deps.policies.current(), now);
     const policies = all.filter((p) => targets === 'all' || targets.has(p.service));
+    const passEnded = this.metrics.reconcilePass();
     try {
       if (await this.deps.states.dataLost?.()) for (const service of this.seenState) this.lostState.add(service);
       for (const policy of policies) {
@@ -348,7 +351,9 @@ export class BurstController {
       }
       if (this.lastError) this.logger.info('reconciling again after a failure');
       this.lastError = null;
+      passEnded(true);
     } catch (error) {
+      passEnded(false);
       this.metrics.error();
       const message = error instanceof Error ? error.message : String(error);
       if (!this.lastError) this.logger.error({ err: error }, 'reconcile failed; retrying on the next pass');

@@ -1,5 +1,6 @@
 import { BURST_PHASES, type BurstPhase } from '@spillway/burst';
-import { Counter, Gauge, type Registry } from '@spillway/observability';
+import type { JobHandler } from '@spillway/jobs';
+import { Counter, Gauge, Histogram, type Registry } from '@spillway/observability';
 
 /** How many alertnames get their own series in spillway_alerts_unmatched_total. */
 const UNMATCHED_NAME_SERIES = 50;
@@ -18,6 +19,10 @@ export class ControllerMetrics {
   /** The alertnames with a series of their own; any name past the bound counts as `other`. */
   private readonly unmatchedNames = new Set<string>();
   private readonly lost: Counter<'service'>;
+  private readonly passDuration: Histogram;
+  private readonly lastPass: Gauge;
+  private readonly jobRuns: Counter<'kind' | 'outcome'>;
+  private readonly jobDuration: Histogram<'kind'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -63,6 +68,61 @@ export class ControllerMetrics {
       labelNames: ['service'],
       registers,
     });
+    this.passDuration = new Histogram({
+      name: 'spillway_controller_reconcile_duration_seconds',
+      help: "Reconcile passes of the leader over its policies' services, by duration",
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.lastPass = new Gauge({
+      name: 'spillway_controller_last_reconcile_timestamp_seconds',
+      help: 'When the leader last finished a reconcile pass without error (Unix seconds)',
+      registers,
+    });
+    this.jobRuns = new Counter({
+      name: 'spillway_job_runs_total',
+      help: 'Action job runs in this process, by kind and outcome (completed, failed: a failed run is retried until its attempts are spent)',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    });
+    this.jobDuration = new Histogram({
+      name: 'spillway_job_run_duration_seconds',
+      help: 'Action job runs in this process, by kind and duration (waits for nodegroups, endpoints and DNS included)',
+      labelNames: ['kind'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600],
+      registers,
+    });
+  }
+
+  /** Times a reconcile pass; `ok` records its end as the last good pass. */
+  reconcilePass(): (ok: boolean) => void {
+    const stop = this.passDuration.startTimer();
+    return (ok) => {
+      stop();
+      if (ok) this.lastPass.setToCurrentTime();
+    };
+  }
+
+  /** The handlers, each run counted by outcome and timed. */
+  measuredJobs(handlers: Readonly<Record<string, JobHandler>>): Record<string, JobHandler> {
+    return Object.fromEntries(
+      Object.entries(handlers).map(([kind, handler]) => [
+        kind,
+        async (job, progress) => {
+          const stop = this.jobDuration.startTimer({ kind });
+          try {
+            const result = await handler(job, progress);
+            this.jobRuns.inc({ kind, outcome: 'completed' });
+            return result;
+          } catch (error) {
+            this.jobRuns.inc({ kind, outcome: 'failed' });
+            throw error;
+          } finally {
+            stop();
+          }
+        },
+      ]),
+    );
   }
 
   observe(service: string, phase: BurstPhase, share: number): void {

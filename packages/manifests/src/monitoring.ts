@@ -1,14 +1,18 @@
 /// <reference path="./raw-text.d.ts" />
 import { parse } from 'yaml';
 // The rules Spillway ships for plain Prometheus, taken as they are (not retyped): one source.
+import operationsRules from '../../../infra/prometheus/spillway-operations-rules.yml?raw';
 import sloRules from '../../../infra/prometheus/spillway-slo-rules.yml?raw';
 import type { KubernetesObject } from './kubernetes-object.js';
 import { labels } from './labels.js';
 import { apiExposed, objectName, PROCESSES, type SpillwayProcess, serviceHost } from './process-config.js';
 import type { ManifestValues } from './values.js';
 
-/** The rule files under infra/prometheus, by name. */
-export const PROMETHEUS_RULE_FILES: Readonly<Record<string, string>> = { 'spillway-slo-rules.yml': sloRules };
+/** The rule files under infra/prometheus (not their `-test.yml` unit tests), by name. */
+export const PROMETHEUS_RULE_FILES: Readonly<Record<string, string>> = {
+  'spillway-operations-rules.yml': operationsRules,
+  'spillway-slo-rules.yml': sloRules,
+};
 
 /** ServiceMonitors (one per process: each has its own server name) and the PrometheusRule. */
 export function monitoringObjects(values: ManifestValues): KubernetesObject[] {

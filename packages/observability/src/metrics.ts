@@ -22,8 +22,15 @@ export function createMetricsRegistry(
  */
 export function metricOnce<M extends Counter<string> | Gauge<string> | Histogram<string>>(
   registry: Registry,
-  kind: new (configuration: { name: string; help: string; labelNames: readonly string[]; registers: Registry[] }) => M,
-  options: { name: string; help: string; labelNames?: readonly string[] },
+  kind: new (configuration: {
+    name: string;
+    help: string;
+    labelNames: readonly string[];
+    registers: Registry[];
+    buckets?: number[];
+  }) => M,
+  /** `buckets` only for a Histogram. */
+  options: { name: string; help: string; labelNames?: readonly string[]; buckets?: number[] },
 ): M {
   const existing = registry.getSingleMetric(options.name);
   if (existing) {
@@ -35,5 +42,6 @@ export function metricOnce<M extends Counter<string> | Gauge<string> | Histogram
     help: options.help,
     labelNames: options.labelNames ?? [],
     registers: [registry],
+    ...(options.buckets ? { buckets: options.buckets } : {}),
   });
 }

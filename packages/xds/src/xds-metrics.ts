@@ -1,4 +1,4 @@
-import { Counter, Gauge, metricOnce, type Registry } from '@spillway/observability';
+import { Counter, Gauge, Histogram, metricOnce, type Registry } from '@spillway/observability';
 
 /** The router's xDS metrics, on the service's own registry (reused when the router restarts). */
 export class XdsMetrics {
@@ -9,6 +9,7 @@ export class XdsMetrics {
   readonly encodes: Counter<'type'>;
   readonly denials: Counter<'kind'>;
   readonly held: Gauge;
+  readonly fanout: Histogram;
 
   constructor(registry: Registry) {
     this.streams = metricOnce(registry, Gauge, {
@@ -44,6 +45,11 @@ export class XdsMetrics {
     this.held = metricOnce(registry, Gauge, {
       name: 'spillway_xds_requests_held',
       help: 'xDS requests held, unanswered, until the router has its first complete catalog',
+    });
+    this.fanout = metricOnce(registry, Histogram, {
+      name: 'spillway_xds_fanout_seconds',
+      help: 'Time to hand one catalog or policy change to every open stream (views computed, responses queued)',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     });
   }
 }

@@ -173,7 +173,9 @@ export class XdsServer {
     const credentials = this.credentials();
     this.cache.start();
     this.unsubscribe = this.cache.onChange((names) => {
+      const stopTimer = this.metrics.fanout.startTimer();
       for (const stream of this.registry.streams()) stream.handleChange(names);
+      stopTimer();
     });
     this.openGateIfComplete(this.options.catalog.current());
     if (!this.gate.isOpen) this.options.logger.warn('no catalog yet: xDS requests are held until one arrives');
