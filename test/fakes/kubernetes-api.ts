@@ -87,6 +87,8 @@ export interface RequestRecord {
   readonly query: Readonly<Record<string, string>>;
   readonly watch: boolean;
   status: number;
+  /** A Deployment scale write (PUT or PATCH): `spec.replicas` as the fake read it from the body. */
+  replicas?: number;
 }
 
 export interface FakeKubernetesApiOptions {
@@ -428,6 +430,9 @@ export class FakeKubernetesApi {
         deployment[3] !== undefined,
         request.headers['content-type'] ?? '',
         body,
+        (replicas) => {
+          record.replicas = replicas;
+        },
       );
       return reply(answer.status, answer.body);
     }
@@ -471,6 +476,7 @@ export class FakeKubernetesApi {
     scale: boolean,
     contentType: string,
     body: string,
+    written?: (replicas: number) => void,
   ): { status: number; body: unknown } {
     const state = this.deploymentState.get(`${namespace}/${name}`);
     const stored = this.objects.deployments.get(`${namespace}/${name}`);
@@ -508,6 +514,7 @@ export class FakeKubernetesApi {
         ),
       };
     }
+    written?.(replicas);
     if (replicas !== state.replicas) {
       state.replicas = replicas;
       this.storeDeployment(state, true);

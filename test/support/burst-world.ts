@@ -126,8 +126,11 @@ export interface BurstWorld {
   readonly awsEnv: NodeJS.ProcessEnv;
   /** Every process started, in order (stopped ones included). */
   readonly members: readonly WorldMember[];
-  /** `spillway federation` on the world's federation config; resolves to its API URL. */
-  startFederation(name?: string): Promise<{ process: WorldProcess; url: string }>;
+  /**
+   * `spillway federation` on the world's federation config; resolves to its API URL. `listen`
+   * (default 127.0.0.1:0) fixes the port, for a federation restarted where its followers look.
+   */
+  startFederation(options?: { name?: string; listen?: string }): Promise<{ process: WorldProcess; url: string }>;
   /** `spillway controller` following `federationUrl`; resolves to its API URL. */
   startController(federationUrl: string, name?: string): Promise<{ process: WorldProcess; url: string }>;
   /** `spillway router` on Redis following `federationUrl`; resolves to its API URL and xDS port. */
@@ -178,8 +181,8 @@ export async function startBurstWorld(options: BurstWorldOptions): Promise<Burst
       files,
       awsEnv,
       members,
-      async startFederation(name = 'federation') {
-        const process = spawn(name, ['federation', '--config', files.federationConfig, '--listen', '127.0.0.1:0']);
+      async startFederation({ name = 'federation', listen = '127.0.0.1:0' } = {}) {
+        const process = spawn(name, ['federation', '--config', files.federationConfig, '--listen', listen]);
         return { process, url: await process.waitForOutput(API_LINE, START_TIMEOUT_MS) };
       },
       async startController(federationUrl, name = 'controller') {
