@@ -1,3 +1,4 @@
+import { API_VERSION, type OpenApiRegistration, operationalRouteOptions, registerOpenApi } from '@spillway/api';
 import { CatalogStore } from '@spillway/catalog';
 import type { SpillwayConfig } from '@spillway/config';
 import type { RegistrySource } from '@spillway/model';
@@ -34,12 +35,16 @@ export interface FederationOptions {
   readonly routes?: readonly ((app: FastifyInstance) => void)[];
   /** Serve the API over HTTPS only, with these (watched) certificate files. */
   readonly https?: HttpsServing;
+  /** The title of GET /openapi.json (embedded mode serves every service's routes). */
+  readonly apiTitle?: string;
 }
 
 export interface Federation {
   readonly store: CatalogStore;
   readonly url: string;
   readonly app: FastifyInstance;
+  /** The routes this server registered and its OpenAPI document. */
+  readonly openApi: OpenApiRegistration;
   stop(): Promise<void>;
 }
 
@@ -70,10 +75,13 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     }),
   );
   installProblemHandlers(app);
+  // Before any route: it collects them as they are registered.
+  const openApi = registerOpenApi(app, { title: options.apiTitle ?? 'Spillway federation API', version: API_VERSION });
   for (const install of options.hooks ?? []) install(app);
   registerOperationalRoutes(app, {
     registry,
     checks: [{ name: 'sources-synced', check: () => syncedCheck(store) }, ...(options.readiness ?? [])],
+    routeOptions: operationalRouteOptions,
   });
   registerCatalogRoutes(app, store);
   for (const register of options.routes ?? []) register(app);
@@ -83,6 +91,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     store,
     url,
     app,
+    openApi,
     async stop() {
       await Promise.allSettled(sources.map((source) => source.stop()));
       store.close();

@@ -1,4 +1,12 @@
 import {
+  API_VERSION,
+  operationalRouteOptions,
+  RouterOverridesRoute,
+  registerOpenApi,
+  routeOptions,
+  XdsClientsRoute,
+} from '@spillway/api';
+import {
   enforceHttpLimits,
   httpServerOptions,
   installProblemHandlers,
@@ -39,8 +47,13 @@ export function buildRouterHttpServer(options: RouterHttpOptions): FastifyInstan
     }),
   );
   installProblemHandlers(app);
+  registerOpenApi(app, { title: 'Spillway router API', version: API_VERSION });
   for (const plugin of options.plugins ?? []) plugin(app);
-  registerOperationalRoutes(app, { registry: options.registry, checks: options.checks });
+  registerOperationalRoutes(app, {
+    registry: options.registry,
+    checks: options.checks,
+    routeOptions: operationalRouteOptions,
+  });
   registerXdsClientRoutes(app, options.clients);
   registerLoadRoutes(app, () => options.load);
   if (options.overrides) registerOverrideRoutes(app, options.overrides);
@@ -49,10 +62,10 @@ export function buildRouterHttpServer(options: RouterHttpOptions): FastifyInstan
 
 /** `GET /v1/xds/clients`; embedded mode mounts it on the one shared HTTP server. */
 export function registerXdsClientRoutes(app: FastifyInstance, clients: () => readonly XdsClientInfo[]): void {
-  app.get('/v1/xds/clients', async () => ({ clients: clients() }));
+  app.get(XdsClientsRoute.url, routeOptions(XdsClientsRoute), async () => ({ clients: clients() }));
 }
 
 /** `GET /v1/router/overrides`: the drains and forced shares in force, with owner and deadline. */
 export function registerOverrideRoutes(app: FastifyInstance, overrides: RouterOverrides): void {
-  app.get('/v1/router/overrides', async () => ({ overrides: overrides.list() }));
+  app.get(RouterOverridesRoute.url, routeOptions(RouterOverridesRoute), async () => ({ overrides: overrides.list() }));
 }

@@ -113,6 +113,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       config,
       logger,
       registry,
+      apiTitle: 'Spillway API (embedded: federation, controller and router)',
       store: catalog,
       ...(fleet ? { sources: fleet.sources } : {}),
       httpAddress: options.httpAddress,

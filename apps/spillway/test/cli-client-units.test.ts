@@ -99,6 +99,8 @@ describe('option values', () => {
     const table = endpointsTable({
       version: 1,
       key: 'echo.demo',
+      name: 'echo',
+      namespace: 'demo',
       endpoints: [
         {
           address: '::1',
@@ -108,6 +110,7 @@ describe('option values', () => {
           locality: { region: 'lab', zone: 'lab-a', subZone: '' },
           health: 'healthy',
           weight: 3,
+          labels: {},
         },
       ],
     });
@@ -219,7 +222,11 @@ describe('burst list follows the API cursors', () => {
     const base = Date.now() - 3_000_000;
     for (let i = 0; i < 2_300; i++) {
       const at = new Date(base + i * 1000).toISOString();
-      await records.put({ id: `b${i}`, service: 'echo.demo', createdAt: at, updatedAt: at, active: false });
+      await records.put({
+        ...{ id: `b${i}`, service: 'echo.demo', createdAt: at, updatedAt: at, active: false, phase: 'ended' },
+        ...{ origin: 'manual', share: 0, targetShare: 0.2, step: 0, path: [0.2], reason: 'test', actor: 'ops' },
+        ...{ expiresAt: null, waitingOn: null, abort: null },
+      });
     }
     server = createServer((request, response) => {
       const url = new URL(request.url ?? '/', 'http://x');

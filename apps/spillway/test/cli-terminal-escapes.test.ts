@@ -17,11 +17,16 @@ const burst = {
   updatedAt: '2026-01-01T00:00:00Z',
   active: true,
   phase: 'holding',
+  origin: 'manual',
   share: 0.3,
   targetShare: 0.3,
+  step: 0,
+  path: [0.3],
   reason: HOSTILE,
   actor: `ops${HOSTILE}`,
+  expiresAt: null,
   waitingOn: null,
+  abort: null,
 };
 
 let server: Server;
@@ -33,11 +38,12 @@ beforeAll(async () => {
       response.writeHead(status, { 'content-type': type });
       response.end(JSON.stringify(body));
     };
-    if (request.url?.startsWith('/v1/bursts?')) return send(200, 'application/json', { bursts: [burst] });
+    if (request.url?.startsWith('/v1/bursts?')) return send(200, 'application/json', { bursts: [burst], next: null, degraded: null });
     if (request.url === '/v1/bursts/manual-0001') {
       return send(200, 'application/json', {
         ...burst,
-        history: [{ at: burst.createdAt, actor: 'api', kind: 'request', message: HOSTILE }],
+        history: [{ at: burst.createdAt, actor: 'api', kind: 'api', message: HOSTILE }],
+        degraded: null,
       });
     }
     send(409, 'application/problem+json', { title: 'Conflict', status: 409, detail: HOSTILE });

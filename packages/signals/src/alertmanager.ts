@@ -65,7 +65,8 @@ const WireAlert = z.looseObject({
   fingerprint: z.string().optional(),
 });
 
-const WireNotification = z.looseObject({
+/** Alertmanager's webhook payload, version 4 (the body of `POST /v1/alerts/alertmanager`). */
+export const WireNotification = z.looseObject({
   version: z.literal('4'),
   groupKey: z.string(),
   truncatedAlerts: z.number().int().min(0).optional(),

@@ -1,4 +1,6 @@
 // The auth package types route roles and request.principal (Fastify module augmentation).
+
+import { AlertmanagerWebhookRoute, routeOptions } from '@spillway/api';
 import type {} from '@spillway/auth';
 import { sendProblem } from '@spillway/observability';
 import { type AlertmanagerIntake, AlertmanagerWebhookError } from '@spillway/signals';
@@ -11,7 +13,7 @@ export function registerAlertRoutes(
   app: FastifyInstance,
   deps: { controller: BurstController; intake: AlertmanagerIntake },
 ): void {
-  app.post('/v1/alerts/alertmanager', { config: { role: 'webhook' } }, async (request, reply) => {
+  app.post(AlertmanagerWebhookRoute.url, routeOptions(AlertmanagerWebhookRoute), async (request, reply) => {
     let result: Awaited<ReturnType<AlertmanagerIntake['acceptWithMembers']>>;
     try {
       // A truncated group's members come from Alertmanager's API (bounded in time and size).

@@ -1,27 +1,17 @@
+import {
+  CatalogChangesRoute,
+  ChangesQuery,
+  GetServiceRoute,
+  ListClustersRoute,
+  ListServicesRoute,
+  routeOptions,
+  ServicesQuery,
+} from '@spillway/api';
 import type { CatalogStore } from '@spillway/catalog';
 import { parseServiceKey, type Service, serviceKey } from '@spillway/model';
 import { sendProblem } from '@spillway/observability';
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-
-const MAX_WAIT_MS = 300_000;
-
-/** Consul-style durations: `500ms`, `30s`, `5m`. */
-const Duration = z
-  .string()
-  .regex(/^\d+(ms|s|m)$/, 'expected a duration such as 500ms, 30s or 5m')
-  .transform((text) => {
-    const value = Number.parseInt(text, 10);
-    const unit = text.endsWith('ms') ? 1 : text.endsWith('s') ? 1000 : 60_000;
-    return Math.min(value * unit, MAX_WAIT_MS);
-  });
-
-const ChangesQuery = z.strictObject({
-  index: z.coerce.number().int().min(0).default(0),
-  wait: Duration.default(30_000),
-});
-
-const ServicesQuery = z.strictObject({ namespace: z.string().optional() });
+import type { z } from 'zod';
 
 /** A row of GET /v1/services: enough to see where a service runs and how healthy it is. */
 function summarize(service: Service) {
@@ -38,14 +28,14 @@ function summarize(service: Service) {
   };
 }
 
-/** Read API of the federated catalog. Reads are open: they are served on loopback by default. */
+/** Read API of the federated catalog (contracts in packages/api). Reads are open: they are served on loopback by default. */
 export function registerCatalogRoutes(app: FastifyInstance, store: CatalogStore): void {
-  app.get('/v1/clusters', async () => {
+  app.get(ListClustersRoute.url, routeOptions(ListClustersRoute), async () => {
     const snapshot = store.current();
     return { version: snapshot.version, clusters: snapshot.sources };
   });
 
-  app.get('/v1/services', async (request, reply) => {
+  app.get(ListServicesRoute.url, routeOptions(ListServicesRoute), async (request, reply) => {
     const query = ServicesQuery.safeParse(request.query);
     if (!query.success) return badRequest(reply, query.error);
     const snapshot = store.current();
@@ -56,18 +46,22 @@ export function registerCatalogRoutes(app: FastifyInstance, store: CatalogStore)
     return { version: snapshot.version, services };
   });
 
-  app.get<{ Params: { ns: string; name: string } }>('/v1/services/:ns/:name', async (request, reply) => {
-    const { ns, name } = request.params;
-    const key = serviceKey(name, ns);
-    const snapshot = store.current();
-    const service = parseServiceKey(key) ? snapshot.services.get(key) : undefined;
-    if (!service) {
-      return sendProblem(reply, { title: 'Not Found', status: 404, detail: `no service ${key} in the catalog` });
-    }
-    return { version: snapshot.version, key, ...service };
-  });
+  app.get<{ Params: { ns: string; name: string } }>(
+    GetServiceRoute.url,
+    routeOptions(GetServiceRoute),
+    async (request, reply) => {
+      const { ns, name } = request.params;
+      const key = serviceKey(name, ns);
+      const snapshot = store.current();
+      const service = parseServiceKey(key) ? snapshot.services.get(key) : undefined;
+      if (!service) {
+        return sendProblem(reply, { title: 'Not Found', status: 404, detail: `no service ${key} in the catalog` });
+      }
+      return { version: snapshot.version, key, ...service };
+    },
+  );
 
-  app.get('/v1/catalog/changes', async (request, reply) => {
+  app.get(CatalogChangesRoute.url, routeOptions(CatalogChangesRoute), async (request, reply) => {
     const query = ChangesQuery.safeParse(request.query);
     if (!query.success) return badRequest(reply, query.error);
     const { index, wait } = query.data;

@@ -5,6 +5,7 @@ import { burstDetailText, burstListTable, phaseText, shareText } from './burst-v
 import { type ClientOptions, clientContext } from './connection.js';
 import { formatShare } from './format.js';
 import {
+  AbortAccepted,
   type Burst,
   BurstAccepted,
   type BurstDetail,
@@ -122,7 +123,7 @@ export async function burstAbort(id: string, options: BurstAbortOptions): Promis
   const accepted = await api.post(
     `${burstPath(id)}/abort`,
     options.reason ? { reason: options.reason } : {},
-    BurstAccepted,
+    AbortAccepted,
   );
   if (!options.wait) {
     if (output.json) output.writeJson(accepted);

@@ -1,3 +1,4 @@
+import { API_VERSION, operationalRouteOptions, registerOpenApi } from '@spillway/api';
 import { RemoteCatalog } from '@spillway/catalog';
 import { alertBookLimits, redisStores, startController } from '@spillway/controller';
 import {
@@ -67,8 +68,9 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
     }),
   );
   installProblemHandlers(app);
+  registerOpenApi(app, { title: 'Spillway controller API', version: API_VERSION });
   auth.register(app, running.onDenied);
-  registerOperationalRoutes(app, { registry, checks: [stores.health] });
+  registerOperationalRoutes(app, { registry, checks: [stores.health], routeOptions: operationalRouteOptions });
   running.routes(app);
   const separator = options.listen.lastIndexOf(':');
   await app.listen({

@@ -1,23 +1,22 @@
 // The auth package types route roles and request.principal (Fastify module augmentation).
+
+import {
+  AbortDrillRoute,
+  DRILL_BODY_LIMIT_BYTES,
+  DRILL_YAML_TYPES,
+  DrillIdParams,
+  GetDrillRoute,
+  ListDrillsQuery,
+  ListDrillsRoute,
+  routeOptions,
+  StartDrillRoute,
+} from '@spillway/api';
 import type {} from '@spillway/auth';
 import { ConfigError, formatPath } from '@spillway/config';
 import { sendProblem } from '@spillway/observability';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { z } from 'zod';
 import { DrillFile, parseDrill } from '../drill-file.js';
 import { DrillConflictError, type DrillService } from '../drill-service.js';
-
-const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
-const DrillId = z.object({ id: z.string().regex(/^drill-[0-9a-f]{8}$/, 'expected a drill id') });
-const ListDrills = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  /** The `next` of an earlier page. */
-  cursor: z
-    .string()
-    .regex(/^[0-9]{1,15}$/, 'expected the next cursor of an earlier page')
-    .transform(Number)
-    .optional(),
-});
 
 export interface DrillRouteOptions {
   readonly drills: DrillService;
@@ -32,11 +31,14 @@ export interface DrillRouteOptions {
  */
 export function registerDrillRoutes(app: FastifyInstance, options: DrillRouteOptions): void {
   const { drills } = options;
-  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string', bodyLimit: 256 * 1024 }, (_request, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(
+    [...DRILL_YAML_TYPES],
+    { parseAs: 'string', bodyLimit: DRILL_BODY_LIMIT_BYTES },
+    (_request, body, done) => done(null, body),
   );
 
-  app.post('/v1/drills', { config: { role: 'operator' }, bodyLimit: 256 * 1024 }, async (request, reply) => {
+  const startOptions = routeOptions(StartDrillRoute, { bodyLimit: DRILL_BODY_LIMIT_BYTES });
+  app.post(StartDrillRoute.url, startOptions, async (request, reply) => {
     const parsed = parseBody(request.body);
     if ('problems' in parsed) {
       return sendProblem(reply, {
@@ -59,8 +61,8 @@ export function registerDrillRoutes(app: FastifyInstance, options: DrillRouteOpt
     }
   });
 
-  app.get('/v1/drills', async (request, reply) => {
-    const query = ListDrills.safeParse(request.query ?? {});
+  app.get(ListDrillsRoute.url, routeOptions(ListDrillsRoute), async (request, reply) => {
+    const query = ListDrillsQuery.safeParse(request.query ?? {});
     if (!query.success) {
       const problems = query.error.issues.map((issue) => `${formatPath(issue.path) || 'query'}: ${issue.message}`);
       return sendProblem(reply, { title: 'Bad Request', status: 400, detail: problems.join('; '), problems });
@@ -69,14 +71,14 @@ export function registerDrillRoutes(app: FastifyInstance, options: DrillRouteOpt
     return { drills: page.drills.map(({ report: _report, ...view }) => view), next: page.next };
   });
 
-  app.get('/v1/drills/:id', async (request, reply) => {
-    const params = DrillId.safeParse(request.params);
+  app.get(GetDrillRoute.url, routeOptions(GetDrillRoute), async (request, reply) => {
+    const params = DrillIdParams.safeParse(request.params);
     const view = params.success ? drills.get(params.data.id) : undefined;
     return view ?? notFound(reply, request.params);
   });
 
-  app.post('/v1/drills/:id/abort', { config: { role: 'operator' } }, async (request, reply) => {
-    const params = DrillId.safeParse(request.params);
+  app.post(AbortDrillRoute.url, routeOptions(AbortDrillRoute), async (request, reply) => {
+    const params = DrillIdParams.safeParse(request.params);
     if (!params.success) return notFound(reply, request.params);
     if (drills.abort(params.data.id)) return reply.code(202).send(drills.get(params.data.id));
     const view = drills.get(params.data.id);

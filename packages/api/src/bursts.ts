@@ -1,0 +1,223 @@
+import { BURST_PHASES, MIN_MANUAL_SHARE } from '@spillway/burst';
+import { PrintableText } from '@spillway/model';
+import { AuditClass, AuditEntry } from '@spillway/state';
+import { z } from 'zod';
+import { defineRoute, json, problem } from './route-contract.js';
+
+export { AuditEntry } from '@spillway/state';
+
+export const ServiceKey = z.string().regex(/^[a-z0-9_-]+\.[a-z0-9_-]+$/, 'expected NAME.NS');
+
+/** A manual burst nobody ends ends by itself after this long (an operator may ask for up to a week). */
+export const DEFAULT_BURST_EXPIRY_SECONDS = 4 * 3600;
+const MAX_BURST_EXPIRY_SECONDS = 7 * 24 * 3600;
+
+const ManualShare = z
+  .number()
+  .min(MIN_MANUAL_SHARE, `must be at least ${MIN_MANUAL_SHARE}: a smaller share holds cloud capacity for no traffic`)
+  .max(1);
+
+export const StartBurstRequest = z.strictObject({
+  service: ServiceKey.describe('NAME.NS of a service with a burst policy'),
+  share: ManualShare.describe("the cloud share to reach, at most the policy's maxShare"),
+  // Reasons are shown again (audit log, CLI tables): printable text only.
+  reason: PrintableText.trim().min(1, 'say why (it goes to the audit log)').max(500),
+  steps: z
+    .array(ManualShare)
+    .min(1)
+    .max(20)
+    .optional()
+    .describe('the shares to step through (default: the policy steps)'),
+  expiresInSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_BURST_EXPIRY_SECONDS)
+    .default(DEFAULT_BURST_EXPIRY_SECONDS)
+    .describe('the burst ends by itself after this long'),
+});
+export type StartBurstRequest = z.input<typeof StartBurstRequest>;
+
+/** An opaque `next` from an earlier page; the stores check what is inside. */
+const Cursor = z.string().min(1).max(512).describe('the `next` of an earlier page');
+
+const PageLimit = z.coerce.number().int().min(1).max(1000).default(100);
+
+export const AbortBurstRequest = z.strictObject({
+  reason: PrintableText.trim().min(1).max(500).default('aborted by an operator'),
+});
+
+export const ListBurstsQuery = z.strictObject({
+  service: ServiceKey.optional(),
+  active: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional()
+    .describe('true: running bursts only; false: ended ones only'),
+  limit: PageLimit,
+  cursor: Cursor.optional(),
+});
+
+export const ListAuditQuery = z.strictObject({
+  service: ServiceKey.optional(),
+  burstId: z.string().max(200).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  class: z
+    .string()
+    .transform((text) => text.split(','))
+    .pipe(z.array(AuditClass).min(1))
+    .optional()
+    .describe('comma-separated retention classes: operator, decision, signal, denial'),
+  limit: PageLimit,
+  cursor: Cursor.optional(),
+});
+
+export const BurstIdParams = z.object({ id: z.string() });
+
+/** The controller's last reconcile error, with when it began; null while it reconciles. */
+export const ReconcileError = z.object({ message: z.string(), since: z.iso.datetime({ offset: true }) }).nullable();
+export type ReconcileErrorValue = z.infer<typeof ReconcileError>;
+
+/** A burst as the controller records it (apps/controller/src/burst-record.ts writes it). */
+export const Burst = z.object({
+  id: z.string(),
+  service: z.string(),
+  createdAt: z.iso.datetime({ offset: true }),
+  updatedAt: z.iso.datetime({ offset: true }),
+  active: z.boolean(),
+  phase: z.enum([...BURST_PHASES, 'ended']),
+  origin: z.enum(['signal', 'manual']),
+  share: z.number().min(0).max(1).describe('the cloud share published now'),
+  targetShare: z.number().min(0).max(1).describe('the top of the path'),
+  step: z.number().int().min(0).describe('index in path of the current share'),
+  path: z.array(z.number()).describe('the shares to step through'),
+  reason: z.string(),
+  actor: z.string(),
+  expiresAt: z.iso.datetime({ offset: true }).nullable(),
+  waitingOn: z.string().nullable().describe('what the burst waits on, in plain words'),
+  abort: z.object({ reason: z.string(), actor: z.string(), at: z.iso.datetime({ offset: true }) }).nullable(),
+});
+export type Burst = z.infer<typeof Burst>;
+
+export const BurstDetail = Burst.extend({
+  history: z.array(AuditEntry).describe("the burst's audit entries, oldest first"),
+  degraded: ReconcileError,
+});
+export type BurstDetail = z.infer<typeof BurstDetail>;
+
+export const BurstsResponse = z.object({
+  bursts: z.array(Burst).describe('newest first'),
+  next: z.string().nullable().describe('the cursor of the next (older) page; null at the end'),
+  degraded: ReconcileError,
+});
+export type BurstsResponse = z.infer<typeof BurstsResponse>;
+
+export const AuditResponse = z.object({
+  entries: z.array(AuditEntry).describe('newest first'),
+  next: z.string().nullable(),
+});
+export type AuditResponse = z.infer<typeof AuditResponse>;
+
+export const BurstAccepted = z.object({
+  id: z.string(),
+  service: z.string(),
+  state: z.literal('requested'),
+  links: z.object({ self: z.string() }),
+});
+export type BurstAccepted = z.infer<typeof BurstAccepted>;
+
+export const AbortAccepted = z.object({ id: z.string(), service: z.string(), state: z.literal('abort-requested') });
+export type AbortAccepted = z.infer<typeof AbortAccepted>;
+
+export const ControllerStatus = z.object({
+  owner: z.string().describe('this controller instance'),
+  leader: z.boolean(),
+  degraded: z.boolean(),
+  lastError: ReconcileError,
+  store: z
+    .object({ name: z.string(), ready: z.boolean(), detail: z.string().optional() })
+    .nullable()
+    .describe("the state store's health; null in embedded mode"),
+});
+export type ControllerStatus = z.infer<typeof ControllerStatus>;
+
+const TAG = 'controller';
+const UNAVAILABLE = problem('the state store (Redis) is unreachable; degraded: true; retry later', {
+  'Retry-After': 'seconds',
+});
+
+export const StartBurstRoute = defineRoute({
+  method: 'POST',
+  url: '/v1/bursts',
+  operationId: 'startBurst',
+  summary: 'Start a manual burst',
+  tag: TAG,
+  access: 'operator',
+  body: StartBurstRequest,
+  responses: {
+    202: json(BurstAccepted, 'the burst is requested; follow Location', { Location: '/v1/bursts/{id}' }),
+    422: problem("no burst policy for the service, or share above the policy's maxShare"),
+    503: UNAVAILABLE,
+  },
+});
+
+export const ListBurstsRoute = defineRoute({
+  method: 'GET',
+  url: '/v1/bursts',
+  operationId: 'listBursts',
+  summary: 'Bursts, newest first, a page at a time',
+  tag: TAG,
+  access: 'read',
+  query: ListBurstsQuery,
+  responses: { 200: json(BurstsResponse, 'a page of bursts'), 503: UNAVAILABLE },
+});
+
+export const GetBurstRoute = defineRoute({
+  method: 'GET',
+  url: '/v1/bursts/:id',
+  operationId: 'getBurst',
+  summary: 'One burst with its audit history',
+  tag: TAG,
+  access: 'read',
+  params: BurstIdParams,
+  responses: { 200: json(BurstDetail, 'the burst'), 404: problem('no burst with this id'), 503: UNAVAILABLE },
+});
+
+export const AbortBurstRoute = defineRoute({
+  method: 'POST',
+  url: '/v1/bursts/:id/abort',
+  operationId: 'abortBurst',
+  summary: 'Abort a running burst: traffic goes back on-prem, capacity is released',
+  tag: TAG,
+  access: 'operator',
+  params: BurstIdParams,
+  body: AbortBurstRequest,
+  bodyOptional: true,
+  responses: {
+    202: json(AbortAccepted, 'the abort is requested'),
+    404: problem('no burst with this id'),
+    409: problem('the burst has already ended'),
+    503: UNAVAILABLE,
+  },
+});
+
+export const ListAuditRoute = defineRoute({
+  method: 'GET',
+  url: '/v1/audit',
+  operationId: 'listAudit',
+  summary: 'The audit trail, newest first: decisions, actions, signals, operator requests, denials',
+  tag: TAG,
+  access: 'read',
+  query: ListAuditQuery,
+  responses: { 200: json(AuditResponse, 'a page of entries'), 503: UNAVAILABLE },
+});
+
+export const ControllerStatusRoute = defineRoute({
+  method: 'GET',
+  url: '/v1/controller',
+  operationId: 'getControllerStatus',
+  summary: 'Leadership and health of the controller (answers while the store is away)',
+  tag: TAG,
+  access: 'read',
+  responses: { 200: json(ControllerStatus, 'the controller') },
+});
