@@ -1,8 +1,7 @@
+import { LoadQuery, LoadRoute, routeOptions } from '@spillway/api';
 import type { MeasuredLoad } from '@spillway/model';
 import { sendProblem } from '@spillway/observability';
-import { LOAD_RETENTION_SECONDS } from '@spillway/xds';
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 
 /** What the route reads: the router's measured load, or undefined when load reporting is off. */
 export interface LoadSource {
@@ -11,17 +10,12 @@ export interface LoadSource {
   hasService(service: string): boolean;
 }
 
-const LoadQuery = z.strictObject({
-  service: z.string().regex(/^[a-z0-9-_]+\.[a-z0-9-_]+$/, 'expected NAME.NS'),
-  windowSeconds: z.coerce.number().int().min(1).max(LOAD_RETENTION_SECONDS).default(60),
-});
-
 /**
  * `GET /v1/load?service=NAME.NS&windowSeconds=W`: what the clients reported over LRS for the
  * service in the last W seconds (1–600, default 60), per locality, and the measured cloud share.
  */
 export function registerLoadRoutes(app: FastifyInstance, source: () => LoadSource | undefined): void {
-  app.get('/v1/load', async (request, reply) => {
+  app.get(LoadRoute.url, routeOptions(LoadRoute), async (request, reply) => {
     const query = LoadQuery.safeParse(request.query);
     if (!query.success) {
       const detail = query.error.issues.map((issue) => `${issue.path.join('.') || 'query'}: ${issue.message}`);

@@ -1,7 +1,9 @@
+import { LOAD_WINDOW_MAX_SECONDS } from '@spillway/api';
 import { MeasuredLoad } from '@spillway/model';
 import { createMetricsRegistry, silentLogger } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { waitFor } from '@spillway/test/support/wait';
+import { LOAD_RETENTION_SECONDS } from '@spillway/xds';
 import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
 import { LrsTestClient, localityStats } from '@spillway/xds/test-support/lrs-test-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -38,6 +40,10 @@ describe('GET /v1/load', () => {
     });
     return { router, base: `http://127.0.0.1:${router.httpPort}` };
   }
+
+  it('accepts a window as long as the router keeps reports (the API contract says so)', () => {
+    expect(LOAD_WINDOW_MAX_SECONDS).toBe(LOAD_RETENTION_SECONDS);
+  });
 
   it('answers what the clients reported, per locality, with the measured cloud share', async () => {
     const { router: running, base } = await start(true);

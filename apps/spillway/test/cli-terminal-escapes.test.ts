@@ -38,7 +38,8 @@ beforeAll(async () => {
       response.writeHead(status, { 'content-type': type });
       response.end(JSON.stringify(body));
     };
-    if (request.url?.startsWith('/v1/bursts?')) return send(200, 'application/json', { bursts: [burst], next: null, degraded: null });
+    if (request.url?.startsWith('/v1/bursts?'))
+      return send(200, 'application/json', { bursts: [burst], next: null, degraded: null });
     if (request.url === '/v1/bursts/manual-0001') {
       return send(200, 'application/json', {
         ...burst,

@@ -21,6 +21,7 @@ auth:
     - { name: ops, role: operator, sha256: "${sha256(TOKENS.operator)}" }
     - { name: look, role: viewer, sha256: "${sha256(TOKENS.viewer)}" }
     - { name: am, role: webhook, sha256: "${sha256(TOKENS.webhook)}" }
+loadReporting: { enabled: true, intervalSeconds: 1 }
 clusters:
   - name: lab
     kind: static
@@ -144,13 +145,23 @@ describe('GET /openapi.json of spillway up', () => {
       ads.close();
     }
 
+    expect((await api.call('GET', '/v1/load?service=echo.demo&windowSeconds=30')).status).toBe(200);
+    expect((await api.call('GET', '/v1/load?service=gone.demo')).status).toBe(404);
+    expect((await api.call('GET', '/v1/load?service=echo')).status).toBe(400);
+
     // Bursts: the refusals first, then one started, shown, aborted and refused once ended.
     const start = { service: 'echo.demo', share: 0.3, reason: 'openapi test' };
     expect((await api.call('POST', '/v1/bursts', { body: start })).status).toBe(401);
     expect((await api.call('POST', '/v1/bursts', { token: viewer, body: start })).status).toBe(403);
     expect((await api.call('POST', '/v1/bursts', { token: operator, body: { ...start, share: 2 } })).status).toBe(400);
     expect(
-      (await api.call('POST', '/v1/bursts', { token: operator, body: '<share>0.3</share>', contentType: 'application/xml' })).status,
+      (
+        await api.call('POST', '/v1/bursts', {
+          token: operator,
+          body: '<share>0.3</share>',
+          contentType: 'application/xml',
+        })
+      ).status,
     ).toBe(415);
     const tooLarge = { ...start, reason: 'x'.repeat(1_100_000) };
     expect((await api.call('POST', '/v1/bursts', { token: operator, body: tooLarge })).status).toBe(413);

@@ -1,6 +1,6 @@
-import { parseServiceKey } from '@spillway/model';
+import { MeasuredLoad, parseServiceKey } from '@spillway/model';
 import { z } from 'zod';
-import { defineRoute, json } from './route-contract.js';
+import { defineRoute, json, problem } from './route-contract.js';
 
 /** `NAME.NS`, the key the catalog and the xDS resources use for a service. */
 const ServiceKeyField = z
@@ -109,4 +109,32 @@ export const RouterOverridesRoute = defineRoute({
   tag: 'router',
   access: 'read',
   responses: { 200: json(OverridesResponse, 'the overrides, oldest first') },
+});
+
+/** How far back load reports are kept (packages/xds LOAD_RETENTION_SECONDS; its test holds them equal). */
+export const LOAD_WINDOW_MAX_SECONDS = 600;
+
+export const LoadQuery = z.strictObject({
+  service: z.string().regex(/^[a-z0-9_-]+\.[a-z0-9_-]+$/, 'expected NAME.NS'),
+  windowSeconds: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(LOAD_WINDOW_MAX_SECONDS)
+    .default(60)
+    .describe('the last W seconds of reports'),
+});
+
+export const LoadRoute = defineRoute({
+  method: 'GET',
+  url: '/v1/load',
+  operationId: 'getMeasuredLoad',
+  summary: "What the service's clients reported over LRS, per locality, and the measured cloud share",
+  tag: 'router',
+  access: 'read',
+  query: LoadQuery,
+  responses: {
+    200: json(MeasuredLoad, 'requests and errors per locality in the window; cloudShare null without reports'),
+    404: problem('load reporting is off, or the service is not in the catalog'),
+  },
 });
