@@ -1,22 +1,15 @@
 import { isDeepStrictEqual } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { BurstState } from '@spillway/burst';
 import { formatPath } from '@spillway/config';
-import {
-  BURST_POLICY_RESOURCE,
-  BurstPolicy,
-  BurstPolicyStatus,
-  CUSTOM_RESOURCE_API_VERSION,
-  CUSTOM_RESOURCE_GROUP,
-  CUSTOM_RESOURCE_VERSION,
-  type TrafficPolicyReader,
-} from '@spillway/model';
+import { BURST_POLICY_RESOURCE, BurstPolicy, BurstPolicyStatus, type TrafficPolicyReader } from '@spillway/model';
 import { Counter, type Logger, type Registry } from '@spillway/observability';
 import type { StateStore } from '@spillway/state';
 import type { LivePolicySet } from '../policies/live-policy-set.js';
 import type { PolicyResource } from '../policies/merge-policies.js';
 import { burstPolicyStatus, type PolicyResourceStanding } from './burst-policy-status.js';
 import { type CustomObject, CustomObjectWatch, type CustomObjectWatchOptions } from './custom-object-watch.js';
+import { CustomResourceWriter } from './resource-writer.js';
 
 export interface BurstPolicyResourcesOptions {
   readonly kubeConfig: KubeConfig;
@@ -47,8 +40,7 @@ type ParsedSpec =
  */
 export class BurstPolicyResources {
   private readonly watch: CustomObjectWatch;
-  private readonly customObjects: CustomObjectsApi;
-  private readonly core: CoreV1Api;
+  private readonly writer: CustomResourceWriter;
   private readonly logger: Logger;
   private objects: ReadonlyMap<string, CustomObject> = new Map();
   private readonly parsed = new Map<string, ParsedSpec>();
@@ -64,8 +56,7 @@ export class BurstPolicyResources {
 
   constructor(private readonly options: BurstPolicyResourcesOptions) {
     this.logger = options.logger.child({ component: 'burst-policy-resources' });
-    this.customObjects = options.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.writer = new CustomResourceWriter(options.kubeConfig, BURST_POLICY_RESOURCE, options.owner);
     this.watch = new CustomObjectWatch({
       kubeConfig: options.kubeConfig,
       plural: BURST_POLICY_RESOURCE.plural,
@@ -176,19 +167,8 @@ export class BurstPolicyResources {
     const previous = current.success ? current.data : undefined;
     const status = burstPolicyStatus({ generation: object.metadata.generation, standing, previous, now });
     if (isDeepStrictEqual(status, previous) || isDeepStrictEqual(status, this.sent.get(object.key))) return;
-    const { namespace, name } = object.metadata;
     try {
-      await this.customObjects.patchNamespacedCustomObjectStatus(
-        {
-          group: CUSTOM_RESOURCE_GROUP,
-          version: CUSTOM_RESOURCE_VERSION,
-          plural: BURST_POLICY_RESOURCE.plural,
-          namespace,
-          name,
-          body: { status },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      await this.writer.patchStatus(object, status);
       this.sent.set(object.key, status);
       this.writes.inc({ result: 'ok' });
     } catch (error) {
@@ -199,36 +179,11 @@ export class BurstPolicyResources {
 
   /** One Warning event per bad generation, on the object, naming every bad field. */
   private async warnOnce(object: CustomObject, problems: readonly string[]): Promise<void> {
-    const { namespace, name, uid, generation, resourceVersion } = object.metadata;
-    const stamp = `${uid}/${generation}`;
+    const stamp = `${object.metadata.uid}/${object.metadata.generation}`;
     if (this.warned.get(object.key) === stamp) return;
-    const message = `invalid BurstPolicy spec, not in force: ${problems.join('; ')}`.slice(0, 1024);
     this.logger.warn({ resource: object.key, problems }, 'invalid BurstPolicy; left out of the policies');
-    const at = new Date();
     try {
-      await this.core.createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { generateName: `${name}.`, namespace },
-          involvedObject: {
-            apiVersion: CUSTOM_RESOURCE_API_VERSION,
-            kind: BURST_POLICY_RESOURCE.kind,
-            name,
-            namespace,
-            uid,
-            resourceVersion,
-          },
-          type: 'Warning',
-          reason: 'InvalidSpec',
-          message,
-          source: { component: 'spillway-controller' },
-          reportingComponent: 'spillway.dev/controller',
-          reportingInstance: this.options.owner,
-          firstTimestamp: at,
-          lastTimestamp: at,
-          count: 1,
-        },
-      });
+      await this.writer.warn(object, 'InvalidSpec', `invalid BurstPolicy spec, not in force: ${problems.join('; ')}`);
       this.warned.set(object.key, stamp);
       this.warnings.inc();
     } catch (error) {
