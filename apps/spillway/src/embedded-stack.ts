@@ -1,6 +1,11 @@
 import type { Denial } from '@spillway/auth';
 import type { SpillwayConfig } from '@spillway/config';
-import { type ControllerStores, type RunningController, startController } from '@spillway/controller';
+import {
+  type ControllerStores,
+  customResourcesKubeConfig,
+  type RunningController,
+  startController,
+} from '@spillway/controller';
 import {
   admitDrill,
   type DrillFile,
@@ -26,6 +31,7 @@ import type { SimulatedFleet } from '@spillway/simulator';
 import type { HttpsServing } from '@spillway/tls';
 import type { FastifyInstance } from 'fastify';
 import { loopbackFor } from './addresses.js';
+import { DrillResources } from './drill-resources.js';
 import { loadReportingOption, refuseDrillsOverMutualTls, xdsPortSecurity } from './xds-exposure.js';
 
 export interface EmbeddedStackOptions {
@@ -150,6 +156,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     await federation.stop();
     throw error;
   }
+  const drillResources = watchDrills(options, drills, admit, controller);
   const xdsPort = router.xdsPort;
   xdsTarget = `${loopbackFor(options.xdsAddress)}:${xdsPort}`;
   const restart = async (downMs: number) => {
@@ -168,6 +175,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     router: () => router!,
     restartRouter: restart,
     async stop() {
+      await drillResources?.stop();
       await drills.stop();
       await controller.stop();
       await router?.stop();
@@ -177,4 +185,27 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       routerPolicies.stop();
     },
   };
+}
+
+/** Drill resources through this stack's drill service, when `customResources.drills` is on. */
+function watchDrills(
+  options: EmbeddedStackOptions,
+  drills: DrillService,
+  admit: (drill: DrillFile) => string | undefined,
+  controller: RunningController,
+): DrillResources | undefined {
+  const settings = options.config.customResources;
+  if (!settings?.drills) return undefined;
+  const resources = new DrillResources({
+    kubeConfig: customResourcesKubeConfig(settings),
+    namespace: settings.namespace,
+    drills,
+    admit,
+    isLeader: () => controller.controller.isLeader(),
+    owner: controller.controller.owner,
+    logger: options.logger,
+    intervalMs: settings.statusIntervalSeconds * 1000,
+  });
+  resources.start();
+  return resources;
 }
