@@ -40,6 +40,14 @@ export function clientNode(node: NodeMessage | null | undefined): ClientNode {
  * with the same weights.
  */
 export function viewKey(node: ClientNode): string {
-  const { region, zone, subZone } = node.locality;
-  return `${region}/${zone}/${subZone}|${node.environment ?? ''}`;
+  let key = viewKeys.get(node);
+  if (key === undefined) {
+    const { region, zone, subZone } = node.locality;
+    key = `${region}/${zone}/${subZone}|${node.environment ?? ''}`;
+    viewKeys.set(node, key);
+  }
+  return key;
 }
+
+/** A stream asks for its view key on every resource it is sent: built once per node, not per lookup. */
+const viewKeys = new WeakMap<ClientNode, string>();

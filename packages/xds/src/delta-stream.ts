@@ -4,7 +4,7 @@ import {
   type DeltaDiscoveryRequestMessage,
   type DeltaDiscoveryResponseMessage,
 } from './discovery-messages.js';
-import { type EncodedResource, hashVersion } from './encoded-resource.js';
+import type { EncodedResource } from './encoded-resource.js';
 import type { ResourceSource } from './resource-source.js';
 import {
   describeSubscriptions,
@@ -13,6 +13,8 @@ import {
   type StreamObserver,
   type StreamSnapshot,
 } from './stream-observer.js';
+import { VersionSet } from './version-set.js';
+import type { ResourceWatch } from './watch-index.js';
 
 const MAX_PENDING_NONCES = 64;
 
@@ -21,8 +23,11 @@ interface DeltaTypeState {
   readonly typeUrl: string;
   readonly names: Set<string>;
   wildcard: boolean;
-  /** Versions the client holds, as it told us (initial_resource_versions) or as we sent them. */
-  readonly known: Map<string, string>;
+  /**
+   * Versions the client holds, as it told us (initial_resource_versions) or as we sent them;
+   * its version (kept entry by entry) is the system version of the next response.
+   */
+  readonly known: VersionSet;
   /** Subscribed names already reported as not existing, so the report is not repeated. */
   readonly reportedMissing: Set<string>;
   /** Nonce → system version of each response not yet ACKed or NACKed. */
@@ -30,6 +35,8 @@ interface DeltaTypeState {
   lastSentVersion: string | null;
   ackedVersion: string | null;
   lastNack: NackRecord | null;
+  /** Covers the subscribed names and the held ones (whose removal the client must hear of). */
+  watch: ResourceWatch;
 }
 
 interface Diff {
@@ -48,6 +55,9 @@ interface Diff {
  *   subscribed name that does not exist is reported once in `removed_resources`.
  * - Unsubscribing needs no answer, except that a name also covered by the wildcard is re-sent.
  * - A NACK is recorded and not retried: the resource is re-sent only when its bytes change.
+ * - Work is proportional to what a request or a change names: a change looks only at the
+ *   changed names the stream covers, an ACK at nothing; the system version is kept entry by
+ *   entry (VersionSet).
  */
 export class DeltaStream {
   private node: ClientNode | null = null;
@@ -62,27 +72,35 @@ export class DeltaStream {
   ) {}
 
   handleRequest(request: DeltaDiscoveryRequestMessage): void {
-    if (!this.node && request.node) this.node = clientNode(request.node);
+    if (!this.node && request.node) this.setNode(clientNode(request.node));
     const isNew = !this.types.has(request.type_url);
     const state = this.typeState(request.type_url);
     if (isNew) this.seed(state, request);
     if (request.response_nonce !== '') this.recordAckOrNack(state, request);
+    const wildcard = state.wildcard;
     const forced = this.updateSubscription(state, request);
-    this.respond(state, this.diff(state, forced));
+    // Only what this request names can have moved, unless the stream is new or its wildcard changed.
+    const scope =
+      isNew || wildcard !== state.wildcard
+        ? 'all'
+        : [...request.resource_names_subscribe, ...request.resource_names_unsubscribe].filter((name) => name !== '*');
+    this.respond(state, this.diff(state, forced, scope));
   }
 
-  handleChange(names: ReadonlySet<string>): void {
-    for (const state of this.types.values()) {
-      if (state.wildcard || [...names].some((name) => state.names.has(name) || state.known.has(name))) {
-        this.respond(state, this.diff(state, new Set()));
-      }
-    }
+  /** Content may have changed for `names` (those `state`'s watch covers): send what moved. */
+  private handleChange(state: DeltaTypeState, names: ReadonlySet<string>): void {
+    this.respond(state, this.diff(state, new Set(), names));
   }
 
   /** Re-sends every resource of `typeUrl` the client holds (keeps `endpoint_stale_after` from firing). */
   refresh(typeUrl: string): void {
     const state = this.types.get(typeUrl);
-    if (state) this.respond(state, this.diff(state, new Set(state.known.keys())));
+    if (state) this.respond(state, this.diff(state, new Set(state.known.keys()), 'all'));
+  }
+
+  /** The stream ended: stop watching. */
+  close(): void {
+    for (const state of this.types.values()) state.watch.cancel();
   }
 
   snapshot(): StreamSnapshot {
@@ -97,29 +115,58 @@ export class DeltaStream {
   private typeState(typeUrl: string): DeltaTypeState {
     let state = this.types.get(typeUrl);
     if (!state) {
-      state = {
+      const created: DeltaTypeState = {
         typeUrl,
         names: new Set(),
         wildcard: false,
-        known: new Map(),
+        known: new VersionSet(),
         reportedMissing: new Set(),
         pending: new Map(),
         lastSentVersion: null,
         ackedVersion: null,
         lastNack: null,
+        watch: this.openWatch(typeUrl, () => created),
       };
+      state = created;
       this.types.set(typeUrl, state);
     }
     return state;
   }
 
+  private openWatch(typeUrl: string, state: () => DeltaTypeState): ResourceWatch {
+    const node = this.node ?? clientNode(undefined);
+    return this.source.watch(typeUrl, node, (names) => this.handleChange(state(), names));
+  }
+
+  /** The node arrived after a type was asked for: watch that type again with the client's own view. */
+  private setNode(node: ClientNode): void {
+    this.node = node;
+    for (const state of this.types.values()) {
+      state.watch.cancel();
+      state.watch = this.openWatch(state.typeUrl, () => state);
+      state.watch.setWildcard(state.wildcard);
+      for (const name of state.names) state.watch.add(name);
+      for (const name of state.known.keys()) state.watch.add(name);
+    }
+  }
+
+  /** The watch covers `name` while it is subscribed or held. */
+  private follow(state: DeltaTypeState, name: string): void {
+    if (state.names.has(name) || state.known.has(name)) state.watch.add(name);
+    else state.watch.remove(name);
+  }
+
   private seed(state: DeltaTypeState, request: DeltaDiscoveryRequestMessage): void {
     for (const [name, version] of Object.entries(request.initial_resource_versions ?? {})) {
       state.known.set(name, version);
+      state.watch.add(name);
     }
     const legacyWildcard =
       request.resource_names_subscribe.length === 0 && request.resource_names_unsubscribe.length === 0;
-    if (legacyWildcard) state.wildcard = true;
+    if (legacyWildcard) {
+      state.wildcard = true;
+      state.watch.setWildcard(true);
+    }
   }
 
   private recordAckOrNack(state: DeltaTypeState, request: DeltaDiscoveryRequestMessage): void {
@@ -147,16 +194,23 @@ export class DeltaStream {
     for (const name of request.resource_names_subscribe) {
       if (name === '*') {
         state.wildcard = true;
+        state.watch.setWildcard(true);
         continue;
       }
       state.names.add(name);
       state.reportedMissing.delete(name);
       forced.add(name);
+      state.watch.add(name);
     }
     for (const name of request.resource_names_unsubscribe) {
       if (name === '*') {
         state.wildcard = false;
-        for (const held of [...state.known.keys()]) if (!state.names.has(held)) state.known.delete(held);
+        state.watch.setWildcard(false);
+        for (const held of [...state.known.keys()]) {
+          if (state.names.has(held)) continue;
+          state.known.delete(held);
+          state.watch.remove(held);
+        }
         continue;
       }
       state.names.delete(name);
@@ -164,38 +218,54 @@ export class DeltaStream {
       // Still covered by the wildcard: the client cannot tell, so say it again (or remove it in diff).
       if (state.wildcard) forced.add(name);
       else state.known.delete(name);
+      this.follow(state, name);
     }
     return forced;
   }
 
-  private diff(state: DeltaTypeState, forced: ReadonlySet<string>): Diff {
-    const wanted = new Set(state.names);
-    if (state.wildcard) for (const name of this.source.names(state.typeUrl)) wanted.add(name);
+  /**
+   * What to send and what to report removed, looking at `scope`: every name the stream wants
+   * or holds (`all`), or only these names (what a request or a change concerns).
+   */
+  private diff(state: DeltaTypeState, forced: ReadonlySet<string>, scope: Iterable<string> | 'all'): Diff {
+    const wanted = (name: string) => state.wildcard || state.names.has(name);
+    const names = new Set(scope === 'all' ? state.names : scope);
+    if (scope === 'all') {
+      if (state.wildcard) for (const name of this.source.names(state.typeUrl)) names.add(name);
+      for (const name of state.known.keys()) names.add(name);
+    }
+    for (const name of forced) names.add(name);
     const node = this.node ?? clientNode(undefined);
     const send: EncodedResource[] = [];
     const removed: string[] = [];
-    for (const name of [...wanted].sort()) {
-      const resource = this.source.resource(state.typeUrl, name, node);
+    for (const name of [...names].sort()) {
+      const resource = wanted(name) ? this.source.resource(state.typeUrl, name, node) : undefined;
       if (resource) {
         if (forced.has(name) || state.known.get(name) !== resource.version) send.push(resource);
-      } else if (state.known.has(name) || (state.names.has(name) && !state.reportedMissing.has(name))) {
+      } else if (
+        state.known.has(name) ||
+        forced.has(name) ||
+        (state.names.has(name) && !state.reportedMissing.has(name))
+      ) {
         removed.push(name);
       }
     }
-    for (const name of state.known.keys()) if (!wanted.has(name)) removed.push(name);
-    for (const name of forced) if (!wanted.has(name) && !removed.includes(name)) removed.push(name);
-    return { send, removed: removed.sort() };
+    return { send, removed };
   }
 
   private respond(state: DeltaTypeState, diff: Diff): void {
     if (diff.send.length === 0 && diff.removed.length === 0) return;
-    for (const resource of diff.send) state.known.set(resource.name, resource.version);
+    for (const resource of diff.send) {
+      state.known.setResource(resource);
+      state.watch.add(resource.name);
+    }
     for (const name of diff.removed) {
       state.known.delete(name);
       if (state.names.has(name)) state.reportedMissing.add(name);
+      this.follow(state, name);
     }
     const nonce = this.nonces.take();
-    const systemVersion = hashVersion(...[...state.known.entries()].sort().flat());
+    const systemVersion = state.known.version();
     state.pending.set(nonce, systemVersion);
     // A client answers every response; keep only a bounded tail in case one never does.
     if (state.pending.size > MAX_PENDING_NONCES) state.pending.delete(state.pending.keys().next().value ?? '');

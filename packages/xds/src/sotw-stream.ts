@@ -1,6 +1,6 @@
 import { type ClientNode, clientNode } from './client-node.js';
 import { CONTROL_PLANE, type DiscoveryRequestMessage, type DiscoveryResponseMessage } from './discovery-messages.js';
-import { type EncodedResource, hashVersion } from './encoded-resource.js';
+import type { EncodedResource } from './encoded-resource.js';
 import type { ResourceSource } from './resource-source.js';
 import {
   describeSubscriptions,
@@ -10,6 +10,8 @@ import {
   type StreamSnapshot,
 } from './stream-observer.js';
 import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL } from './type-urls.js';
+import { VersionSet } from './version-set.js';
+import type { ResourceWatch } from './watch-index.js';
 
 /** Types whose SotW responses need not repeat unchanged resources (xDS protocol, "incremental" RDS/EDS). */
 const INCREMENTAL_TYPE_URLS: ReadonlySet<string> = new Set([
@@ -27,12 +29,19 @@ interface SotwTypeState {
   explicit: boolean;
   lastSentVersion: string | null;
   lastSentNonce: string | null;
-  /** Name → version of every resource this stream was sent (what the client should hold). */
-  readonly sent: Map<string, string>;
+  /**
+   * Every subscribed resource that exists, at the version last sent or found unchanged: what
+   * the client should hold. Its version is the type version; it changes entry by entry.
+   */
+  readonly current: VersionSet;
+  /** Names the client NACKed: it still holds older copies, so they go out with the next change. */
+  readonly rejected: Set<string>;
   /** The names in the last response: a NACK rejects exactly these. */
   lastSentNames: readonly string[];
   ackedVersion: string | null;
   lastNack: NackRecord | null;
+  /** The source's watch on exactly this type's subscription. */
+  watch: ResourceWatch;
 }
 
 /**
@@ -48,8 +57,9 @@ interface SotwTypeState {
  *   is deleted). RouteConfiguration and ClusterLoadAssignment responses are incremental in SotW
  *   too (omission means nothing): a content change sends only the ones that changed since this
  *   stream last got them. First answers, subscription changes and the periodic refresh send all.
- *   A response's version is a hash of every subscribed resource's name and version, so
- *   "changed?" is a compare.
+ *   A response's version is a hash of every subscribed resource's name and version, kept
+ *   entry by entry (VersionSet): a change costs the changed resources, not the whole set.
+ * - The stream hears only of changes to what it subscribed (a watch per type URL).
  */
 export class SotwStream {
   private node: ClientNode | null = null;
@@ -59,12 +69,12 @@ export class SotwStream {
 
   constructor(
     private readonly source: ResourceSource,
-    private readonly send: (response: DiscoveryResponseMessage) => void,
+    private readonly write: (response: DiscoveryResponseMessage) => void,
     private readonly observer: StreamObserver,
   ) {}
 
   handleRequest(request: DiscoveryRequestMessage): void {
-    if (!this.node && request.node) this.node = clientNode(request.node);
+    if (!this.node && request.node) this.setNode(clientNode(request.node));
     const state = this.typeState(request.type_url);
     const nonce = request.response_nonce;
     if (nonce !== '' && nonce !== state.lastSentNonce) return;
@@ -73,28 +83,50 @@ export class SotwStream {
     if (nonce === '' || subscriptionChanged) this.respond(state);
   }
 
-  /** Content changed for `names`: re-send each affected type whose version moved. */
-  handleChange(names: ReadonlySet<string>): void {
-    for (const state of this.types.values()) {
-      if (state.lastSentNonce === null || !this.affects(state, names)) continue;
-      // Computed once and reused by respond(): with thousands of streams this is the hot path.
-      const resources = this.resources(state);
-      const version = this.versionOf(resources);
-      if (version === state.lastSentVersion) continue;
-      if (!INCREMENTAL_TYPE_URLS.has(state.typeUrl)) {
-        this.respond(state, resources, version);
-        continue;
-      }
-      const changed = resources.filter((resource) => state.sent.get(resource.name) !== resource.version);
-      // Only removals: nothing to say in an incremental type (the Cluster's removal says it).
-      if (changed.length > 0) this.respond(state, changed, version, 'changed');
+  /**
+   * Content may have changed for `names` (those of `state`'s subscription, from its watch):
+   * look at those names only, and answer if any of them moved. The hot path of a change.
+   */
+  private handleChange(state: SotwTypeState, names: ReadonlySet<string>): void {
+    if (state.lastSentNonce === null) return;
+    const node = this.node ?? clientNode(undefined);
+    const changed: EncodedResource[] = [];
+    for (const name of names) {
+      const wanted = state.wildcard || state.names.has(name);
+      const resource = wanted ? this.source.resource(state.typeUrl, name, node) : undefined;
+      if (resource?.version === state.current.get(name)) continue;
+      if (resource) {
+        state.current.setResource(resource);
+        changed.push(resource);
+      } else state.current.delete(name);
     }
+    if (!INCREMENTAL_TYPE_URLS.has(state.typeUrl)) {
+      if (changed.length > 0 || state.current.version() !== state.lastSentVersion) this.respond(state);
+      return;
+    }
+    // Only removals: nothing to say in an incremental type (the Cluster's removal says it).
+    if (changed.length === 0) return;
+    if (state.rejected.size > 0) {
+      const included = new Set(changed.map((resource) => resource.name));
+      for (const name of state.rejected) {
+        const resource = included.has(name) ? undefined : this.source.resource(state.typeUrl, name, node);
+        if (resource && (state.wildcard || state.names.has(name))) changed.push(resource);
+      }
+    }
+    state.rejected.clear();
+    changed.sort(byName);
+    this.send(state, changed);
   }
 
   /** Re-sends the current state of `typeUrl` even if unchanged (keeps `endpoint_stale_after` from firing). */
   refresh(typeUrl: string): void {
     const state = this.types.get(typeUrl);
     if (state?.lastSentNonce) this.respond(state);
+  }
+
+  /** The stream ended: stop watching. */
+  close(): void {
+    for (const state of this.types.values()) state.watch.cancel();
   }
 
   snapshot(): StreamSnapshot {
@@ -109,21 +141,43 @@ export class SotwStream {
   private typeState(typeUrl: string): SotwTypeState {
     let state = this.types.get(typeUrl);
     if (!state) {
-      state = {
+      const created: SotwTypeState = {
         typeUrl,
         names: new Set(),
         wildcard: false,
         explicit: false,
         lastSentVersion: null,
         lastSentNonce: null,
-        sent: new Map(),
+        current: new VersionSet(),
+        rejected: new Set(),
         lastSentNames: [],
         ackedVersion: null,
         lastNack: null,
+        watch: this.openWatch(typeUrl, () => created),
       };
+      state = created;
       this.types.set(typeUrl, state);
     }
     return state;
+  }
+
+  private openWatch(typeUrl: string, state: () => SotwTypeState): ResourceWatch {
+    const node = this.node ?? clientNode(undefined);
+    return this.source.watch(typeUrl, node, (names) => this.handleChange(state(), names));
+  }
+
+  /**
+   * The node arrived (normally with the first request). A type asked for before it was
+   * watched as an anonymous client's view: watch it again with the client's own.
+   */
+  private setNode(node: ClientNode): void {
+    this.node = node;
+    for (const state of this.types.values()) {
+      state.watch.cancel();
+      state.watch = this.openWatch(state.typeUrl, () => state);
+      state.watch.setWildcard(state.wildcard);
+      for (const name of state.names) state.watch.add(name);
+    }
   }
 
   private recordAckOrNack(state: SotwTypeState, request: DiscoveryRequestMessage): void {
@@ -138,7 +192,7 @@ export class SotwStream {
       };
       this.observer.onNack(state.lastNack, this.node);
       // The client kept its old copies of these: send them again at the next change.
-      for (const name of state.lastSentNames) state.sent.delete(name);
+      for (const name of state.lastSentNames) state.rejected.add(name);
     } else {
       state.ackedVersion = request.version_info;
       this.observer.onAck(state.typeUrl, request.version_info);
@@ -151,15 +205,14 @@ export class SotwStream {
     const wildcard = resourceNames.includes('*') || (resourceNames.length === 0 && !state.explicit);
     const changed = wildcard !== state.wildcard || !sameSet(names, state.names);
     state.explicit ||= resourceNames.length > 0;
+    if (changed) {
+      for (const name of state.names) if (!names.has(name)) state.watch.remove(name);
+      for (const name of names) state.watch.add(name);
+      state.watch.setWildcard(wildcard);
+    }
     state.names = names;
     state.wildcard = wildcard;
     return changed;
-  }
-
-  private affects(state: SotwTypeState, names: ReadonlySet<string>): boolean {
-    if (state.wildcard) return true;
-    for (const name of names) if (state.names.has(name)) return true;
-    return false;
   }
 
   private resources(state: SotwTypeState): EncodedResource[] {
@@ -172,23 +225,21 @@ export class SotwStream {
       .filter((resource): resource is EncodedResource => resource !== undefined);
   }
 
-  private versionOf(resources: readonly EncodedResource[]): string {
-    return hashVersion(...resources.flatMap((resource) => [resource.name, resource.version]));
+  /** Sends the whole current state of the type (first answer, subscription change, refresh, CDS/LDS change). */
+  private respond(state: SotwTypeState): void {
+    const resources = this.resources(state);
+    state.current.clear();
+    for (const resource of resources) state.current.setResource(resource);
+    state.rejected.clear();
+    this.send(state, resources);
   }
 
-  /** Sends `resources` at `version`: the whole state (`all`), or the changed part of an incremental type. */
-  private respond(
-    state: SotwTypeState,
-    resources: readonly EncodedResource[] = this.resources(state),
-    version: string = this.versionOf(resources),
-    scope: 'all' | 'changed' = 'all',
-  ): void {
-    if (scope === 'all') state.sent.clear();
-    for (const resource of resources) state.sent.set(resource.name, resource.version);
+  /** Sends `resources` at the current type version: the whole state, or the changed part of an incremental type. */
+  private send(state: SotwTypeState, resources: readonly EncodedResource[]): void {
     state.lastSentNames = resources.map((resource) => resource.name);
-    state.lastSentVersion = version;
+    state.lastSentVersion = state.current.version();
     state.lastSentNonce = this.nonces.take();
-    this.send({
+    this.write({
       version_info: state.lastSentVersion,
       resources: resources.map((resource) => ({ type_url: resource.typeUrl, value: resource.value })),
       type_url: state.typeUrl,
@@ -197,6 +248,10 @@ export class SotwStream {
     });
     this.observer.onResponse(state.typeUrl, resources.length);
   }
+}
+
+function byName(a: EncodedResource, b: EncodedResource): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {

@@ -27,6 +27,8 @@ import {
   LISTENER_TYPE_URL,
   ROUTE_CONFIGURATION_TYPE_URL,
 } from './type-urls.js';
+import { ViewUse } from './view-use.js';
+import { type ResourceWatch, WatchIndex } from './watch-index.js';
 
 export interface ViewCacheOptions {
   /** Ring order per service; DEFAULT_PROXIMITY when it returns undefined. */
@@ -35,6 +37,8 @@ export interface ViewCacheOptions {
   readonly onEncode?: (typeUrl: string) => void;
   /** Service-to-service mTLS to publish (Cluster TLS contexts, server Listeners). */
   readonly security?: MeshSecurity;
+  /** Seconds one change took to reach its watching streams (views computed, responses queued). */
+  readonly onFanOut?: (seconds: number) => void;
   /** Called after each catalog snapshot the cache took in (and after streams were told). */
   readonly onSnapshot?: (snapshot: CatalogSnapshot) => void;
   /** Clusters name this server as their LRS server (`lrs_server: { self: {} }`). */
@@ -57,14 +61,17 @@ interface SharedResources {
  * - A ClusterLoadAssignment depends on the service, the client's view (locality and stated
  *   environment) and the service's traffic policy: encoded on first demand per view, then
  *   shared by every client with that view. A catalog change or a policy change drops only the
- *   changed services' assignments; the next demand re-encodes them once per view.
+ *   changed services' assignments; the next demand re-encodes them once per view. A view is
+ *   kept only while a watch uses it: when its last client unsubscribes or leaves, it goes.
+ * A change reaches only the watches that cover the changed names (WatchIndex).
  * It keeps the last snapshot it saw, so if its inputs go quiet it keeps serving that state.
  */
 export class ViewCache implements ResourceSource {
   private snapshot: CatalogSnapshot;
   private readonly shared = new Map<ServiceKey, SharedResources>();
   private readonly assignments = new Map<ServiceKey, Map<string, EncodedResource>>();
-  private readonly listeners = new Set<(names: ReadonlySet<string>) => void>();
+  private readonly index = new WatchIndex();
+  private readonly viewUse = new ViewUse();
   private readonly unsubscribers: (() => void)[] = [];
   /** Server Listeners by name: they depend only on which service owns the address. */
   private readonly serverListeners = new Map<string, EncodedResource>();
@@ -119,9 +126,44 @@ export class ViewCache implements ResourceSource {
     }
   }
 
-  onChange(listener: (names: ReadonlySet<string>) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  watch(typeUrl: string, node: ClientNode, onChange: (names: ReadonlySet<string>) => void): ResourceWatch {
+    if (typeUrl !== CLUSTER_LOAD_ASSIGNMENT_TYPE_URL) return this.index.watch(onChange);
+    const view = viewKey(node);
+    return this.index.watch(onChange, {
+      added: (service) => this.viewUse.retain(service, view),
+      removed: (service) => {
+        if (this.viewUse.release(service, view)) this.dropView(service, view);
+      },
+      wildcard: (on) => {
+        if (on) this.viewUse.retainWildcard(view);
+        else if (this.viewUse.releaseWildcard(view)) this.dropUnusedViews(view);
+      },
+    });
+  }
+
+  /** Open watches (one per stream and type URL). */
+  get watches(): number {
+    return this.index.size;
+  }
+
+  /** Encoded ClusterLoadAssignments held (one per service and view in use). */
+  get assignmentViews(): number {
+    let count = 0;
+    for (const views of this.assignments.values()) count += views.size;
+    return count;
+  }
+
+  /** The last wildcard watch with `view` is gone: keep its assignments only where a named watch uses them. */
+  private dropUnusedViews(view: string): void {
+    for (const [service, views] of this.assignments) {
+      if (views.has(view) && !this.viewUse.inUse(service, view)) this.dropView(service, view);
+    }
+  }
+
+  private dropView(service: ServiceKey, view: string): void {
+    const views = this.assignments.get(service);
+    if (!views?.delete(view)) return;
+    if (views.size === 0) this.assignments.delete(service);
   }
 
   private onCatalogChange(change: CatalogChange, snapshot: CatalogSnapshot): void {
@@ -141,7 +183,9 @@ export class ViewCache implements ResourceSource {
     for (const key of removed) this.shared.delete(key);
     const names = new Set([...changed, ...removed, ...serverListeners]);
     if (names.size === 0) return;
-    for (const listener of this.listeners) listener(names);
+    const started = performance.now();
+    this.index.notify(names);
+    this.options.onFanOut?.((performance.now() - started) / 1000);
   }
 
   private sharedResources(key: ServiceKey): SharedResources {
@@ -178,13 +222,8 @@ export class ViewCache implements ResourceSource {
   }
 
   private assignment(key: ServiceKey, service: Service, node: ClientNode): EncodedResource {
-    let views = this.assignments.get(key);
-    if (!views) {
-      views = new Map();
-      this.assignments.set(key, views);
-    }
     const view = viewKey(node);
-    let resource = views.get(view);
+    let resource = this.assignments.get(key)?.get(view);
     if (!resource) {
       const proximity = this.options.proximity?.(key);
       const assignment = computeLoadAssignment(
@@ -194,9 +233,19 @@ export class ViewCache implements ResourceSource {
         proximity ? { proximity } : {},
       );
       resource = this.counted(clusterLoadAssignmentResource(key, assignment));
-      views.set(view, resource);
+      // Kept for the next client with this view only while some watch uses it.
+      if (this.viewUse.inUse(key, view)) this.keepAssignment(key, view, resource);
     }
     return resource;
+  }
+
+  private keepAssignment(key: ServiceKey, view: string, resource: EncodedResource): void {
+    let views = this.assignments.get(key);
+    if (!views) {
+      views = new Map();
+      this.assignments.set(key, views);
+    }
+    views.set(view, resource);
   }
 
   private counted(resource: EncodedResource): EncodedResource {

@@ -48,7 +48,7 @@ export class XdsMetrics {
     });
     this.fanout = metricOnce(registry, Histogram, {
       name: 'spillway_xds_fanout_seconds',
-      help: 'Time to hand one catalog or policy change to every open stream (views computed, responses queued)',
+      help: 'Time to hand one catalog or policy change to every stream that watches it (views computed, responses queued)',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     });
   }

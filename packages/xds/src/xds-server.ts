@@ -27,6 +27,8 @@ import { LoadReportingService, type LrsCall } from './load-reporting/load-report
 import { LrsMetrics } from './load-reporting/lrs-metrics.js';
 import { lrsServiceDefinition } from './load-reporting/lrs-service-definition.js';
 import { measuredLoad } from './load-reporting/measured-load.js';
+import { PacedRefresh } from './paced-refresh.js';
+import { PendingWrites } from './pending-writes.js';
 import type { ResourceSource } from './resource-source.js';
 import { ENDPOINT_STALE_AFTER_SECONDS } from './resources/cluster-load-assignment-resource.js';
 import { AuthorizedResources } from './security/authorized-resources.js';
@@ -80,13 +82,6 @@ export interface XdsTlsOptions {
   readonly pollIntervalMs?: number;
 }
 
-/**
- * Streams re-sent per event-loop turn by the periodic refresh. A re-send to every stream at once
- * (2,000 streams × 30 assignments ≈ 190 MB) blocked the loop for 1–2 s, delaying every change
- * and ACK behind it; in batches the loop keeps turning.
- */
-const REFRESH_BATCH = 50;
-
 type Stream = SotwStream | DeltaStream;
 
 /** A stream's client once admitted: its identity, what it may do, the resources it may see. */
@@ -100,8 +95,8 @@ type AnyCall = grpc.ServerDuplexStream<unknown, unknown>;
 
 /**
  * The xDS control plane: ADS (SotW and Delta) on @grpc/grpc-js, fed by a ViewCache.
- * This class only wires: gRPC calls to stream state machines, cache changes to streams,
- * stream events to logs and metrics.
+ * This class only wires: gRPC calls to stream state machines (which watch the cache for the
+ * changes they concern), stream events to logs and metrics.
  */
 export class XdsServer {
   private readonly server = new grpc.Server();
@@ -111,9 +106,9 @@ export class XdsServer {
   private readonly metrics: XdsMetrics;
   private readonly authorizer: XdsAuthorizer;
   private keyPair: WatchedKeyPair | undefined;
-  private unsubscribe: (() => void) | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
-  private refreshing = false;
+  private readonly writes = new PendingWrites();
+  private readonly refresher: PacedRefresh<Stream>;
   private readonly gate: FirstCatalogGate;
   private readonly loadReports: LoadReportStore | undefined;
 
@@ -126,8 +121,15 @@ export class XdsServer {
       ...(options.security ? { security: options.security } : {}),
       onEncode: (typeUrl) => this.metrics.encodes.inc({ type: typeName(typeUrl) }),
       onSnapshot: (snapshot) => this.openGateIfComplete(snapshot),
+      onFanOut: (seconds) => this.metrics.fanout.observe(seconds),
       ...(options.loadReporting ? { loadReporting: true } : {}),
     });
+    this.refresher = new PacedRefresh(
+      () => this.registry.streams(),
+      (stream) => this.registry.has(stream),
+      (stream) => stream.refresh(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL),
+      this.writes,
+    );
     this.server.addService(adsServiceDefinition(), {
       StreamAggregatedResources: (call: AnyCall) => this.serveSotw(call),
       DeltaAggregatedResources: (call: AnyCall) => this.serveDelta(call),
@@ -172,11 +174,6 @@ export class XdsServer {
     // First: unusable certificate files fail the start before anything else runs.
     const credentials = this.credentials();
     this.cache.start();
-    this.unsubscribe = this.cache.onChange((names) => {
-      const stopTimer = this.metrics.fanout.startTimer();
-      for (const stream of this.registry.streams()) stream.handleChange(names);
-      stopTimer();
-    });
     this.openGateIfComplete(this.options.catalog.current());
     if (!this.gate.isOpen) this.options.logger.warn('no catalog yet: xDS requests are held until one arrives');
     const port = await new Promise<number>((resolve, reject) =>
@@ -221,7 +218,7 @@ export class XdsServer {
   async stop(): Promise<void> {
     clearInterval(this.refreshTimer);
     this.refreshTimer = undefined;
-    this.unsubscribe?.();
+    this.refresher.stop();
     this.cache.stop();
     this.keyPair?.close();
     for (const call of this.calls) call.end();
@@ -250,24 +247,9 @@ export class XdsServer {
     this.gate.open();
   }
 
-  /** Re-sends every assignment to every stream, REFRESH_BATCH streams per event-loop turn. */
+  /** Re-sends every assignment to every stream, paced (PacedRefresh); a round still going makes this tick a no-op. */
   private refreshAssignments(): void {
-    if (this.refreshing) return; // the previous round is still going: this tick is not needed
-    this.refreshing = true;
-    const streams = this.registry.streams();
-    const batch = (from: number) => {
-      if (this.refreshTimer === undefined) {
-        this.refreshing = false;
-        return;
-      }
-      for (const stream of streams.slice(from, from + REFRESH_BATCH)) {
-        // A stream closed since the round started has nobody to send to.
-        if (this.registry.has(stream)) stream.refresh(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL);
-      }
-      if (from + REFRESH_BATCH < streams.length) setImmediate(batch, from + REFRESH_BATCH);
-      else this.refreshing = false;
-    };
-    batch(0);
+    this.refresher.start();
   }
 
   private serveSotw(call: AnyCall): void {
@@ -275,7 +257,7 @@ export class XdsServer {
     if (!peer) return;
     const stream = new SotwStream(
       peer.resources,
-      (response: DiscoveryResponseMessage) => call.write(response),
+      (response: DiscoveryResponseMessage) => this.writes.write(call, response),
       this.observer('sotw', peer.identity),
     );
     this.attach(call, stream, peer, (request) => stream.handleRequest(request as DiscoveryRequestMessage));
@@ -286,7 +268,7 @@ export class XdsServer {
     if (!peer) return;
     const stream = new DeltaStream(
       peer.resources,
-      (response: DeltaDiscoveryResponseMessage) => call.write(response),
+      (response: DeltaDiscoveryResponseMessage) => this.writes.write(call, response),
       this.observer('delta', peer.identity),
     );
     this.attach(call, stream, peer, (request) => stream.handleRequest(request as DeltaDiscoveryRequestMessage));
@@ -337,7 +319,9 @@ export class XdsServer {
       if (closed) return;
       closed = true;
       this.calls.delete(call);
+      this.writes.forget(call);
       this.registry.remove(stream);
+      stream.close();
       this.gate.forget(stream);
       this.metrics.streams.dec({ protocol });
     };

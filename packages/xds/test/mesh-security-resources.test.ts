@@ -145,14 +145,18 @@ describe('mesh security resources', () => {
     ).toBeUndefined();
     expect(cache.resource(LISTENER_TYPE_URL, name, grpcNode)).toBeDefined();
     const heard: string[] = [];
-    cache.onChange((names) => heard.push(...names));
+    // Two xDS-enabled servers' streams, each watching its own Listener by name.
+    const moved = serverListenerName({ address: '10.0.0.70', port: 50051 });
+    for (const watched of [name, moved]) {
+      cache.watch(LISTENER_TYPE_URL, grpcNode, (names) => heard.push(...names)).add(watched);
+    }
     catalog.setService({
       name: 'echo',
       namespace: 'demo',
       endpoints: [endpoint('10.0.0.70', 50051, { region: 'dc1', zone: 'a' })],
     });
     expect(heard).toContain(name);
-    expect(heard).toContain(serverListenerName({ address: '10.0.0.70', port: 50051 }));
+    expect(heard).toContain(moved);
     expect(cache.resource(LISTENER_TYPE_URL, name, grpcNode)).toBeUndefined();
     expect(cache.names(LISTENER_TYPE_URL)).not.toContain(name);
   });

@@ -2,6 +2,7 @@ import { parseServiceKey } from '@spillway/model';
 import type { ClientNode } from '../client-node.js';
 import type { EncodedResource } from '../encoded-resource.js';
 import type { ResourceSource } from '../resource-source.js';
+import type { ResourceWatch } from '../watch-index.js';
 import type { XdsGrant } from './xds-authorization.js';
 
 /** Distinct denied names reported (logged and counted) per stream; beyond it they are only withheld. */
@@ -41,7 +42,7 @@ export class AuthorizedResources implements ResourceSource {
     return parseServiceKey(name) === undefined || this.grant.mayWatch(name);
   }
 
-  onChange(listener: (names: ReadonlySet<string>) => void): () => void {
-    return this.source.onChange(listener);
+  watch(typeUrl: string, node: ClientNode, onChange: (names: ReadonlySet<string>) => void): ResourceWatch {
+    return this.source.watch(typeUrl, node, onChange);
   }
 }
