@@ -36,3 +36,20 @@ export function contentOf(line: string): string {
 function subjectOf(line: string): string {
   return contentOf(line).split(' ', 1)[0] ?? '';
 }
+
+/**
+ * With real clusters `spillway up` prints the catalog summary as it changes. A new catalog
+ * version whose summary reads the same (an endpoint's weight or labels moved, not the counts a
+ * person sees) is not printed again.
+ */
+export class CatalogSummaryPrinter {
+  private last: string | undefined;
+
+  /** The summary to print, or undefined when it reads as the last one did (its version aside). */
+  next(summary: string): string | undefined {
+    const content = summary.replace(/^catalog v\d+/, 'catalog');
+    if (content === this.last) return undefined;
+    this.last = content;
+    return summary;
+  }
+}

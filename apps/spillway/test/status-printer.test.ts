@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StatusPrinter } from '../src/status-printer.js';
+import { CatalogSummaryPrinter, StatusPrinter } from '../src/status-printer.js';
 
 const line = (clock: string, share: string, phase: string) =>
   `[sim ${clock}] checkout.shop   600 rps  p99 0.13s  errors  0.1%  cloud share ${share}  cloud endpoints 6  burst ${phase}`;
@@ -29,5 +29,16 @@ describe('StatusPrinter', () => {
     expect(printer.next([line('00:04:00', '0.10', 'shifting'), cart.replace('00:02:00', '00:04:00')], 2_000)).toEqual([
       line('00:04:00', '0.10', 'shifting'),
     ]);
+  });
+});
+
+describe('CatalogSummaryPrinter', () => {
+  it('prints a summary when what it says changes, not when only the catalog version moves', () => {
+    const printer = new CatalogSummaryPrinter();
+    const summary = (version: number, healthy: number) =>
+      `catalog v${version}: 1 service(s)\n  echo.demo                    onprem/lab/lab-a ${healthy}/3`;
+    expect(printer.next(summary(1, 3))).toBe(summary(1, 3));
+    expect(printer.next(summary(2, 3))).toBeUndefined();
+    expect(printer.next(summary(3, 2))).toBe(summary(3, 2));
   });
 });

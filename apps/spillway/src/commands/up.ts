@@ -11,7 +11,7 @@ import { httpTransport } from '../http-transport.js';
 import { CliError, loadConfigOrDefault } from '../load-config.js';
 import { redisAccessFromConfig } from '../redis-access.js';
 import { stopOnSignals } from '../shutdown.js';
-import { StatusPrinter } from '../status-printer.js';
+import { CatalogSummaryPrinter, StatusPrinter } from '../status-printer.js';
 import { preflightXdsPort } from '../xds-exposure.js';
 
 export interface UpOptions {
@@ -95,9 +95,13 @@ export async function up(options: UpOptions): Promise<void> {
   });
 }
 
-/** With real clusters: the catalog, each time it changes. */
+/** With real clusters: the catalog summary, each time what it says changes. */
 function printCatalogChanges(federation: Federation): () => void {
-  const print = () => process.stdout.write(`${formatCatalogSummary(federation.store.current())}\n`);
+  const printer = new CatalogSummaryPrinter();
+  const print = () => {
+    const summary = printer.next(formatCatalogSummary(federation.store.current()));
+    if (summary) process.stdout.write(`${summary}\n`);
+  };
   if (federation.store.current().version > 0) print();
   return federation.store.subscribe(print);
 }
