@@ -11,7 +11,7 @@
  * Sizes: BENCH_STREAMS, BENCH_SERVICES, BENCH_ENDPOINTS_PER_SERVICE, BENCH_MIN_WATCH,
  * BENCH_MAX_WATCH, BENCH_DELTA_SHARE, BENCH_CHANGES, BENCH_POLICY_CHANGES, BENCH_TIMEOUT_MS.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Service, ServiceKey } from '@spillway/model';
@@ -19,8 +19,9 @@ import { createMetricsRegistry, silentLogger } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { XdsServer } from '@spillway/xds';
 import { InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
+import { Clients } from './router/clients-process.js';
 import { encodeView, FloorServer } from './router/floor-server.js';
-import { type ClientStats, type Command, preciseNow, type Reply } from './router/messages.js';
+import { type ClientStats, preciseNow } from './router/messages.js';
 import {
   type BenchConfig,
   CLIENT_LOCALITIES,
@@ -85,91 +86,6 @@ function planChanges(config: BenchConfig, services: Map<ServiceKey, Service>): C
   }
   return changes;
 }
-
-/** The clients process and its request/answer plumbing. */
-class Clients {
-  private readonly child: ChildProcess;
-  private readonly waiters = new Map<string, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
-  private seq = 0;
-
-  constructor() {
-    this.child = fork(new URL('./router/clients.ts', import.meta.url), [], {
-      execArgv: ['--import', 'tsx'],
-      serialization: 'advanced',
-    });
-    this.child.on('message', (reply: Reply) => {
-      if (reply.kind === 'failed') {
-        for (const [id, waiter] of this.waiters) {
-          if (id.startsWith(`${reply.seq}/`)) {
-            this.waiters.delete(id);
-            waiter.reject(new Error(`clients: ${reply.error}`));
-          }
-        }
-        return;
-      }
-      const waiter = this.waiters.get(`${reply.seq}/${reply.kind}`);
-      this.waiters.delete(`${reply.seq}/${reply.kind}`);
-      waiter?.resolve(reply);
-    });
-    this.child.on('exit', (code) => {
-      for (const waiter of this.waiters.values()) waiter.reject(new Error(`clients process exited (${code})`));
-      this.waiters.clear();
-    });
-  }
-
-  /** Sends a command; returns its sequence number, which its answers carry. */
-  send(command: DistributiveOmit<Command, 'seq'>): number {
-    const seq = ++this.seq;
-    this.child.send({ ...command, seq } as Command);
-    return seq;
-  }
-
-  /**
-   * The answer of kind `kind` to command `seq`, within `timeoutMs`. Call it in the same tick as
-   * `send`: answers arrive through IPC, so never before the waiter is registered.
-   */
-  answer<K extends Reply['kind']>(seq: number, kind: K, timeoutMs: number): Promise<Extract<Reply, { kind: K }>> {
-    return new Promise((resolve, reject) => {
-      const id = `${seq}/${kind}`;
-      const timer = setTimeout(() => {
-        this.waiters.delete(id);
-        reject(new Error(`clients: no "${kind}" answer to command ${seq} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiters.set(id, {
-        resolve: (reply) => {
-          clearTimeout(timer);
-          resolve(reply as Extract<Reply, { kind: K }>);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-    });
-  }
-
-  async ask<K extends Reply['kind']>(
-    command: DistributiveOmit<Command, 'seq'>,
-    kind: K,
-    timeoutMs: number,
-  ): Promise<Extract<Reply, { kind: K }>> {
-    return this.answer(this.send(command), kind, timeoutMs);
-  }
-
-  async stats(): Promise<ClientStats> {
-    return (await this.ask({ kind: 'stats' }, 'stats', 10_000)).stats;
-  }
-
-  async close(): Promise<void> {
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.disconnect();
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 interface FanOut {
   /** Change made → last watcher holds the new version (ms). */
@@ -243,7 +159,11 @@ async function connectAll(clients: Clients, config: BenchConfig, port: number): 
   const before = await clients.stats();
   const cpu = process.cpuUsage();
   const started = preciseNow();
-  const { at, connectErrors } = await clients.ask({ kind: 'connect', config, port }, 'ready', config.timeoutMs * 2);
+  const { at, connectErrors } = await clients.ask(
+    { kind: 'connect', config, ports: [port] },
+    'ready',
+    config.timeoutMs * 2,
+  );
   const cpuUsed = cpuSeconds(cpu);
   const after = await clients.stats();
   return { ms: at - started, cpuSeconds: cpuUsed, bytes: after.bytes - before.bytes, connectErrors };

@@ -209,7 +209,7 @@ function reached(current: Watch, plan: ClientPlan): void {
   }
 }
 
-function connect(seq: number, config: BenchConfig, port: number): void {
+function connect(seq: number, config: BenchConfig, ports: readonly number[]): void {
   const plans = clientPlans(config);
   let waiting = plans.length;
   let errors = 0;
@@ -235,7 +235,7 @@ function connect(seq: number, config: BenchConfig, port: number): void {
     errors++;
     if (errors <= 3) console.error(`bench client: stream error: ${error.message}`);
   };
-  streams = plans.map((plan) => new BenchStream(plan, port, onReady, onError));
+  streams = plans.map((plan) => new BenchStream(plan, ports[plan.index % ports.length]!, onReady, onError));
 }
 
 function stats(): ClientStats {
@@ -252,7 +252,7 @@ function stats(): ClientStats {
 process.on('message', (command: Command) => {
   switch (command.kind) {
     case 'connect':
-      connect(command.seq, command.config, command.port);
+      connect(command.seq, command.config, command.ports);
       return;
     case 'expect': {
       const targets = streams

@@ -3,7 +3,13 @@ import type { BenchConfig } from './scenario.js';
 
 /** Server → clients. Every command carries a `seq` that the answers repeat. */
 export type Command =
-  | { readonly kind: 'connect'; readonly seq: number; readonly config: BenchConfig; readonly port: number }
+  | {
+      readonly kind: 'connect';
+      readonly seq: number;
+      readonly config: BenchConfig;
+      /** Routers to connect to: client `i` connects to `ports[i % ports.length]`. */
+      readonly ports: readonly number[];
+    }
   | {
       readonly kind: 'expect';
       readonly seq: number;
