@@ -150,7 +150,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     policies,
     reloads,
     stores,
-    readiness: stores.health ? [stores.health] : [],
+    readiness: [...(stores.health ? [stores.health] : []), ...(resources ? [resourcesReadiness(resources)] : [])],
     onDenied: denials.onDenied,
     routes(app) {
       registerBurstRoutes(app, {
@@ -168,6 +168,18 @@ export async function startController(options: ControllerOptions): Promise<Runni
       denials.stop();
       await stores.close?.();
     },
+  };
+}
+
+/**
+ * Not ready until the BurstPolicy resources have been listed once: before that, a policy that
+ * lives only in a resource is unknown, and its bursts would be refused.
+ */
+function resourcesReadiness(resources: BurstPolicyResources): ReadinessCheck {
+  return {
+    name: 'custom-resources',
+    check: () =>
+      resources.synced ? { ready: true } : { ready: false, detail: 'BurstPolicy resources not listed yet' },
   };
 }
 

@@ -67,6 +67,8 @@ describe('BurstPolicy custom resources through the Kubernetes fake (real client-
       api(url, 'POST', '/v1/bursts', { service: 'checkout.shop', share: 0.3, reason: 'surge' }, TOKENS.operator);
 
     await waitFor(() => k8s.openWatchCount('burstpolicies') === 1, { message: 'the BurstPolicy watch open' });
+    // Ready once the resources have been listed (before, a resource-only policy would be unknown).
+    expect(running.readiness.find((check) => check.name === 'custom-resources')?.check()).toEqual({ ready: true });
     expect((await start()).status).toBe(422);
 
     k8s.createCustomObject('burstpolicies', burstPolicy('checkout', checkoutPolicy));

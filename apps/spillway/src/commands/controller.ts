@@ -70,7 +70,7 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
   installProblemHandlers(app);
   registerOpenApi(app, { title: 'Spillway controller API', version: API_VERSION });
   auth.register(app, running.onDenied);
-  registerOperationalRoutes(app, { registry, checks: [stores.health], routeOptions: operationalRouteOptions });
+  registerOperationalRoutes(app, { registry, checks: running.readiness, routeOptions: operationalRouteOptions });
   running.routes(app);
   const separator = options.listen.lastIndexOf(':');
   await app.listen({
