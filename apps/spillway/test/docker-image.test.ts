@@ -65,7 +65,7 @@ describe('the Dockerfile (no registry here to pull a base image: its parts are c
     const router = renderManifests(defaultValues(), { version: '0.0.0' }).find(
       (object) => object.kind === 'Deployment' && object.metadata.name === 'spillway-router',
     );
-    const pod = (router?.spec as { template: { spec: { securityContext: { runAsUser: number } } } }).template.spec;
+    const pod = (router!.spec as { template: { spec: { securityContext: { runAsUser: number } } } }).template.spec;
     expect(pod.securityContext.runAsUser).toBe(Number(user!.split(':')[0]));
   });
 

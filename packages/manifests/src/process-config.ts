@@ -31,6 +31,11 @@ export function serviceHost(values: ManifestValues, process: SpillwayProcess | '
   return `${objectName(process)}.${values.namespace}.svc`;
 }
 
+/** Where BurstPolicy and Drill objects live: the controller watches that namespace only (a Role). */
+export function customResourceNamespace(values: ManifestValues): string {
+  return values.customResources.namespace ?? values.namespace;
+}
+
 /** The config's clusters, or this cluster watched in-cluster when the values name none. */
 export function configuredClusters(values: ManifestValues): Record<string, unknown>[] {
   const clusters = values.config.clusters;
@@ -72,7 +77,8 @@ export function redisUrl(values: ManifestValues): string {
 export function processConfig(values: ManifestValues, process: SpillwayProcess): Record<string, unknown> {
   const http = { certFile: `${PATHS.httpTls}/tls.crt`, keyFile: `${PATHS.httpTls}/tls.key` };
   const caFile = `${PATHS.httpTls}/ca.crt`;
-  const base: Record<string, unknown> = { ...values.config, clusters: configuredClusters(values) };
+  const { customResources, ...shared } = values.config;
+  const base: Record<string, unknown> = { ...shared, clusters: configuredClusters(values) };
   const redis = {
     redis: redisUrl(values),
     ...(values.redis.passwordSecret ? { redisPasswordEnv: REDIS_PASSWORD_ENV } : {}),
@@ -105,7 +111,14 @@ export function processConfig(values: ManifestValues, process: SpillwayProcess):
         },
       };
     case 'controller':
-      return { ...base, listen: { http: httpListen(values, process) }, ...redis, tls: { http, caFile } };
+      return {
+        ...base,
+        listen: { http: httpListen(values, process) },
+        ...redis,
+        tls: { http, caFile },
+        // BurstPolicy objects through the pod's ServiceAccount, in the namespace its Role covers.
+        customResources: { ...(customResources as object | undefined), namespace: customResourceNamespace(values) },
+      };
   }
 }
 

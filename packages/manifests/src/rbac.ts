@@ -1,7 +1,7 @@
 import { BURST_POLICY_RESOURCE, CUSTOM_RESOURCE_GROUP, DRILL_RESOURCE } from '@spillway/model';
 import type { KubernetesObject } from './kubernetes-object.js';
 import { labels } from './labels.js';
-import { configuredClusters, objectName, type SpillwayProcess } from './process-config.js';
+import { configuredClusters, customResourceNamespace, objectName, type SpillwayProcess } from './process-config.js';
 import type { ManifestValues } from './values.js';
 
 export interface PolicyRule {
@@ -57,7 +57,7 @@ function federationRbac(values: ManifestValues): KubernetesObject[] {
 }
 
 function controllerRbac(values: ManifestValues): KubernetesObject[] {
-  const namespace = values.customResources.namespace ?? values.namespace;
+  const namespace = customResourceNamespace(values);
   const resources: PolicyRule[] = [
     {
       apiGroups: [CUSTOM_RESOURCE_GROUP],
@@ -69,8 +69,8 @@ function controllerRbac(values: ManifestValues): KubernetesObject[] {
       resources: [`${BURST_POLICY_RESOURCE.plural}/status`, `${DRILL_RESOURCE.plural}/status`],
       verbs: ['patch'],
     },
-    // Warning events about objects it cannot use (core v1 or events.k8s.io/v1, whichever it writes).
-    { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create'] },
+    // Warning events (core v1) about objects it cannot use.
+    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   ];
   const objects = role(values, 'controller', namespace, resources);
   for (const [target, names] of scaledDeployments(values)) {

@@ -132,6 +132,16 @@ describe('spillway manifests: the rendered objects', () => {
     }
   });
 
+  it('the controller watches BurstPolicy objects in the namespace its Role covers; the others do not watch', () => {
+    const objects = render(PRODUCTION_VALUES);
+    const config = (process: string) =>
+      parse((find(objects, 'ConfigMap', `spillway-${process}`).data as Record<string, string>)['config.yaml']!);
+    expect(config('controller').customResources).toEqual({ namespace: 'policies' });
+    expect(config('router').customResources).toBeUndefined();
+    expect(config('federation').customResources).toBeUndefined();
+    expect(find(objects, 'Role', 'spillway-controller', 'policies')).toBeDefined();
+  });
+
   it('an external Redis replaces the deployed one; the default deploys one with a volume and the append-only file', () => {
     expect(render(PRODUCTION_VALUES).some((object) => object.metadata.name === 'spillway-redis')).toBe(false);
     const redis = find(render(), 'StatefulSet', 'spillway-redis');
@@ -185,7 +195,7 @@ describe('RBAC: each process may do what it does, nothing more', () => {
     expect(rulesOf(find(objects, 'Role', 'spillway-controller', 'policies'))).toEqual([
       { apiGroups: ['spillway.dev'], resources: ['burstpolicies', 'drills'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['spillway.dev'], resources: ['burstpolicies/status', 'drills/status'], verbs: ['patch'] },
-      { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create'] },
     ]);
     // checkout.shop scales through this cluster; search.shop through another kubeconfig (not ours to grant).
     expect(rulesOf(find(objects, 'Role', 'spillway-controller-scale', 'shop'))).toEqual([
