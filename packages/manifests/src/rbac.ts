@@ -1,4 +1,4 @@
-import { BURST_POLICY_RESOURCE, CUSTOM_RESOURCE_GROUP, DRILL_RESOURCE } from '@spillway/model';
+import { BURST_POLICY_RESOURCE, CUSTOM_RESOURCE_GROUP } from '@spillway/model';
 import type { KubernetesObject } from './kubernetes-object.js';
 import { labels } from './labels.js';
 import { configuredClusters, customResourceNamespace, objectName, type SpillwayProcess } from './process-config.js';
@@ -30,7 +30,7 @@ function inClusterClusters(values: ManifestValues): InClusterCluster[] {
  * What each process calls, and nothing more (docs/kubernetes.md#rbac):
  * - federation: list + watch EndpointSlices (its informers; everywhere, or in the namespaces
  *   the cluster entry names) and Nodes (zone and region labels);
- * - controller: get/list/watch its custom resources and patch their status, create Events
+ * - controller: get/list/watch BurstPolicy objects and patch their status, create Events
  *   about them, and get + update the Scale of exactly the Deployments its policies burst;
  * - router: nothing (its ServiceAccount token is not even mounted).
  */
@@ -59,16 +59,10 @@ function federationRbac(values: ManifestValues): KubernetesObject[] {
 function controllerRbac(values: ManifestValues): KubernetesObject[] {
   const namespace = customResourceNamespace(values);
   const resources: PolicyRule[] = [
-    {
-      apiGroups: [CUSTOM_RESOURCE_GROUP],
-      resources: [BURST_POLICY_RESOURCE.plural, DRILL_RESOURCE.plural],
-      verbs: ['get', 'list', 'watch'],
-    },
-    {
-      apiGroups: [CUSTOM_RESOURCE_GROUP],
-      resources: [`${BURST_POLICY_RESOURCE.plural}/status`, `${DRILL_RESOURCE.plural}/status`],
-      verbs: ['patch'],
-    },
+    // BurstPolicy objects only: Drill objects are run by `spillway up` (embedded), and no process
+    // of the distributed mode reads them.
+    { apiGroups: [CUSTOM_RESOURCE_GROUP], resources: [BURST_POLICY_RESOURCE.plural], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [CUSTOM_RESOURCE_GROUP], resources: [`${BURST_POLICY_RESOURCE.plural}/status`], verbs: ['patch'] },
     // Warning events (core v1) about objects it cannot use.
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   ];

@@ -112,7 +112,7 @@ export const ManifestValues = z.strictObject({
       xdsSecret: DnsLabel.default('spillway-xds-tls'),
     })
     .default({ httpSecret: 'spillway-http-tls', xdsSecret: 'spillway-xds-tls' }),
-  /** Where BurstPolicy and Drill objects live; the controller may read them there only. Default: `namespace`. */
+  /** Where BurstPolicy objects live; the controller watches them there only. Default: `namespace`. */
   customResources: z.strictObject({ namespace: DnsLabel.optional() }).default({}),
   networkPolicy: z
     .strictObject({

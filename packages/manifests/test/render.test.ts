@@ -191,10 +191,10 @@ describe('RBAC: each process may do what it does, nothing more', () => {
     });
   });
 
-  it('controller: its resources where they live, their status, events, and the Scale of the Deployments it bursts', () => {
+  it('controller: BurstPolicy objects where they live (not Drills: the distributed mode runs none), their status, events, and the Scale of the Deployments it bursts', () => {
     expect(rulesOf(find(objects, 'Role', 'spillway-controller', 'policies'))).toEqual([
-      { apiGroups: ['spillway.dev'], resources: ['burstpolicies', 'drills'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['spillway.dev'], resources: ['burstpolicies/status', 'drills/status'], verbs: ['patch'] },
+      { apiGroups: ['spillway.dev'], resources: ['burstpolicies'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['spillway.dev'], resources: ['burstpolicies/status'], verbs: ['patch'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create'] },
     ]);
     // checkout.shop scales through this cluster; search.shop through another kubeconfig (not ours to grant).
