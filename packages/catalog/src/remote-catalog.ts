@@ -1,26 +1,22 @@
 import type { Agent as HttpsAgent } from 'node:https';
+import { CatalogDelta } from '@spillway/api';
 import {
   type CatalogChange,
   type CatalogFreshness,
   type CatalogReader,
   type CatalogSnapshot,
-  Service,
+  type Service,
   type ServiceKey,
   serviceKey,
 } from '@spillway/model';
 import { type Logger, silentLogger } from '@spillway/observability';
 import axios, { type AxiosInstance } from 'axios';
 import pRetry from 'p-retry';
-import { z } from 'zod';
 import { LayeredMap } from './layered-map.js';
 
-const ChangesResponse = z.object({
-  index: z.number().int().min(0),
-  reset: z.boolean(),
-  services: z.array(Service),
-  removed: z.array(z.string()),
-});
-type ChangesResponse = z.infer<typeof ChangesResponse>;
+// The federation's answer, as its route declares it (packages/api).
+const ChangesResponse = CatalogDelta;
+type ChangesResponse = CatalogDelta;
 
 export interface RemoteCatalogOptions {
   /** Base URL of the federation service, e.g. http://127.0.0.1:7070. */

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DrillRun } from '@spillway/api';
 import { ConfigError } from '@spillway/config';
 import { type DrillFile, type DrillProgress, type DrillReport, formatDrillReport, parseDrill } from '@spillway/drill';
 import { z } from 'zod';
@@ -15,30 +16,6 @@ export interface DrillRunOptions extends ClientOptions {
 
 /** Exit code of a drill that ran but did not pass (failed expectations, aborted, rolled back). */
 export const DRILL_FAILED_EXIT_CODE = 1;
-
-const Progress = z.looseObject({
-  phase: z.string(),
-  elapsedSeconds: z.number(),
-  durationSeconds: z.number(),
-  requests: z.number(),
-  failed: z.number(),
-  last: z.string(),
-});
-
-/** The report is checked where the CLI reads it; the rest is printed as the server sent it. */
-const Report = z.looseObject({
-  outcome: z.enum(['passed', 'failed', 'aborted', 'rolled-back', 'error']),
-  expectations: z.array(z.looseObject({ name: z.string(), status: z.string() })),
-  entries: z.array(z.looseObject({})),
-  share: z.array(z.looseObject({})),
-});
-
-const RunView = z.looseObject({
-  id: z.string(),
-  state: z.enum(['running', 'done']),
-  progress: Progress,
-  report: Report.optional(),
-});
 
 /**
  * `spillway drill run FILE`: a simulated drill runs here, on a fresh simulated fleet with the
@@ -66,7 +43,7 @@ async function runHere(drill: DrillFile, output: Output): Promise<DrillReport> {
 
 async function runRemotely(text: string, drill: DrillFile, options: DrillRunOptions): Promise<DrillReport> {
   const { api, output } = clientContext(options);
-  const started = await api.postText('/v1/drills', text, 'application/yaml', RunView);
+  const started = await api.postText('/v1/drills', text, 'application/yaml', DrillRun);
   output.note(`drill "${drill.name}" (${drill.mode}) started on ${api.baseUrl} as ${started.id}`);
   const print = progressPrinter(output);
   // Ctrl-C aborts the drill on the server (it rolls back at once), then prints its report.
@@ -94,11 +71,11 @@ async function followDrill(
   // Generous: probes may take 30 s to start and a rollback some seconds; the server's deadline rules.
   const deadline = Date.now() + (durationSeconds + 120) * 1000;
   for (;;) {
-    const view = await api.get(`/v1/drills/${id}`, RunView);
-    print(view.progress as DrillProgress);
+    const view = await api.get(`/v1/drills/${id}`, DrillRun);
+    print(view.progress);
     if (view.state === 'done') {
       if (!view.report) throw new CliError(`drill ${id} ended without a report (see the server's log)`);
-      return view.report as unknown as DrillReport;
+      return view.report;
     }
     if (Date.now() > deadline) throw new CliError(`drill ${id} still running after its deadline; abort it`, 3);
     await sleep(500);
