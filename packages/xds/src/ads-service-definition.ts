@@ -7,6 +7,7 @@ import type {
   DiscoveryResponseMessage,
 } from './discovery-messages.js';
 import { envoyProtos } from './envoy-protos.js';
+import { encode, encodeDeltaDiscoveryResponse, encodeDiscoveryResponse } from './response-encoding.js';
 
 export const ADS_SERVICE_NAME = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 
@@ -31,30 +32,38 @@ export function adsServiceDefinition(): ServiceDefinition {
       'StreamAggregatedResources',
       protos.DiscoveryRequest,
       protos.DiscoveryResponse,
+      encodeDiscoveryResponse,
     ),
     DeltaAggregatedResources: method<DeltaDiscoveryRequestMessage, DeltaDiscoveryResponseMessage>(
       'DeltaAggregatedResources',
       protos.DeltaDiscoveryRequest,
       protos.DeltaDiscoveryResponse,
+      encodeDeltaDiscoveryResponse,
     ),
   };
 }
 
-function method<Request, Response>(name: string, requestType: protobuf.Type, responseType: protobuf.Type) {
+/** `encodeResponse`: what the server writes, from cached per-resource entries (response-encoding.ts). */
+function method<Request, Response>(
+  name: string,
+  requestType: protobuf.Type,
+  responseType: protobuf.Type,
+  encodeResponse: (message: Response) => Buffer,
+) {
   return {
     path: `/${ADS_SERVICE_NAME}/${name}`,
     requestStream: true,
     responseStream: true,
     requestSerialize: (message: Request) => serialize(requestType, message as object),
     requestDeserialize: (bytes: Buffer) => deserialize(requestType, bytes) as Request,
-    responseSerialize: (message: Response) => serialize(responseType, message as object),
+    responseSerialize: encodeResponse,
     responseDeserialize: (bytes: Buffer) => deserialize(responseType, bytes) as Response,
     originalName: name,
   };
 }
 
 function serialize(type: protobuf.Type, message: object): Buffer {
-  return Buffer.from(type.encode(type.fromObject(message)).finish());
+  return encode(type, message);
 }
 
 /** protobufjs returns an untyped object; the message interfaces describe the fields we read. */
