@@ -123,3 +123,23 @@ describe('spillway config validate', () => {
     expect(bad.stderr).toContain(`${broken}:6:14: clusters[0].address: expected a URL`);
   });
 });
+
+describe('spillway up --log-level and --log-file', () => {
+  it('refuses a bad level or an unwritable log file with exit 2 and one line, before anything starts', async () => {
+    const badLevel = await runCli(['up', '--log-level', 'loud', '--listen', '127.0.0.1:0', '--xds', '127.0.0.1:0']);
+    expect(badLevel.code).toBe(2);
+    expect(badLevel.stderr).toBe(
+      "spillway: --log-level: expected one of trace, debug, info, warn, error, fatal, silent, got 'loud'\n",
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'spillway-up-'));
+    await writeFile(join(dir, 'a-file'), '');
+    const badFile = await runCli(['up', '--log-file', join(dir, 'a-file', 'up.log'), '--listen', '127.0.0.1:0']);
+    expect(badFile.code).toBe(2);
+    expect(badFile.stderr).toMatch(
+      new RegExp(
+        `^spillway: cannot write the log file ${join(dir, 'a-file', 'up.log')}: .*\\(choose another with --log-file or SPILLWAY_LOG_FILE\\)\\n$`,
+      ),
+    );
+    expect(badFile.stdout).toBe('');
+  });
+});

@@ -40,17 +40,9 @@ export interface RunLog {
 export async function openRunLog(options: RunLogOptions): Promise<RunLog> {
   const extension = '.log';
   const base = options.file.endsWith(extension) ? options.file.slice(0, -extension.length) : options.file;
-  // The log may name services, addresses and clients: for the user only, like the token file.
-  await mkdir(dirname(base), { recursive: true, mode: 0o700 });
-  const file = await buildRollingFile({
-    file: base,
-    extension,
-    size: RUN_LOG_FILE_SIZE,
-    limit: { count: RUN_LOG_FILES_KEPT, removeOtherLogFiles: true },
-    symlink: true,
-    mode: 0o600,
-    // Synchronous writes: the process may exit right after its last line (shutdown).
-    sync: true,
+  const file = await openRollingFile(base, extension).catch((error: unknown) => {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot write the log file ${options.file}: ${reason}`);
   });
   const stderrLevel = levelRank(options.level) > levelRank('warn') ? options.level : 'warn';
   const logger =
@@ -64,6 +56,21 @@ export async function openRunLog(options: RunLogOptions): Promise<RunLog> {
           ]),
         );
   return { logger, currentFile: join(dirname(base), 'current.log'), level: options.level };
+}
+
+async function openRollingFile(base: string, extension: string) {
+  // The log may name services, addresses and clients: for the user only, like the token file.
+  await mkdir(dirname(base), { recursive: true, mode: 0o700 });
+  return await buildRollingFile({
+    file: base,
+    extension,
+    size: RUN_LOG_FILE_SIZE,
+    limit: { count: RUN_LOG_FILES_KEPT, removeOtherLogFiles: true },
+    symlink: true,
+    mode: 0o600,
+    // Synchronous writes: the process may exit right after its last line (shutdown).
+    sync: true,
+  });
 }
 
 /** The level from `--log-level`, else LOG_LEVEL, else info; a bad value names where it came from. */

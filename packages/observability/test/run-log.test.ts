@@ -1,4 +1,4 @@
-import { lstat, mkdtemp, readFile, readlink } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -58,6 +58,15 @@ describe('the run log of spillway up', () => {
       "--log-level: expected one of trace, debug, info, warn, error, fatal, silent, got 'loud'",
     );
     expect(() => logLevelFrom(undefined, 'verbose')).toThrow(/^LOG_LEVEL: expected one of/);
+  });
+
+  it('names the file it cannot write', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'spillway-run-log-'));
+    await writeFile(join(dir, 'not-a-dir'), '');
+    const file = join(dir, 'not-a-dir', 'up.log');
+    await expect(openRunLog({ name: 'spillway', level: 'info', file })).rejects.toThrow(
+      `cannot write the log file ${file}: EEXIST`,
+    );
   });
 
   it('shows a line that is not a pino record as it is', () => {

@@ -35,6 +35,9 @@ export async function up(options: UpOptions): Promise<void> {
     name: 'spillway',
     level: usage(() => logLevelFrom(options.logLevel, process.env.LOG_LEVEL)),
     file: options.logFile ?? process.env.SPILLWAY_LOG_FILE ?? DEFAULT_RUN_LOG_FILE,
+  }).catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new CliError(`${message} (choose another with --log-file or SPILLWAY_LOG_FILE)`, 2);
   });
   const { logger } = runLog;
   const registry = createMetricsRegistry({ labels: { instance: 'embedded' } });
