@@ -17,6 +17,7 @@ import type {
   TrafficPolicyReader,
   TrafficPolicyWriter,
 } from '@spillway/model';
+import { BurstPolicy as BurstPolicySchema } from '@spillway/model';
 import type { Logger, Registry } from '@spillway/observability';
 import type { AlertmanagerIntakeResult, SloEvaluator } from '@spillway/signals';
 import type { AlertBook, AuditLog, BurstRecords, CommandInbox, InboxCommand, Lease, StateStore } from '@spillway/state';
@@ -396,7 +397,9 @@ export class BurstController {
       for (const action of decision.actions) actions.set(action.key, action);
       audit.push(...decision.audit);
     }
-    state = { ...state, appliedCommands: appliedIds(before, pending) };
+    // A retiring service keeps its policy in the state until the burst is idle (retireIfDone).
+    const retired = state.phase === 'idle' ? undefined : this.retiring.get(service);
+    state = withRetiredPolicy({ ...state, appliedCommands: appliedIds(before, pending) }, retired);
     await this.deps.states.put(service, state);
     // This process's jobs for values no longer wanted stop now, not at their next poll.
     await this.running.recheck(service);
@@ -452,6 +455,9 @@ export class BurstController {
         const state = await this.deps.states.get(service);
         if (!state || state.phase === 'idle' || this.deps.policies.get(service)) continue;
         this.retiring.set(service, last);
+        // Persisted with the state (by the leader, the state's only writer), so a new leader
+        // finishes the drain (adoptRetired).
+        if (this.deps.lease.isLeader()) await this.deps.states.put(service, withRetiredPolicy(state, last));
         this.logger.warn({ service, phase: state.phase }, 'policy removed during a burst: draining it');
         await this.record(
           'decision',
@@ -561,7 +567,38 @@ export class BurstController {
   private onLeadership(leader: boolean): void {
     this.metrics.setLeader(leader);
     this.logger.info({ owner: this.owner, leader }, leader ? 'leading: deciding bursts' : 'no longer leading');
-    if (leader) this.kick();
+    if (leader) void this.adoptRetired().finally(() => this.kick());
+  }
+
+  /**
+   * A new leader takes over the drains of removed policies that an earlier leader started: their
+   * last policy is stored with the state. Failures are logged; the next leadership tries again.
+   */
+  private async adoptRetired(): Promise<void> {
+    try {
+      const { states } = await this.deps.states.all();
+      for (const [service, state] of states) {
+        if (!state.retiredPolicy || state.phase === 'idle') continue;
+        if (this.deps.policies.get(service) || this.retiring.has(service)) continue;
+        const policy = BurstPolicySchema.safeParse(state.retiredPolicy);
+        if (!policy.success) {
+          this.logger.error({ service }, 'a removed policy stored with its burst does not parse; not draining it');
+          continue;
+        }
+        this.retiring.set(service, policy.data);
+        this.logger.warn({ service, phase: state.phase }, 'resuming the drain of a removed policy');
+        await this.record(
+          'decision',
+          this.owner,
+          `resuming the drain of a removed policy (burst ${state.phase}): traffic back on-prem first, then capacity to the floor`,
+          service,
+          state.burst?.id,
+          { decision: 'policy-removed' },
+        );
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not look for removed policies still draining');
+    }
   }
 
   private async record(
@@ -592,6 +629,12 @@ const INBOX_PUSH_BUDGET_MS = 3_000;
 
 /** How long stop() waits for a running reconcile pass. */
 const STOP_PASS_WAIT_MS = 3_000;
+
+/** The state with the retiring policy stored in it, or without one when the service is not retiring. */
+function withRetiredPolicy(state: BurstState, retiring: BurstPolicy | undefined): BurstState {
+  const { retiredPolicy: _stored, ...rest } = state;
+  return retiring ? { ...rest, retiredPolicy: retiring } : rest;
+}
 
 /** How many applied command ids a state remembers: far more than can be pending at once. */
 const APPLIED_COMMANDS_KEPT = 100;

@@ -1,6 +1,7 @@
 import { BurstPolicy } from '@spillway/model';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterEach, describe, expect, it } from 'vitest';
+import { inMemoryStores } from '../src/index.js';
 import { mergePolicies } from '../src/policies/merge-policies.js';
 import { describeChange, diffPolicies } from '../src/policies/policy-diff.js';
 import { api, startHarness, TOKENS } from './controller-harness.js';
@@ -111,5 +112,55 @@ describe('the controller follows the live policies', () => {
       TOKENS.operator,
     );
     expect(refused.status).toBe(422);
+  });
+
+  it('a new leader finishes the drain of a policy removed under the old one (the policy is stored with the state)', async () => {
+    const first = await startHarness();
+    let stalled: Awaited<ReturnType<typeof first.running.stores.states.get>>;
+    try {
+      const started = await api(
+        first.url,
+        'POST',
+        '/v1/bursts',
+        { service: 'checkout.shop', share: 0.3, reason: 'surge' },
+        TOKENS.operator,
+      );
+      expect(started.status).toBe(202);
+      await waitFor(() => first.traffic.get('checkout.shop')?.cloudShare === 0.3, {
+        message: 'share 0.3 applied',
+        timeoutMs: 30_000,
+      });
+      // The Kubernetes API fails from now on: capacity cannot be released, the drain stalls.
+      first.k8s.failNext(100_000, 500, 'deployments');
+      first.running.policies.replaceFile([]);
+      await waitFor(() => first.traffic.get('checkout.shop')?.cloudShare === 0, { message: 'traffic back first' });
+      stalled = await waitFor(
+        async () => {
+          const state = await first.running.stores.states.get('checkout.shop');
+          return state?.retiredPolicy && state.phase === 'aborted' ? state : undefined;
+        },
+        { message: 'the removed policy stored with its aborted burst' },
+      );
+    } finally {
+      await first.stop();
+    }
+    // The old leader is gone; a new one starts from the stored state, without the policy.
+    const stores = inMemoryStores();
+    await stores.states.put('checkout.shop', stalled);
+    harness = await startHarness({}, { stores, noFilePolicy: true });
+    await waitFor(async () => (await stores.states.get('checkout.shop'))?.phase === 'idle', {
+      message: 'the new leader drains it to idle',
+      timeoutMs: 30_000,
+    });
+    await waitFor(() => harness!.running.controller.retiringServices().length === 0, { message: 'retirement over' });
+    expect((await stores.states.get('checkout.shop'))?.retiredPolicy).toBeUndefined();
+    const audit = await api(harness.url, 'GET', '/v1/audit?service=checkout.shop&limit=1000');
+    const messages: string[] = audit.body.entries.map((e: { message: string }) => e.message);
+    expect(messages).toContain(
+      'resuming the drain of a removed policy (burst aborted): traffic back on-prem first, then capacity to the floor',
+    );
+    expect(messages).toContain(
+      'policy removed: its burst has drained and released its capacity; the service is no longer reconciled',
+    );
   });
 });

@@ -146,6 +146,11 @@ export interface BurstState {
    * decision core never reads it; the controller keeps it.
    */
   appliedCommands?: readonly string[];
+  /**
+   * The last policy of a service whose policy was removed while its burst was active: the burst
+   * is drained under it, and a new leader finds it here. The decision core never reads it.
+   */
+  retiredPolicy?: BurstPolicy;
 }
 
 interface ActionBase {
