@@ -203,6 +203,7 @@ function watchBurstPolicies(
     logger: options.logger,
     registry: options.registry,
     statusIntervalMs: settings.statusIntervalSeconds * 1000,
+    clusters: new Set(options.config.clusters.map((cluster) => cluster.name)),
   });
   resources.start();
   return resources;

@@ -120,6 +120,24 @@ describe('BurstPolicy custom resources through the Kubernetes fake (real client-
     expect(condition(refused, 'Ready')).toMatchObject({ status: 'False', reason: 'Invalid' });
     expect(condition(refused, 'Ready')?.message).toContain('spec.maxShare: ');
     expect(running.policies.get('cart.shop')).toBeUndefined();
+    // Checked as the config file's policies are: the Deployment's cluster must be configured.
+    k8s.createCustomObject(
+      'burstpolicies',
+      burstPolicy('elsewhere', {
+        ...checkoutPolicy,
+        service: 'search.catalog',
+        cloud: { deployment: { cluster: 'nowhere', namespace: 'catalog', name: 'search' } },
+      }),
+    );
+    const unknownCluster = await waitFor(() => condition(statusOf(k8s, 'elsewhere'), 'Ready'), {
+      message: 'Ready=False on a policy naming an unknown cluster',
+    });
+    expect(unknownCluster).toMatchObject({
+      status: 'False',
+      reason: 'Invalid',
+      message: 'spec.cloud.deployment.cluster: no cluster named "nowhere" in the controller\'s config',
+    });
+    expect(running.policies.get('search.catalog')).toBeUndefined();
     expect(running.policies.get('checkout.shop')?.maxShare).toBe(0.2);
 
     // A second policy for the service: the older one stays in force, the newcomer is told why.

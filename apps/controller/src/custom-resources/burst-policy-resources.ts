@@ -24,6 +24,8 @@ export interface BurstPolicyResourcesOptions {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly statusIntervalMs: number;
+  /** The config's cluster names: a policy's `cloud.deployment.cluster` must be one of them. */
+  readonly clusters: ReadonlySet<string>;
   readonly backoff?: CustomObjectWatchOptions['backoff'];
 }
 
@@ -97,7 +99,7 @@ export class BurstPolicyResources {
     this.objects = objects;
     const valid: PolicyResource[] = [];
     for (const [key, object] of objects) {
-      const spec = parseSpec(object.spec);
+      const spec = parseSpec(object.spec, this.options.clusters);
       this.parsed.set(key, spec);
       if (spec.ok) {
         const { namespace, name, creationTimestamp, generation } = object.metadata;
@@ -144,7 +146,7 @@ export class BurstPolicyResources {
   }
 
   private standing(object: CustomObject, states: ReadonlyMap<string, BurstState>): PolicyResourceStanding {
-    const spec = this.parsed.get(object.key) ?? parseSpec(object.spec);
+    const spec = this.parsed.get(object.key) ?? parseSpec(object.spec, this.options.clusters);
     if (!spec.ok) return { kind: 'invalid', problems: spec.problems };
     const conflict = this.options.policies.conflict(object.key);
     if (conflict) return { kind: 'conflict', reason: conflict };
@@ -192,10 +194,22 @@ export class BurstPolicyResources {
   }
 }
 
-/** The spec through the config's own schema; problems as `spec.field.path: why`. */
-function parseSpec(spec: unknown): ParsedSpec {
+/**
+ * The spec through the config's own schema, and the check the config file makes of its own
+ * policies (the Deployment's cluster is configured); problems as `spec.field.path: why`.
+ */
+function parseSpec(spec: unknown, clusters: ReadonlySet<string>): ParsedSpec {
   const result = BurstPolicy.safeParse(spec);
-  if (result.success) return { ok: true, policy: result.data };
+  if (result.success) {
+    const cluster = result.data.cloud.deployment?.cluster;
+    if (cluster !== undefined && !clusters.has(cluster)) {
+      return {
+        ok: false,
+        problems: [`spec.cloud.deployment.cluster: no cluster named "${cluster}" in the controller's config`],
+      };
+    }
+    return { ok: true, policy: result.data };
+  }
   return {
     ok: false,
     problems: result.error.issues.map((issue) => `${formatPath(['spec', ...issue.path])}: ${issue.message}`),
