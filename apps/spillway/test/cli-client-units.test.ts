@@ -167,6 +167,9 @@ describe('ApiClient against an HTTP server', () => {
         response.end(body);
       };
       if (request.url === '/good') return send(200, 'application/json', '{"n": 1}');
+      if (request.url === '/newer') {
+        return send(200, 'application/json', '{"n": 1, "added": true, "rows": [{"n": 2, "note": "x"}]}');
+      }
       if (request.url === '/wrong-shape') return send(200, 'application/json', '{"n": "one"}');
       if (request.url === '/problem') {
         return send(
@@ -192,6 +195,12 @@ describe('ApiClient against an HTTP server', () => {
     await expect(api.get('/wrong-shape', Shape)).rejects.toThrow(
       'unexpected answer to GET /wrong-shape: n: Invalid input: expected number, received string',
     );
+  });
+
+  it("keeps the fields a newer server adds (for --json), the schema's values winning", async () => {
+    const api = new ApiClient({ baseUrl: url, timeoutMs: 2_000 });
+    const Rows = z.object({ n: z.number().transform((n) => n * 10), rows: z.array(z.object({ n: z.number() })) });
+    expect(await api.get('/newer', Rows)).toEqual({ n: 10, added: true, rows: [{ n: 2, note: 'x' }] });
   });
 
   it("turns an error answer into its status and the problem's detail, or the status text", async () => {

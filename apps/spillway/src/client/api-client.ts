@@ -171,8 +171,26 @@ function definedOnly(query: Query): Record<string, string | number | boolean> {
 
 function parse<S extends z.ZodType>(schema: S, data: unknown, method: string, path: string): z.infer<S> {
   const result = schema.safeParse(data);
-  if (result.success) return result.data;
+  if (result.success) return withUnknownFields(data, result.data);
   const issue = result.error.issues[0];
   const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
   throw new CliError(`unexpected answer to ${method} ${path}: ${where}${issue?.message ?? 'invalid'}`);
+}
+
+/**
+ * The parsed answer with the fields its schema does not know put back from the raw one: a newer
+ * server's fields reach `--json` output. Parsed values win (defaults, transforms).
+ */
+function withUnknownFields<T>(raw: unknown, parsed: T): T {
+  if (Array.isArray(raw) && Array.isArray(parsed)) {
+    return parsed.map((item, index) => withUnknownFields(raw[index], item)) as T;
+  }
+  if (!isPlainObject(raw) || !isPlainObject(parsed)) return parsed;
+  const merged: Record<string, unknown> = { ...raw };
+  for (const [key, value] of Object.entries(parsed)) merged[key] = withUnknownFields(raw[key], value);
+  return merged as T;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -3,7 +3,8 @@ import { z } from 'zod';
 
 /**
  * What the CLI reads of each API answer: the server's own schemas (packages/api), so the CLI and
- * the server agree by construction. Fields a newer server adds are dropped, not refused.
+ * the server agree by construction. Fields a newer server adds are not refused, and `--json`
+ * keeps them (api-client puts them back).
  */
 
 export {
