@@ -454,10 +454,9 @@ export class BurstController {
       try {
         const state = await this.deps.states.get(service);
         if (!state || state.phase === 'idle' || this.deps.policies.get(service)) continue;
+        // The pass this change kicks stores it with the state (passes are the state's only
+        // writer), so a new leader finishes the drain (adoptRetired).
         this.retiring.set(service, last);
-        // Persisted with the state (by the leader, the state's only writer), so a new leader
-        // finishes the drain (adoptRetired).
-        if (this.deps.lease.isLeader()) await this.deps.states.put(service, withRetiredPolicy(state, last));
         this.logger.warn({ service, phase: state.phase }, 'policy removed during a burst: draining it');
         await this.record(
           'decision',

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { formatPath } from '@spillway/config';
 import { type CustomObject, CustomObjectWatch, CustomResourceWriter } from '@spillway/controller';
@@ -169,7 +170,7 @@ export class DrillResources {
     next: Omit<DrillStatus, 'conditions'> & { conditions: ResourceCondition[] },
   ): Promise<void> {
     const status = DrillStatus.parse(next);
-    if (JSON.stringify(status) === JSON.stringify(previous)) return;
+    if (isDeepStrictEqual(status, previous)) return;
     await this.writer.patchStatus(object, status);
   }
 

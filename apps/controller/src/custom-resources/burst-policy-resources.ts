@@ -48,8 +48,11 @@ export class BurstPolicyResources {
   private readonly parsed = new Map<string, ParsedSpec>();
   /** Per object, the `uid/generation` already warned about: one event per bad generation. */
   private readonly warned = new Map<string, string>();
-  /** Per object, the status last sent, until the watch shows it. */
-  private readonly sent = new Map<string, BurstPolicyStatus>();
+  /**
+   * Per object, the status last sent and the resourceVersion it was sent against: until the
+   * watch shows a newer version, the object's own status is stale and this one stands.
+   */
+  private readonly sent = new Map<string, { readonly status: BurstPolicyStatus; readonly against: string }>();
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
   private again = false;
@@ -168,10 +171,12 @@ export class BurstPolicyResources {
     const current = BurstPolicyStatus.safeParse(object.status);
     const previous = current.success ? current.data : undefined;
     const status = burstPolicyStatus({ generation: object.metadata.generation, standing, previous, now });
-    if (isDeepStrictEqual(status, previous) || isDeepStrictEqual(status, this.sent.get(object.key))) return;
+    const sent = this.sent.get(object.key);
+    const pending = sent?.against === object.metadata.resourceVersion ? sent.status : undefined;
+    if (isDeepStrictEqual(status, previous) || isDeepStrictEqual(status, pending)) return;
     try {
       await this.writer.patchStatus(object, status);
-      this.sent.set(object.key, status);
+      this.sent.set(object.key, { status, against: object.metadata.resourceVersion });
       this.writes.inc({ result: 'ok' });
     } catch (error) {
       this.writes.inc({ result: 'error' });
