@@ -1,6 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -42,7 +41,10 @@ function stage(name: string): Stage {
 const args = (of: Stage, keyword: string) =>
   of.instructions.filter((instruction) => instruction.keyword === keyword).map((instruction) => instruction.args);
 
-const SANDBOX = mkdtempSync(join(tmpdir(), 'spillway-image-'));
+// Inside the repository (its tmp/ is git-ignored), so that `cp -al` can hard-link node_modules:
+// the system temp dir may be another filesystem.
+mkdirSync(join(REPO, 'tmp'), { recursive: true });
+const SANDBOX = mkdtempSync(join(REPO, 'tmp', 'spillway-image-'));
 afterAll(() => {
   spawn('rm', ['-rf', SANDBOX], { detached: true, stdio: 'ignore' }).unref();
 });

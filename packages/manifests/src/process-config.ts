@@ -43,6 +43,21 @@ export function configuredClusters(values: ManifestValues): Record<string, unkno
   return [{ name: 'local', kind: 'kubernetes', environment: 'onprem', region: 'local' }];
 }
 
+export interface InClusterCluster {
+  readonly name: string;
+  readonly namespaces?: string[];
+}
+
+/**
+ * Clusters the federation reaches through this pod's ServiceAccount: `kind: kubernetes` without
+ * a kubeconfig (client-node's in-cluster config). Others bring their own credentials.
+ */
+export function inClusterClusters(values: ManifestValues): InClusterCluster[] {
+  return configuredClusters(values)
+    .filter((cluster) => cluster.kind === 'kubernetes' && cluster.kubeconfig === undefined)
+    .map((cluster) => cluster as unknown as InClusterCluster);
+}
+
 /**
  * The router's and controller's APIs take mutations, which need configured tokens beyond
  * loopback (a generated admin token is for a workstation). Without tokens they listen on the

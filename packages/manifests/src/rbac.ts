@@ -1,7 +1,7 @@
 import { BURST_POLICY_RESOURCE, CUSTOM_RESOURCE_GROUP } from '@spillway/model';
 import type { KubernetesObject } from './kubernetes-object.js';
 import { labels } from './labels.js';
-import { configuredClusters, customResourceNamespace, objectName, type SpillwayProcess } from './process-config.js';
+import { customResourceNamespace, inClusterClusters, objectName, type SpillwayProcess } from './process-config.js';
 import type { ManifestValues } from './values.js';
 
 export interface PolicyRule {
@@ -9,21 +9,6 @@ export interface PolicyRule {
   readonly resources: string[];
   readonly verbs: string[];
   readonly resourceNames?: string[];
-}
-
-interface InClusterCluster {
-  readonly name: string;
-  readonly namespaces?: string[];
-}
-
-/**
- * Clusters the federation reaches through this pod's ServiceAccount: `kind: kubernetes` without
- * a kubeconfig (client-node's in-cluster config). Others bring their own credentials.
- */
-function inClusterClusters(values: ManifestValues): InClusterCluster[] {
-  return configuredClusters(values)
-    .filter((cluster) => cluster.kind === 'kubernetes' && cluster.kubeconfig === undefined)
-    .map((cluster) => cluster as unknown as InClusterCluster);
 }
 
 /**

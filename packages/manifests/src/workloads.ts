@@ -5,6 +5,7 @@ import { probes } from './probes.js';
 import {
   apiExposed,
   federationUrl,
+  inClusterClusters,
   objectName,
   PATHS,
   PORTS,
@@ -38,8 +39,12 @@ export function processObjects(values: ManifestValues, process: SpillwayProcess,
   const metadata = { name, namespace: values.namespace, labels: labels(process) };
   const service = processService(values, process);
   return [
-    // The router calls no Kubernetes API: no token in its pods at all.
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: process !== 'router' },
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata,
+      automountServiceAccountToken: callsKubernetes(values, process),
+    },
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -57,6 +62,16 @@ export function processObjects(values: ManifestValues, process: SpillwayProcess,
       spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(process) } },
     },
   ];
+}
+
+/**
+ * Whether the process calls this cluster's API with its ServiceAccount: the controller (its
+ * BurstPolicy objects), the federation when it watches this cluster in-cluster. The router never:
+ * no token is mounted where none is used.
+ */
+function callsKubernetes(values: ManifestValues, process: SpillwayProcess): boolean {
+  if (process === 'router') return false;
+  return process === 'controller' || inClusterClusters(values).length > 0;
 }
 
 function replicas(values: ManifestValues, process: SpillwayProcess): number {
@@ -108,7 +123,7 @@ function deployment(values: ManifestValues, process: SpillwayProcess, version: s
         metadata: { labels: labels(process) },
         spec: {
           serviceAccountName: name,
-          automountServiceAccountToken: process !== 'router',
+          automountServiceAccountToken: callsKubernetes(values, process),
           securityContext: POD_SECURITY,
           // SIGTERM: the CLI stops within 12 s whatever hangs (docs/operations.md#faults).
           terminationGracePeriodSeconds: 20,

@@ -215,6 +215,17 @@ describe('RBAC: each process may do what it does, nothing more', () => {
     expect(find(objects, 'ServiceAccount', 'spillway-router').automountServiceAccountToken).toBe(false);
   });
 
+  it('a federation that watches no cluster in-cluster gets no role and no token', () => {
+    const remoteOnly = render(
+      'config:\n  clusters:\n    - { name: far, kind: kubernetes, environment: cloud, region: r, kubeconfig: /k }\n',
+    );
+    expect(
+      remoteOnly.filter((object) => object.metadata.name === 'spillway-federation').map((o) => o.kind),
+    ).not.toContain('ClusterRole');
+    expect(find(remoteOnly, 'ServiceAccount', 'spillway-federation').automountServiceAccountToken).toBe(false);
+    expect(find(render(), 'ServiceAccount', 'spillway-federation').automountServiceAccountToken).toBe(true);
+  });
+
   it('every binding names its own process ServiceAccount in the Spillway namespace', () => {
     for (const binding of rbac.filter((object) => object.kind.endsWith('Binding'))) {
       const subjects = binding.subjects as { kind: string; name: string; namespace: string }[];
