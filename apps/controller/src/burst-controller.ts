@@ -3,15 +3,21 @@ import {
   type BurstAction,
   type BurstCommands,
   type BurstState,
+  DEFAULT_MEASURED_SHARE,
   type AuditEntry as DecisionAudit,
   decide,
   initialBurstState,
+  judgeMeasuredShare,
+  type MeasuredShareReading,
+  type ObservedCloud,
+  type ShareVerdict,
 } from '@spillway/burst';
 import type { DnsWeights } from '@spillway/cloud';
 import type { JobQueue } from '@spillway/jobs';
 import type {
   BurstPolicy,
   CatalogReader,
+  MeasuredLoadReader,
   PolicySet,
   PolicySetChange,
   TrafficPolicyReader,
@@ -34,6 +40,7 @@ import { burstRecord } from './burst-record.js';
 import { type CloudAdapters, CloudObserver } from './cloud-observer.js';
 import { toBurstCommands } from './commands.js';
 import { ControllerMetrics } from './controller-metrics.js';
+import { MeasuredShareWatch } from './measured-share-watch.js';
 import { SloWatch } from './slo-watch.js';
 import { recoverLostState } from './state-recovery.js';
 
@@ -59,6 +66,19 @@ export interface BurstControllerDeps {
   readonly tickMs?: number;
   /** How long a cloud capacity reading is reused. */
   readonly capacityTtlMs?: number;
+  /** The cloud share clients report (the router's `GET /v1/load`); absent: not measured. */
+  readonly measuredLoad?: MeasuredLoadReader;
+}
+
+/** A burst's measured share next to its published one (`GET /v1/bursts/{id}`). */
+export interface MeasuredShareView {
+  readonly share: number | null;
+  readonly requests: number;
+  readonly windowSeconds: number;
+  readonly published: number;
+  readonly verdict: ShareVerdict['kind'];
+  readonly detail: string;
+  readonly at: string;
 }
 
 export interface ManualBurst {
@@ -86,6 +106,11 @@ export class BurstController {
   /** The policies as last seen, to know what a removed one was. */
   private known = new Map<string, BurstPolicy>();
   private readonly slo: SloWatch;
+  private readonly measured: MeasuredShareWatch;
+  /** Services with a burst in progress at their last pass: their measured share is read. */
+  private readonly bursting = new Set<string>();
+  /** Services whose measured share diverges now (audited once when it starts and ends). */
+  private readonly diverging = new Set<string>();
   private readonly observer: CloudObserver;
   private readonly metrics: ControllerMetrics;
   private readonly now: () => number;
@@ -112,6 +137,7 @@ export class BurstController {
     this.logger = deps.logger.child({ component: 'burst-controller' });
     this.metrics = new ControllerMetrics(deps.registry);
     this.slo = new SloWatch(deps.slo, this.logger, (service) => this.kick(service));
+    this.measured = new MeasuredShareWatch(deps.measuredLoad, this.logger, (service) => this.kick(service));
     this.observer = new CloudObserver(
       deps.catalog,
       deps.traffic,
@@ -340,6 +366,10 @@ export class BurstController {
     const now = this.now();
     const all = this.reconciledPolicies();
     this.slo.poll(this.deps.policies.current(), now);
+    this.measured.poll(
+      all.filter((policy) => this.bursting.has(policy.service)),
+      now,
+    );
     const policies = all.filter((p) => targets === 'all' || targets.has(p.service));
     const passEnded = this.metrics.reconcilePass();
     try {
@@ -387,7 +417,7 @@ export class BurstController {
       slo: slo.slo,
       detail: [firing.length ? `alert ${firing.join(', ')} firing` : '', slo.reason ?? ''].filter(Boolean).join('; '),
     };
-    const observed = this.observer.observe(policy, now);
+    const observed = this.withMeasuredShare(this.observer.observe(policy, now), service);
     let state = before;
     const actions = new Map<string, BurstAction>();
     const audit: DecisionAudit[] = [];
@@ -414,7 +444,115 @@ export class BurstController {
         pending.map((command) => command.id),
       );
     this.metrics.observe(service, state.phase, state.burst?.share ?? 0);
+    await this.judgeMeasuredShare(policy, before, state, observed, now);
     await this.retireIfDone(service, state);
+  }
+
+  private withMeasuredShare(observed: ObservedCloud, service: string): ObservedCloud {
+    const reading = this.measured.reading(service);
+    if (!reading) return observed;
+    const { share, requests, windowSeconds } = reading;
+    return { ...observed, measuredShare: { share, requests, windowSeconds } };
+  }
+
+  /**
+   * During a burst, compares the share the clients report with the one the router publishes.
+   * A divergence beyond the policy's tolerance is audited when it starts and when it ends, and
+   * shown by metrics; holding the next step for it is the core's (`measuredShare.holdSteps`).
+   * Judged on the state the decision started from, as the core judged it: a step taken in this
+   * pass starts its own settling window on the next.
+   */
+  private async judgeMeasuredShare(
+    policy: BurstPolicy,
+    before: BurstState,
+    state: BurstState,
+    observed: ObservedCloud,
+    now: number,
+  ): Promise<void> {
+    const service = policy.service;
+    const wasBursting = this.bursting.has(service);
+    if (state.burst === null) {
+      this.bursting.delete(service);
+      if (wasBursting) this.metrics.measuredShare(service, null, false);
+      this.diverging.delete(service);
+      return;
+    }
+    this.bursting.add(service);
+    if (!this.measured.enabled) return;
+    // The reading the decision saw (a newer one may have arrived since).
+    const verdict = this.verdict(policy, before, observed.appliedShare, observed.measuredShare, now);
+    this.metrics.measuredShare(service, observed.measuredShare?.share ?? null, verdict.kind === 'diverges');
+    const burstId = state.burst.id;
+    const settings = policy.measuredShare ?? DEFAULT_MEASURED_SHARE;
+    const details = { decision: 'measured-share', verdict: verdict.kind, tolerance: settings.tolerance };
+    if (verdict.kind === 'diverges' && !this.diverging.has(service)) {
+      this.diverging.add(service);
+      this.metrics.divergence(service);
+      this.logger.warn(
+        { service, burstId, detail: verdict.detail },
+        'measured cloud share diverges from the published one',
+      );
+      await this.record(
+        'decision',
+        this.owner,
+        `measured cloud share diverges: ${verdict.detail}`,
+        service,
+        burstId,
+        details,
+      );
+    } else if (verdict.kind === 'follows' && this.diverging.delete(service)) {
+      await this.record(
+        'decision',
+        this.owner,
+        `measured cloud share follows again: ${verdict.detail}`,
+        service,
+        burstId,
+        details,
+      );
+    }
+  }
+
+  private verdict(
+    policy: BurstPolicy,
+    state: BurstState,
+    published: number,
+    reading: MeasuredShareReading | undefined,
+    now: number,
+  ): ShareVerdict {
+    return judgeMeasuredShare({
+      published,
+      measured: reading,
+      lastShareChangeAt: state.lastShareChangeAt,
+      now,
+      settings: policy.measuredShare ?? DEFAULT_MEASURED_SHARE,
+    });
+  }
+
+  /**
+   * The measured share of a running burst, read now (any controller can answer, leader or not),
+   * next to the share the router publishes; null when load is not measured.
+   */
+  async measuredShareOf(service: string): Promise<MeasuredShareView | null> {
+    const reader = this.deps.measuredLoad;
+    const policy = this.reconciledPolicy(service);
+    if (!reader || !policy) return null;
+    const settings = policy.measuredShare ?? DEFAULT_MEASURED_SHARE;
+    const now = this.now();
+    const load = await reader.measuredLoad(service, settings.windowSeconds);
+    const requests = load.localities.reduce((sum, locality) => sum + locality.requests, 0);
+    const reading = { share: load.cloudShare, requests, windowSeconds: settings.windowSeconds, at: now };
+    const published = this.deps.traffic.get(service)?.cloudShare ?? 0;
+    const state = await this.deps.states.get(service);
+    const verdict = this.verdict(policy, state ?? initialBurstState(), published, reading, now);
+    return {
+      share: load.cloudShare,
+      requests,
+      windowSeconds: settings.windowSeconds,
+      published,
+      verdict: verdict.kind,
+      detail: verdict.detail,
+      at: new Date(now).toISOString(),
+    };
   }
 
   /**

@@ -23,6 +23,9 @@ export class ControllerMetrics {
   private readonly lastPass: Gauge;
   private readonly jobRuns: Counter<'kind' | 'outcome'>;
   private readonly jobDuration: Histogram<'kind'>;
+  private readonly measured: Gauge<'service'>;
+  private readonly diverging: Gauge<'service'>;
+  private readonly divergences: Counter<'service'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -92,6 +95,24 @@ export class ControllerMetrics {
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600],
       registers,
     });
+    this.measured = new Gauge({
+      name: 'spillway_burst_measured_share',
+      help: 'Cloud share the clients reported over LRS (GET /v1/load) during a burst, per service',
+      labelNames: ['service'],
+      registers,
+    });
+    this.diverging = new Gauge({
+      name: 'spillway_burst_share_diverging',
+      help: '1 while the measured cloud share is off the published one by more than the tolerance',
+      labelNames: ['service'],
+      registers,
+    });
+    this.divergences = new Counter({
+      name: 'spillway_burst_share_divergences_total',
+      help: 'Times the measured cloud share started to diverge from the published one',
+      labelNames: ['service'],
+      registers,
+    });
   }
 
   /** Times a reconcile pass; `ok` records its end as the last good pass. */
@@ -123,6 +144,17 @@ export class ControllerMetrics {
         },
       ]),
     );
+  }
+
+  /** The measured share and whether it diverges; no sample while there is no reading. */
+  measuredShare(service: string, share: number | null, diverging: boolean): void {
+    if (share === null) this.measured.remove({ service });
+    else this.measured.set({ service }, share);
+    this.diverging.set({ service }, diverging ? 1 : 0);
+  }
+
+  divergence(service: string): void {
+    this.divergences.inc({ service });
   }
 
   observe(service: string, phase: BurstPhase, share: number): void {

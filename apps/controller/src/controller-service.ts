@@ -4,7 +4,7 @@ import type { BurstState } from '@spillway/burst';
 import { type DnsWeights, EksNodegroupScaler, KubernetesDeploymentScaler, Route53DnsWeights } from '@spillway/cloud';
 import type { ClusterConfig, RetentionSettings, SpillwayConfig } from '@spillway/config';
 import { InProcessJobQueue, type JobQueue } from '@spillway/jobs';
-import type { CatalogReader, TrafficPolicyReader, TrafficPolicyWriter } from '@spillway/model';
+import type { CatalogReader, MeasuredLoadReader, TrafficPolicyReader, TrafficPolicyWriter } from '@spillway/model';
 import type { Logger, ReadinessCheck, Registry } from '@spillway/observability';
 import {
   AlertmanagerApiClient,
@@ -97,6 +97,8 @@ export interface ControllerOptions {
   readonly prometheusUrl?: string;
   readonly tickMs?: number;
   readonly capacityTtlMs?: number;
+  /** The router's measured load (LRS): in-process in embedded mode, over HTTP otherwise. */
+  readonly measuredLoad?: MeasuredLoadReader;
 }
 
 export interface RunningController {
@@ -134,6 +136,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     registry,
     ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
     ...(options.capacityTtlMs !== undefined ? { capacityTtlMs: options.capacityTtlMs } : {}),
+    ...(options.measuredLoad ? { measuredLoad: options.measuredLoad } : {}),
   });
   const intake = new AlertmanagerIntake({
     policies: policies.current(),

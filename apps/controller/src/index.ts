@@ -7,3 +7,4 @@ export * from './custom-resources/kube-config.js';
 export * from './custom-resources/resource-writer.js';
 export * from './policies/live-policy-set.js';
 export * from './redis-stores.js';
+export * from './remote-measured-load.js';

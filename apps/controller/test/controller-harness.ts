@@ -15,6 +15,7 @@ import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import type { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
 import { startCloudFakes } from '@spillway/test/support/burst-world';
 import { ManualSource } from '@spillway/test/support/manual-source';
+import { XdsServer } from '@spillway/xds';
 import Fastify from 'fastify';
 import { type ControllerStores, type RunningController, startController } from '../src/index.js';
 
@@ -34,6 +35,8 @@ export async function startHarness(
     noFilePolicy?: boolean;
     /** More top-level config fields, given the Kubernetes fake (e.g. customResources). */
     config?: (k8s: FakeKubernetesApi) => Record<string, unknown>;
+    /** Serve xDS and LRS (1 s reports) from the harness's catalog and shares; the controller reads the load. */
+    loadReports?: boolean;
   } = {},
 ) {
   const cloudFakes = await startCloudFakes({ kubernetesToken: 'k8s-token', readyStep: 1, nodegroupUpdates: 2 });
@@ -77,6 +80,19 @@ export async function startHarness(
     dns: new Route53DnsWeights({ client: { endpoint: route53.url, credentials }, pacing }),
   };
   const registry = createMetricsRegistry({ defaultMetrics: false });
+  const xds = options.loadReports
+    ? new XdsServer({
+        catalog,
+        policies: traffic,
+        logger: silentLogger(),
+        registry,
+        loadReporting: { intervalSeconds: 1 },
+      })
+    : undefined;
+  const xdsPort = xds ? await xds.listen('127.0.0.1:0') : 0;
+  const measuredLoad = xds && {
+    measuredLoad: async (service: string, windowSeconds: number) => xds.measuredLoad(service, windowSeconds)!,
+  };
   const running: RunningController = await startController({
     config,
     catalog,
@@ -87,6 +103,7 @@ export async function startHarness(
     tickMs: 50,
     capacityTtlMs: 0,
     ...(options.stores ? { stores: options.stores } : {}),
+    ...(measuredLoad ? { measuredLoad } : {}),
   });
 
   const app = enforceHttpLimits(Fastify(httpServerOptions({ bodyLimitBytes: options.bodyLimit ?? 64 * 1024 })));
@@ -120,9 +137,12 @@ export async function startHarness(
     cloud,
     running,
     registry,
+    xdsPort,
+    measuredLoad,
     async stop() {
       await app.close();
       await running.stop();
+      await xds?.stop();
       catalog.close();
       adapters.nodegroups.close();
       adapters.dns.close();

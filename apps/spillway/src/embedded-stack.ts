@@ -15,7 +15,7 @@ import {
   registerDrillRoutes,
 } from '@spillway/drill';
 import { createCatalogStore, type Federation, startFederation } from '@spillway/federation';
-import type { TrafficPolicyReader, TrafficPolicyWriter } from '@spillway/model';
+import type { MeasuredLoad, TrafficPolicyReader, TrafficPolicyWriter } from '@spillway/model';
 import type { Logger, Registry } from '@spillway/observability';
 import {
   overriddenCatalog,
@@ -89,6 +89,10 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     registry,
     ...(fleet ? { adapters: fleet.adapters, prometheusUrl: fleet.prometheusUrl, tickMs: 200, capacityTtlMs: 500 } : {}),
     ...(options.prometheusUrl ? { prometheusUrl: options.prometheusUrl } : {}),
+    // In-process: the router started below (and again after a router-restart drill action).
+    ...(config.loadReporting.enabled
+      ? { measuredLoad: { measuredLoad: async (s, w) => inProcessLoad(router, s, w) } }
+      : {}),
   });
   let router: RunningRouter | undefined;
   let xdsTarget = '';
@@ -208,4 +212,11 @@ function watchDrills(
   });
   resources.start();
   return resources;
+}
+
+/** The measured load from the router in this process; an error while it is restarting. */
+function inProcessLoad(router: RunningRouter | undefined, service: string, windowSeconds: number): MeasuredLoad {
+  const load = router?.measuredLoad(service, windowSeconds);
+  if (!load) throw new Error('the router is not running: no measured load');
+  return load;
 }

@@ -226,6 +226,8 @@ describe('spillway burst', () => {
     const shown = await spillway(withApi('burst', 'show', id));
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/^share\s+0\.30 → 0\.30$/m);
+    // Measured from the router in the same process (LRS); no gRPC client reports here.
+    expect(shown.stdout).toMatch(/^measured\s+no reports \(published 0\.30, 0 requests in 60 s\): no-data$/m);
     expect(shown.stdout).toMatch(/^by\s+ops$/m);
     expect(shown.stdout).toMatch(/^reason\s+cli test$/m);
     expect(shown.stdout).toMatch(/^History\n {2}TIME\s+ACTOR\s+KIND\s+MESSAGE$/m);

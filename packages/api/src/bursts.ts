@@ -99,7 +99,21 @@ export const Burst = z.object({
 });
 export type Burst = z.infer<typeof Burst>;
 
+/** The cloud share the clients report over LRS next to the one the router publishes (docs/burst-controller.md#measured-share). */
+export const MeasuredShare = z.object({
+  share: z.number().min(0).max(1).nullable().describe('the measured cloud share; null without reports in the window'),
+  requests: z.number().int().min(0).describe('requests reported in the window'),
+  windowSeconds: z.number().int().min(1),
+  published: z.number().min(0).max(1).describe('the share the router publishes now'),
+  verdict: z.enum(['follows', 'diverges', 'settling', 'no-data']),
+  detail: z.string().describe('the verdict in plain words'),
+  at: z.iso.datetime({ offset: true }),
+});
+export type MeasuredShare = z.infer<typeof MeasuredShare>;
+
 export const BurstDetail = Burst.extend({
+  measured: MeasuredShare.nullable().describe('for a running burst when load is measured; null otherwise'),
+  measuredError: z.string().optional().describe('why the router could not be asked for the measured share'),
   history: z.array(AuditEntry).describe("the burst's audit entries, oldest first"),
   degraded: ReconcileError,
 });

@@ -2,5 +2,6 @@ export * from './capacity.js';
 export { committedShare } from './context.js';
 export { decide, initialBurstState } from './decide.js';
 export { automaticBurstId, formatShare } from './format.js';
+export * from './measured-share.js';
 export * from './signal-level.js';
 export * from './types.js';

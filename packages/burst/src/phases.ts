@@ -14,6 +14,7 @@ import {
   transition,
 } from './context.js';
 import { automaticBurstId, formatShare, formatTime, plural } from './format.js';
+import { judgeMeasuredShare } from './measured-share.js';
 import { describeSignals } from './signal-level.js';
 import type { ActiveBurst, BurstPhase } from './types.js';
 
@@ -176,7 +177,26 @@ function timingBlocker(ctx: DecisionContext, burst: ActiveBurst): string | null 
     return `the router to apply share ${formatShare(burst.share)} (it holds ${formatShare(ctx.observed.appliedShare)})`;
   }
   const readyAt = dwellEndsAt(ctx, burst);
-  return readyAt > ctx.now ? `the step to last until ${formatTime(readyAt)}` : null;
+  if (readyAt > ctx.now) return `the step to last until ${formatTime(readyAt)}`;
+  return measuredShareBlocker(ctx, burst);
+}
+
+/**
+ * With `measuredShare.holdSteps`, the next step waits until the clients' reported share follows
+ * the published one. No data (no reports, too little traffic) does not hold: it is no evidence.
+ */
+function measuredShareBlocker(ctx: DecisionContext, burst: ActiveBurst): string | null {
+  const settings = ctx.policy.measuredShare;
+  if (!settings?.holdSteps || burst.share <= SHARE_EPSILON) return null;
+  const verdict = judgeMeasuredShare({
+    published: ctx.observed.appliedShare,
+    measured: ctx.observed.measuredShare,
+    lastShareChangeAt: ctx.state.lastShareChangeAt,
+    now: ctx.now,
+    settings,
+  });
+  if (verdict.kind !== 'diverges' && verdict.kind !== 'settling') return null;
+  return `the measured cloud share to follow: ${verdict.detail}`;
 }
 
 /** minDwell between any two changes; stepping up from a share above 0 also waits stepInterval. */

@@ -1,4 +1,5 @@
 import type { BurstPolicy } from '@spillway/model';
+import type { MeasuredShareReading } from './measured-share.js';
 
 /**
  * Where a service's burst stands. `shifting` is "below the top step, stepping up while the
@@ -40,6 +41,8 @@ export interface ObservedCloud {
   nodesReady: number;
   /** The cloud share the router's traffic policy holds now. */
   appliedShare: number;
+  /** The cloud share clients reported over LRS (`GET /v1/load`); absent: not read. */
+  measuredShare?: MeasuredShareReading;
 }
 
 export interface ManualBurstRequest {

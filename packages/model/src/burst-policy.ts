@@ -72,6 +72,22 @@ export const CapacityBudget = z.strictObject({
 });
 export type CapacityBudget = z.infer<typeof CapacityBudget>;
 
+/**
+ * How the controller compares the share clients report (LRS, `GET /v1/load`) with the share the
+ * router publishes. Absent: the defaults, and steps are never held for it.
+ */
+export const MeasuredShareSettings = z.strictObject({
+  /** Divergence is |measured − published| above this. */
+  tolerance: z.number().gt(0).lt(1).default(0.05),
+  /** The window of reports measured; also how long after a share change before judging. */
+  windowSeconds: z.number().int().min(5).max(600).default(60),
+  /** Fewer reported requests than this in the window: no verdict (too little traffic to say). */
+  minRequests: z.number().int().min(1).default(100),
+  /** Hold the next step up until the measured share follows the published one. */
+  holdSteps: z.boolean().default(false),
+});
+export type MeasuredShareSettings = z.infer<typeof MeasuredShareSettings>;
+
 /** One service's bursting policy, as written in the config file under `policies:`. */
 export const BurstPolicy = z
   .strictObject({
@@ -89,6 +105,7 @@ export const BurstPolicy = z
     cooldownSeconds: Seconds.default(300),
     /** The least time spent at a step before moving again, in either direction. */
     minDwellSeconds: Seconds.default(60),
+    measuredShare: MeasuredShareSettings.optional(),
   })
   .superRefine((policy, ctx) => {
     policy.steps.forEach((step, index) => {

@@ -24,6 +24,15 @@ describe('LoadReportStore', () => {
     expect(store.window('svc', 60, T0 + 65_000).map((l) => l.completed)).toEqual([6]);
   });
 
+  it('covers at least the window asked for, even just after a bucket starts', () => {
+    const store = new LoadReportStore({ bucketSeconds: 5, retentionSeconds: 60 });
+    store.record('a', 'svc', [load('a', 7)], T0 + 4_000);
+    // 5 s after the report, in the next bucket's first second: still counted.
+    expect(store.window('svc', 5, T0 + 5_200).map((l) => l.completed)).toEqual([7]);
+    // Past W + one bucket: gone.
+    expect(store.window('svc', 5, T0 + 10_000)).toEqual([]);
+  });
+
   it('counts in-progress once per reporter, and drops it when the reporter goes', () => {
     const store = new LoadReportStore({ bucketSeconds: 5, retentionSeconds: 60 });
     store.record('a', 'svc', [load('a', 0, 4)], T0);

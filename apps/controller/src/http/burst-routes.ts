@@ -18,7 +18,7 @@ import { type ReadinessCheck, sendProblem } from '@spillway/observability';
 import { type AuditLog, type BurstRecords, InvalidCursorError } from '@spillway/state';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
-import type { BurstController } from '../burst-controller.js';
+import type { BurstController, MeasuredShareView } from '../burst-controller.js';
 import { unavailable } from './unavailable.js';
 
 /** How far back a burst's history is looked for: a burst's own entries start around its creation. */
@@ -84,7 +84,12 @@ export function registerBurstRoutes(
       if (!burst) return notFound(reply, request.params.id);
       const since = new Date(Date.parse(burst.createdAt) - HISTORY_SLACK_MS).toISOString();
       const history = await audit.page({ burstId: burst.id, since, limit: 500, maxScan: 50_000 });
-      return { ...burst, history: history.entries.reverse(), degraded: controller.lastError };
+      return {
+        ...burst,
+        ...(burst.active ? await measuredNextToPublished(controller, burst.service) : { measured: null }),
+        history: history.entries.reverse(),
+        degraded: controller.lastError,
+      };
     } catch (error) {
       return unavailable(reply, error);
     }
@@ -130,6 +135,21 @@ export function registerBurstRoutes(
       store,
     };
   });
+}
+
+/**
+ * The share the clients report next to the one the router publishes, for a running burst. A
+ * router that cannot be asked does not fail the request: `measuredError` says why.
+ */
+async function measuredNextToPublished(
+  controller: BurstController,
+  service: string,
+): Promise<{ measured: MeasuredShareView | null; measuredError?: string }> {
+  try {
+    return { measured: await controller.measuredShareOf(service) };
+  } catch (error) {
+    return { measured: null, measuredError: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 export function invalid(reply: FastifyReply, error: z.ZodError): FastifyReply {

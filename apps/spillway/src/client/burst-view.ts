@@ -71,6 +71,7 @@ export function burstDetailText(burst: BurstDetail, now: number, bold: (text: st
     ['service', burst.service],
     ['phase', phaseText(burst)],
     ['share', shareText(burst)],
+    ['measured', measuredText(burst)],
     ['waiting on', orDash(burst.waitingOn)],
     ['origin', orDash(burst.origin)],
     ['by', orDash(burst.actor)],
@@ -88,6 +89,18 @@ export function burstDetailText(burst: BurstDetail, now: number, bold: (text: st
       )
     : '  (no history)';
   return `${fields}\n\n${bold('History')}\n${history}`;
+}
+
+/**
+ * `0.28 (published 0.30, 1204 requests in 60 s): follows`: what the clients report next to what
+ * the router publishes; `-` for an ended burst or when load is not measured.
+ */
+export function measuredText(burst: BurstDetail): string {
+  if (burst.measuredError) return `unknown: ${burst.measuredError}`;
+  const measured = burst.measured;
+  if (!measured) return '-';
+  const share = measured.share === null ? 'no reports' : formatShare(measured.share);
+  return `${share} (published ${formatShare(measured.published)}, ${measured.requests} requests in ${measured.windowSeconds} s): ${measured.verdict}`;
 }
 
 /** `decision/step` for a controller decision, the audit kind otherwise. */

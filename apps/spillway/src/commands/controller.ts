@@ -1,6 +1,6 @@
 import { API_VERSION, operationalRouteOptions, registerOpenApi } from '@spillway/api';
 import { RemoteCatalog } from '@spillway/catalog';
-import { alertBookLimits, redisStores, startController } from '@spillway/controller';
+import { alertBookLimits, RemoteMeasuredLoad, redisStores, startController } from '@spillway/controller';
 import {
   createLogger,
   createMetricsRegistry,
@@ -22,6 +22,8 @@ export interface ControllerCommandOptions {
   readonly federation: string;
   readonly listen: string;
   readonly prometheus?: string;
+  /** The router's API: the controller reads the measured load (`GET /v1/load`) there. */
+  readonly router?: string;
 }
 
 /**
@@ -50,8 +52,12 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
     alerts: alertBookLimits(config),
     retention: config.retention,
   });
+  const routerTls = options.router ? serviceClientTls(config, options.router, { logger, registry }) : undefined;
+  const measuredLoad =
+    options.router && config.loadReporting.enabled ? new RemoteMeasuredLoad(options.router, routerTls) : undefined;
   const running = await startController({
     config,
+    ...(measuredLoad ? { measuredLoad } : {}),
     catalog,
     traffic: stores.traffic,
     stores,
@@ -92,5 +98,6 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
     await running.stop();
     await catalog.stop();
     federationTls?.close();
+    routerTls?.close();
   });
 }

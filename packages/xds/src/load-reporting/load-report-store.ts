@@ -45,7 +45,7 @@ interface Series {
 /**
  * Load reports summed per (service, locality) into fixed rings of time buckets, so memory
  * depends on the series kept, not on how many clients report or how often:
- * `maxSeries × (retention / bucket) × 24 bytes` at most (10,000 × 61 × 24 ≈ 15 MB by default).
+ * `maxSeries × (retention / bucket + 2) × 24 bytes` at most (10,000 × 122 × 24 ≈ 29 MB by default).
  * Only the in-progress gauges are per reporter (an open LRS stream), and are dropped with it.
  * Pure bookkeeping: the caller passes the time.
  */
@@ -61,7 +61,7 @@ export class LoadReportStore {
 
   constructor(private readonly options: LoadReportStoreOptions) {
     this.bucketMs = options.bucketSeconds * 1000;
-    this.slots = Math.ceil(options.retentionSeconds / options.bucketSeconds) + 1;
+    this.slots = Math.ceil(options.retentionSeconds / options.bucketSeconds) + 2;
     this.maxSeries = options.maxSeries ?? DEFAULT_MAX_SERIES;
     this.maxLocalities = options.maxLocalitiesPerService ?? DEFAULT_MAX_LOCALITIES_PER_SERVICE;
   }
@@ -102,7 +102,9 @@ export class LoadReportStore {
   /** Each locality of `service` with what was reported in the last `windowSeconds` before `at`. */
   window(service: string, windowSeconds: number, at: number): WindowedLocalityLoad[] {
     const from = at - windowSeconds * 1000;
-    const oldestBucket = Math.floor(from / this.bucketMs) + 1;
+    // The bucket holding `from` counts whole: a window covers W to W + one bucket, never less
+    // (a window of one bucket would otherwise see only the current, just-started one).
+    const oldestBucket = Math.floor(from / this.bucketMs);
     const newestBucket = Math.floor(at / this.bucketMs);
     const loads: WindowedLocalityLoad[] = [];
     for (const key of this.byService.get(service) ?? []) {
@@ -117,7 +119,8 @@ export class LoadReportStore {
         errors += series.errors[slot] ?? 0;
       }
       let inProgress = 0;
-      for (const gauge of series.inProgress.values()) if (gauge.at > from) inProgress += gauge.value;
+      const gaugesFrom = oldestBucket * this.bucketMs;
+      for (const gauge of series.inProgress.values()) if (gauge.at >= gaugesFrom) inProgress += gauge.value;
       if (completed + inProgress > 0) loads.push({ locality: series.locality, completed, errors, inProgress });
     }
     return loads;
