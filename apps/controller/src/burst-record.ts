@@ -1,14 +1,14 @@
+import type { Burst } from '@spillway/api';
 import type { ActiveBurst, BurstPhase } from '@spillway/burst';
-import type { BurstRecord } from '@spillway/state';
 
-/** What `GET /v1/bursts/{id}` shows of a burst: where it is and what it waits on. */
+/** What `GET /v1/bursts/{id}` shows of a burst (its documented shape, packages/api `Burst`): where it is and what it waits on. */
 export function burstRecord(
   service: string,
   burst: ActiveBurst,
   phase: BurstPhase,
   now: number,
   active: boolean,
-): BurstRecord {
+): Burst {
   return {
     id: burst.id,
     service,

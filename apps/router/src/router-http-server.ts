@@ -1,5 +1,6 @@
 import {
   API_VERSION,
+  type OverridesResponse,
   operationalRouteOptions,
   RouterOverridesRoute,
   registerOpenApi,
@@ -67,5 +68,9 @@ export function registerXdsClientRoutes(app: FastifyInstance, clients: () => rea
 
 /** `GET /v1/router/overrides`: the drains and forced shares in force, with owner and deadline. */
 export function registerOverrideRoutes(app: FastifyInstance, overrides: RouterOverrides): void {
-  app.get(RouterOverridesRoute.url, routeOptions(RouterOverridesRoute), async () => ({ overrides: overrides.list() }));
+  app.get(
+    RouterOverridesRoute.url,
+    routeOptions(RouterOverridesRoute),
+    async () => ({ overrides: overrides.list() }) satisfies OverridesResponse,
+  );
 }

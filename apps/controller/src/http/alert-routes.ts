@@ -1,6 +1,6 @@
 // The auth package types route roles and request.principal (Fastify module augmentation).
 
-import { AlertmanagerWebhookRoute, routeOptions } from '@spillway/api';
+import { AlertmanagerWebhookRoute, type AlertsAccepted, routeOptions } from '@spillway/api';
 import type {} from '@spillway/auth';
 import { sendProblem } from '@spillway/observability';
 import { type AlertmanagerIntake, AlertmanagerWebhookError } from '@spillway/signals';
@@ -44,6 +44,6 @@ export function registerAlertRoutes(
       matched: result.matched.map(({ alert, services }) => ({ alertname: alert.labels.alertname, services })),
       unmatched: result.unmatched.length,
       ...(result.members ? { truncated: result.members } : {}),
-    };
+    } satisfies AlertsAccepted;
   });
 }

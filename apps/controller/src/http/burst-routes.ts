@@ -3,6 +3,7 @@
 import {
   AbortBurstRequest,
   AbortBurstRoute,
+  type ControllerStatus,
   ControllerStatusRoute,
   GetBurstRoute,
   ListAuditQuery,
@@ -133,7 +134,7 @@ export function registerBurstRoutes(
       degraded: controller.lastError !== null || store?.ready === false,
       lastError: controller.lastError,
       store,
-    };
+    } satisfies ControllerStatus;
   });
 }
 

@@ -5,6 +5,7 @@ import {
   ListClustersRoute,
   ListServicesRoute,
   routeOptions,
+  type ServiceSummary,
   ServicesQuery,
 } from '@spillway/api';
 import type { CatalogStore } from '@spillway/catalog';
@@ -14,7 +15,7 @@ import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 
 /** A row of GET /v1/services: enough to see where a service runs and how healthy it is. */
-function summarize(service: Service) {
+function summarize(service: Service): ServiceSummary {
   const environments = [...new Set(service.endpoints.map((e) => e.environment))].sort();
   const clusters = [...new Set(service.endpoints.map((e) => e.cluster))].sort();
   return {
