@@ -32,6 +32,8 @@ export interface CustomObjectWatchOptions {
   /** The whole cache after each change (a relist included); never during a list. */
   readonly onChange: (objects: ReadonlyMap<string, CustomObject>) => void;
   readonly onFailure?: (message: string) => void;
+  /** A contact that changed nothing: a bookmark, or a watch resumed without a relist. */
+  readonly onAlive?: () => void;
   readonly backoff?: InformerOptions['backoff'];
   readonly watchTimeoutSeconds?: number;
 }
@@ -65,7 +67,7 @@ export class CustomObjectWatch {
       hooks: {
         onObject: (event, object) => this.onObject(event, object),
         onSynced: () => this.changed(),
-        onAlive: () => undefined,
+        onAlive: () => options.onAlive?.(),
         onFailure: (message) => {
           options.logger.warn({ plural }, message);
           options.onFailure?.(message);
