@@ -108,6 +108,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         ...(fleet ? { fleet } : {}),
         ...(fleet?.pki ? { probeIdentity: fleet.pki.probeFiles } : {}),
         restartRouter: (downMs) => restart(downMs),
+        measuredLoad: (service, windowSeconds) => router?.measuredLoad(service, windowSeconds),
       });
     },
   });

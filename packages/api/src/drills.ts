@@ -1,3 +1,4 @@
+import { MeasuredLoad } from '@spillway/model';
 import { z } from 'zod';
 import { DrillAction, DrillFile, DrillMode } from './drill-file.js';
 import { defineRoute, json, problem } from './route-contract.js';
@@ -79,6 +80,9 @@ export const DrillReport = z.object({
   }),
   entries: z.array(EntryReport),
   share: z.array(ShareBucket).describe('share over time, one bucket per interval'),
+  reportedLoad: MeasuredLoad.nullable().describe(
+    'what every client of the service (real ones and the probes) reported over LRS during the run; null when load reporting is off',
+  ),
   timeline: z.array(TimelineEvent),
   expectations: z.array(ExpectationResult),
   error: z.string().optional(),

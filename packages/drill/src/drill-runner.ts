@@ -1,4 +1,4 @@
-import { endpointId, type Service } from '@spillway/model';
+import { endpointId, type MeasuredLoad, type Service } from '@spillway/model';
 import type { Logger } from '@spillway/observability';
 import { IDENTITY_PATH } from '@spillway/simulator';
 import { type DrillFile, drillDeadlineSeconds, entryEndSeconds } from './drill-file.js';
@@ -59,6 +59,7 @@ class DrillRun {
   private recordedEnd = 0;
   private failedCount = 0;
   private skippedSends = 0;
+  private reportedLoad: MeasuredLoad | undefined;
   private error: string | undefined;
   private last = 'starting';
 
@@ -103,6 +104,7 @@ class DrillRun {
       this.progress('rolling back');
       await this.undoAll();
       const endedAt = this.elapsed();
+      this.reportedLoad = this.readReportedLoad(endedAt);
       this.skippedSends = probes.skipped;
       await probes.stop();
       unwatch();
@@ -128,8 +130,24 @@ class DrillRun {
       endedAt: this.zero === 0 ? 0 : this.recordedEnd,
       end: this.end,
       skippedSends: this.skippedSends,
+      ...(this.reportedLoad ? { reportedLoad: this.reportedLoad } : {}),
       ...(this.error ? { error: this.error } : {}),
     };
+  }
+
+  /**
+   * The load the target's clients reported over LRS during the run (the window is the run, at
+   * most 600 s). Probes report too, but the last reporting interval before they stop is not sent.
+   */
+  private readReportedLoad(endedAt: number): MeasuredLoad | undefined {
+    const read = this.options.world.parts.measuredLoad;
+    if (!read || this.zero === 0) return undefined;
+    try {
+      return read(this.drill.target.service, Math.min(600, Math.max(1, Math.ceil(endedAt))));
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'drill: cannot read the load the clients reported');
+      return undefined;
+    }
   }
 
   /** Applies and undoes entries in time order; overlapping entries are independent. */

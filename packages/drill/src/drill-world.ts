@@ -1,4 +1,4 @@
-import type { CatalogReader, TrafficPolicyReader } from '@spillway/model';
+import type { CatalogReader, MeasuredLoad, TrafficPolicyReader } from '@spillway/model';
 import type { Fault } from '@spillway/simulator';
 import type { DrillAction, DrillMode } from './drill-file.js';
 import type { ProbeMeshIdentity } from './probes/xds-probe-channel.js';
@@ -35,6 +35,11 @@ export interface DrillWorldParts {
   readonly restartRouter?: (downMs: number) => Promise<void>;
   /** Present when the simulated fleet runs mesh mTLS: the probes' certificate and trust bundle. */
   readonly probeIdentity?: ProbeMeshIdentity;
+  /**
+   * What every client of a service reported over LRS (the router's `GET /v1/load`): real
+   * clients as well as the probes. Undefined when load reporting is off.
+   */
+  readonly measuredLoad?: (service: string, windowSeconds: number) => MeasuredLoad | undefined;
 }
 
 /** One applied action's undo. */

@@ -1,3 +1,4 @@
+import type { MeasuredLoad } from '@spillway/model';
 import { type DrillAction, type DrillFile, entryEndSeconds } from './drill-file.js';
 import {
   type BrokenPlace,
@@ -74,6 +75,11 @@ export interface DrillReport {
   };
   readonly entries: readonly EntryReport[];
   readonly share: readonly ShareBucket[];
+  /**
+   * What every client of the service reported over LRS during the run (real clients and the
+   * probes), from the router; null when load reporting is off or nothing could be read.
+   */
+  readonly reportedLoad: MeasuredLoad | null;
   readonly timeline: readonly TimelineEvent[];
   readonly expectations: readonly ExpectationResult[];
   readonly error?: string;
@@ -112,6 +118,7 @@ export function evaluateDrill(drill: DrillFile, recording: DrillRecording): Dril
     },
     entries,
     share: shareBuckets(drill, recording, samples),
+    reportedLoad: recording.reportedLoad ?? null,
     timeline: timelineEvents(recording, entries),
     expectations,
     ...(recording.error ? { error: recording.error } : {}),

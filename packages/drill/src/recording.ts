@@ -1,4 +1,4 @@
-import type { Environment } from '@spillway/model';
+import type { Environment, MeasuredLoad } from '@spillway/model';
 import type { DrillAction } from './drill-file.js';
 
 /** Times are seconds since the timeline's zero (probes ready, first entry may start). */
@@ -52,6 +52,8 @@ export interface DrillRecording {
   readonly error?: string;
   /** Sends the probes skipped because a client had too many requests in flight (load shed). */
   readonly skippedSends?: number;
+  /** What every client of the target reported over LRS during the run, read when it ended. */
+  readonly reportedLoad?: MeasuredLoad;
 }
 
 /** A place an action breaks, in catalog terms: probes reaching it have not failed over. */

@@ -25,6 +25,7 @@ export function formatDrillReport(report: DrillReport): string {
     '',
     '  share over time (published / measured cloud share, failed requests)',
     ...shareLines(report),
+    ...reportedLoadLines(report),
     '',
     '  expectations',
     ...report.expectations.map(
@@ -33,6 +34,22 @@ export function formatDrillReport(report: DrillReport): string {
   ];
   if (report.expectations.length === 0) lines.push('    (none)');
   return lines.join('\n');
+}
+
+/** What the clients reported over LRS during the run, when the router measures it. */
+function reportedLoadLines(report: DrillReport): string[] {
+  const load = report.reportedLoad;
+  if (!load) return [];
+  const requests = load.localities.reduce((sum, locality) => sum + locality.requests, 0);
+  const share = load.cloudShare === null ? '-' : load.cloudShare.toFixed(2);
+  return [
+    '',
+    `  reported by the clients (LRS, last ${load.windowSeconds} s): cloud share ${share} over ${requests} requests`,
+    ...load.localities.map(
+      (l) =>
+        `    ${`${l.region}/${l.zone}`.padEnd(28)} ${l.environment.padEnd(7)} ${l.requests} requests, ${l.errors} errors`,
+    ),
+  ];
 }
 
 export function describeAction(action: DrillAction): string {

@@ -125,3 +125,51 @@ describe('runDrill rolls everything back', () => {
     for (const expiry of expiries) expect(expiry - Date.now()).toBeLessThanOrEqual(4_000);
   }, 30_000);
 });
+
+describe('runDrill with load reporting', () => {
+  it('reports what the clients (here the probes) reported over LRS during the run', async () => {
+    const server = await startIdentityServer({ identity: { cluster: 'k8s', zone: 'a', endpoint: 'a' }, port: 0 });
+    const catalog = new InMemoryCatalog();
+    catalog.setService({
+      name: 'echo',
+      namespace: 'demo',
+      endpoints: [endpoint('127.0.0.1', server.port, { region: 'dc1', zone: 'a' })],
+    });
+    const overrides = new RouterOverrides();
+    const traffic = new InMemoryTrafficPolicyStore();
+    const router = await startLoopbackRouter(catalog, traffic, { loadReportingSeconds: 1 });
+    try {
+      const world = new DrillWorld('live', {
+        xdsAddress: `127.0.0.1:${router.xdsPort}`,
+        catalog,
+        policies: traffic,
+        overrides,
+        measuredLoad: (service, windowSeconds) => router.measuredLoad(service, windowSeconds),
+      });
+      const report = await runDrill(
+        DrillFile.parse({
+          name: 'quiet',
+          mode: 'live',
+          target: { service: 'echo.demo', clients: [{ region: 'dc1', zone: 'a' }] },
+          probes: { ratePerSecond: 40, method: '/spillway.simulator.Identity/Who' },
+          durationSeconds: 3,
+          timeline: [],
+        }),
+        { id: 'drill-lrs', world, logger: silentLogger() },
+      );
+      const load = report.reportedLoad;
+      expect(load?.service).toBe('echo.demo');
+      expect(load?.windowSeconds).toBeGreaterThanOrEqual(3);
+      // Every reported request went on-prem; the last second before the probes stopped is not reported.
+      expect(load?.cloudShare).toBe(0);
+      expect(load?.localities).toEqual([
+        { region: 'dc1', zone: 'a', environment: 'onprem', requests: expect.any(Number), errors: 0 },
+      ]);
+      expect(load?.localities[0]?.requests).toBeGreaterThan(0);
+    } finally {
+      await router.stop();
+      overrides.stop();
+      await server.stop();
+    }
+  }, 30_000);
+});

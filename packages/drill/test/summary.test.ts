@@ -82,6 +82,27 @@ describe('formatDrillReport', () => {
     );
   });
 
+  it('shows what the clients reported over LRS, when the router measured it', () => {
+    const reportedLoad = {
+      service: 'cart.shop',
+      windowSeconds: 16,
+      localities: [
+        { region: 'dc1', zone: 'dc1-b', environment: 'onprem' as const, requests: 120, errors: 0 },
+        { region: 'us-east-1', zone: 'us-east-1a', environment: 'cloud' as const, requests: 30, errors: 2 },
+      ],
+      cloudShare: 0.2,
+    };
+    const text = formatDrillReport(zoneDownReport({}, { reportedLoad }));
+    expect(text).toContain(
+      [
+        '  reported by the clients (LRS, last 16 s): cloud share 0.20 over 150 requests',
+        '    dc1/dc1-b                    onprem  120 requests, 0 errors',
+        '    us-east-1/us-east-1a         cloud   30 requests, 2 errors',
+      ].join('\n'),
+    );
+    expect(formatDrillReport(zoneDownReport({}))).not.toContain('reported by the clients');
+  });
+
   it('shows an entry error', () => {
     const text = formatDrillReport(
       zoneDownReport({}, { applied: [{ index: 0, appliedAt: 3, undoneAt: 11, error: 'undo failed: timeout' }] }),
