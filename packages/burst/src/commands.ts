@@ -40,7 +40,8 @@ function applyStart(ctx: DecisionContext, request: ManualBurstRequest): void {
     refuseStart(ctx, request, problem);
     return;
   }
-  if (current !== null && ctx.state.phase !== 'aborted') {
+  // Warm capacity is no traffic: an operator's burst takes it over.
+  if (current !== null && ctx.state.phase !== 'aborted' && ctx.state.phase !== 'warming') {
     refuseStart(ctx, request, `burst ${current.id} is ${ctx.state.phase}; abort it first`);
     return;
   }

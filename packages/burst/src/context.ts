@@ -1,5 +1,6 @@
 import type { BurstPolicy } from '@spillway/model';
 import { type CapacityPlan, capacityForShare, SHARE_EPSILON } from './capacity.js';
+import type { ForecastReading } from './forecast.js';
 import { formatShare, plural } from './format.js';
 import { pendingBelow } from './intents.js';
 import { type SignalLevel, signalLevel } from './signal-level.js';
@@ -21,6 +22,8 @@ export interface DecisionContext {
   readonly signals: BurstSignals;
   readonly observed: ObservedCloud;
   readonly level: SignalLevel;
+  /** The request-rate forecast when the policy is predictive and one could be made; else null. */
+  readonly forecast: ForecastReading | null;
   /** A deep copy of the input state, changed in place; the caller's object is never touched. */
   readonly state: BurstState;
   readonly audit: AuditEntry[];
@@ -33,6 +36,7 @@ export function createContext(input: DecideInput): DecisionContext {
     signals: input.signals,
     observed: input.observed,
     level: signalLevel(input.policy, input.signals),
+    forecast: input.policy.predictive?.enabled ? (input.forecast ?? null) : null,
     state: structuredClone(input.state),
     audit: [],
   };

@@ -3,6 +3,7 @@ import { createContext, type DecisionContext, secondsMs } from './context.js';
 import { refreshIntents } from './intents.js';
 import { dwellEndsAt, enforceSafety, stepPhases, trackSignal } from './phases.js';
 import { followPolicy } from './policy-change.js';
+import { warmReleaseAt } from './prewarm.js';
 import { reconcileActions } from './reconcile.js';
 import type { BurstDecision, BurstState, DecideInput } from './types.js';
 
@@ -44,6 +45,7 @@ function nextDecisionAt(ctx: DecisionContext): number | null {
   if (burst.quietSince !== null) moments.push(burst.quietSince + secondsMs(ctx.policy.cooldownSeconds));
   if (['scaling-out', 'shifting', 'draining'].includes(ctx.state.phase)) moments.push(dwellEndsAt(ctx, burst));
   if (burst.origin === 'manual' && burst.manual?.expiresAt != null) moments.push(burst.manual.expiresAt);
+  if (ctx.state.phase === 'warming' && burst.prewarm != null) moments.push(warmReleaseAt(ctx, burst.prewarm));
   const future = moments.filter((moment) => moment > ctx.now);
   return future.length === 0 ? null : Math.min(...future);
 }

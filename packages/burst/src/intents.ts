@@ -1,5 +1,6 @@
 import { sameShare } from './capacity.js';
 import type { DecisionContext } from './context.js';
+import { learnLeadTime } from './lead-time.js';
 import type { Intent, IntentKind, IntentMode } from './types.js';
 
 /** What the world shows for the thing an intent of this kind sets. */
@@ -17,12 +18,29 @@ export function reached(mode: IntentMode, value: number, observed: number): bool
 
 /** Marks the intents the world has reached, before anything is decided from them. */
 export function refreshIntents(ctx: DecisionContext): void {
+  const scaledOut: Intent[] = [];
   for (const kind of ['traffic', 'replicas', 'nodes'] as const) {
     const intent = ctx.state.intents[kind];
     if (intent !== null && !intent.satisfied && reached(intent.mode, intent.value, observedFor(ctx, kind))) {
       intent.satisfied = true;
+      if (kind !== 'traffic' && intent.mode === 'at-least') scaledOut.push(intent);
     }
   }
+  learnFromScaleOut(ctx, scaledOut);
+}
+
+/**
+ * A scale-out is complete when no capacity increase is pending any more; its lead time runs
+ * from the earliest request among the ones that just became ready.
+ */
+function learnFromScaleOut(ctx: DecisionContext, scaledOut: readonly Intent[]): void {
+  const { replicas, nodes } = ctx.state.intents;
+  const pending = [replicas, nodes].some(
+    (intent) => intent !== null && !intent.satisfied && intent.mode === 'at-least',
+  );
+  const requested = scaledOut.map((intent) => intent.issuedAt).filter((at): at is number => at !== undefined);
+  if (pending || requested.length === 0) return;
+  ctx.state.leadTime = learnLeadTime(ctx.state.leadTime, (ctx.now - Math.min(...requested)) / 1000);
 }
 
 /**
@@ -71,7 +89,7 @@ export function intend(
   const same = previous !== null && previous.burstId === burstId && previous.value === value && previous.mode === mode;
   if (same && !previous.satisfied) return { ...previous, fresh: false, repair: false };
   ctx.state.seq += 1;
-  const intent: Intent = { burstId, value, mode, seq: ctx.state.seq, satisfied: false };
+  const intent: Intent = { burstId, value, mode, seq: ctx.state.seq, satisfied: false, issuedAt: ctx.now };
   ctx.state.intents[kind] = intent;
   return { ...intent, fresh: true, repair: same };
 }

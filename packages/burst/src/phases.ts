@@ -15,6 +15,7 @@ import {
 } from './context.js';
 import { automaticBurstId, formatShare, formatTime, plural } from './format.js';
 import { judgeMeasuredShare } from './measured-share.js';
+import { forecastHolds, forecastNeed, startWarmingIfForecast, stepWarming } from './prewarm.js';
 import { describeSignals } from './signal-level.js';
 import type { ActiveBurst, BurstPhase } from './types.js';
 
@@ -34,11 +35,13 @@ export function trackSignal(ctx: DecisionContext): void {
   }
   const burst = state.burst;
   if (burst === null || burst.origin !== 'signal' || !RISING.includes(state.phase)) return;
-  if (level === 'quiet' && burst.quietSince === null) {
+  // A predictive policy's load above on-prem capacity (now or within the lead time) is not quiet.
+  const quiet = level === 'quiet' && !forecastHolds(ctx);
+  if (quiet && burst.quietSince === null) {
     burst.quietSince = ctx.now;
     const until = formatTime(ctx.now + secondsMs(ctx.policy.cooldownSeconds));
     record(ctx, 'signal', `${describeSignals(ctx.policy, ctx.signals)}; cooldown until ${until}`);
-  } else if (level !== 'quiet' && burst.quietSince !== null) {
+  } else if (!quiet && burst.quietSince !== null) {
     burst.quietSince = null;
     record(ctx, 'signal', `${describeSignals(ctx.policy, ctx.signals)}; cooldown cancelled`);
   }
@@ -81,6 +84,7 @@ export function stepPhases(ctx: DecisionContext): void {
 
 const PHASE_STEPS: Record<BurstPhase, (ctx: DecisionContext) => void> = {
   idle: stepIdle,
+  warming: stepWarming,
   'scaling-out': stepRising,
   shifting: stepRising,
   holding: stepRising,
@@ -90,7 +94,11 @@ const PHASE_STEPS: Record<BurstPhase, (ctx: DecisionContext) => void> = {
 };
 
 function stepIdle(ctx: DecisionContext): void {
-  if (ctx.level !== 'hot' || ctx.state.autoSuppressed) return;
+  if (ctx.level !== 'hot') {
+    startWarmingIfForecast(ctx);
+    return;
+  }
+  if (ctx.state.autoSuppressed) return;
   const { path, notes } = planPath(ctx.policy, ctx.policy.steps);
   const id = automaticBurstId(ctx.policy.service, ctx.now);
   ctx.state.burst = {
@@ -168,7 +176,8 @@ function holdingReason(ctx: DecisionContext, burst: ActiveBurst): string {
 }
 
 function wantsMore(ctx: DecisionContext, burst: ActiveBurst): boolean {
-  return burst.origin === 'manual' || ctx.level === 'hot';
+  // A predictive policy also steps up while the load beyond on-prem capacity needs more than the share.
+  return burst.origin === 'manual' || ctx.level === 'hot' || forecastNeed(ctx) > burst.share + SHARE_EPSILON;
 }
 
 /** The router must show the current step, and the step must have lasted long enough. */
@@ -249,6 +258,10 @@ function stepDraining(ctx: DecisionContext): void {
   const burst = activeBurst(ctx);
   if (ctx.level === 'hot') {
     resumeAutomatic(ctx, burst, `${describeSignals(ctx.policy, ctx.signals)} again while draining; resuming`);
+    return;
+  }
+  if (forecastHolds(ctx)) {
+    resumeAutomatic(ctx, burst, 'the forecast puts the load above on-prem capacity again while draining; resuming');
     return;
   }
   if (burst.share <= SHARE_EPSILON) {

@@ -4,7 +4,7 @@ import { formatShare } from './format.js';
 import type { BurstPhase } from './types.js';
 
 /** Phases whose path and share follow the policy; aborted and scaling-in already head for 0. */
-const FOLLOWING: readonly BurstPhase[] = ['scaling-out', 'shifting', 'holding', 'draining'];
+const FOLLOWING: readonly BurstPhase[] = ['warming', 'scaling-out', 'shifting', 'holding', 'draining'];
 
 /**
  * A running burst follows the policy as it is now, not as it was when the burst started (the

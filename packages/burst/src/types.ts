@@ -1,12 +1,16 @@
 import type { BurstPolicy } from '@spillway/model';
+import type { ForecastReading } from './forecast.js';
+import type { LeadTimeEstimate } from './lead-time.js';
 import type { MeasuredShareReading } from './measured-share.js';
 
 /**
- * Where a service's burst stands. `shifting` is "below the top step, stepping up while the
+ * Where a service's burst stands. `warming` is "cloud capacity scaled ahead of a forecast
+ * crossing, traffic not moved" (predictive pre-warming). `shifting` is "below the top step, stepping up while the
  * signal persists"; `holding` is "at the top step (the target, capped by maxShare and budget)".
  */
 export const BURST_PHASES = [
   'idle',
+  'warming',
   'scaling-out',
   'shifting',
   'holding',
@@ -76,6 +80,8 @@ export interface DecideInput {
   signals: BurstSignals;
   observed: ObservedCloud;
   commands?: BurstCommands;
+  /** The request-rate forecast for policies with `predictive.enabled`; absent or null: none. */
+  forecast?: ForecastReading | null;
 }
 
 export interface ManualRecord {
@@ -110,6 +116,21 @@ export interface ActiveBurst {
   abort: AbortRecord | null;
   /** What the burst is waiting on, in plain words (for `GET /v1/bursts/{id}`). */
   waitingOn: string | null;
+  /** Set when the burst began as a pre-warm (capacity ahead of a forecast); absent otherwise. */
+  prewarm?: PrewarmRecord | null;
+}
+
+/** Why a burst's capacity was warmed ahead of need, and until when the forecast supported it. */
+export interface PrewarmRecord {
+  startedAt: number;
+  /** When the forecast said load crosses on-prem capacity (refreshed while it keeps saying so). */
+  crossingAt: number;
+  /** The last decision at which the forecast (or the load itself) supported the warm capacity. */
+  supportedAt: number;
+  /** The forecast that drove the pre-warm, in words. */
+  forecast: string;
+  /** When traffic first moved onto the warm capacity; null while only warm. */
+  shiftedAt: number | null;
 }
 
 export type IntentKind = 'traffic' | 'replicas' | 'nodes';
@@ -132,6 +153,8 @@ export interface Intent {
   seq: number;
   /** The world was once observed at this value. */
   satisfied: boolean;
+  /** Epoch ms the value was first asked for (capacity lead times are learned from it). */
+  issuedAt?: number;
 }
 
 export interface BurstState {
@@ -154,6 +177,10 @@ export interface BurstState {
    * is drained under it, and a new leader finds it here. The decision core never reads it.
    */
   retiredPolicy?: BurstPolicy;
+  /** This policy's capacity lead time, learned from observed scale-outs (requested → ready). */
+  leadTime?: LeadTimeEstimate;
+  /** After warm capacity was released unused, no new pre-warm before this epoch ms. */
+  prewarmHeldUntil?: number;
 }
 
 interface ActionBase {
@@ -171,6 +198,7 @@ export type BurstAction =
 
 export type AuditDecision =
   | 'start'
+  | 'prewarm'
   | 'phase'
   | 'step'
   | 'hold'

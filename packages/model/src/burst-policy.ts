@@ -88,6 +88,58 @@ export const MeasuredShareSettings = z.strictObject({
 });
 export type MeasuredShareSettings = z.infer<typeof MeasuredShareSettings>;
 
+/** Prometheus answers at most this many points per series in a range query (its own limit). */
+export const MAX_RANGE_POINTS = 11_000;
+
+/**
+ * Predictive pre-warming: forecast the service's request rate from its history (Prometheus range
+ * queries) and scale cloud capacity ahead of a crossing of the on-prem capacity, without moving
+ * traffic. Absent or `enabled: false`: purely reactive.
+ */
+export const PredictiveSettings = z
+  .strictObject({
+    /** Opt-in: forecasts are made and acted on only when true. */
+    enabled: z.boolean().default(false),
+    /** PromQL for the service's request rate in requests/s (one series), read as a range query. */
+    rateQuery: z.string().min(1),
+    /** Requests/s the on-prem side serves within its SLO: a forecast above this needs the cloud. */
+    capacityRps: z.number().positive(),
+    /** How far ahead the forecast looks (s); a crossing beyond both this and the lead time is not acted on. */
+    horizonSeconds: z.number().int().min(30).max(86_400).default(600),
+    /** History read per forecast (s). A day or more adds the daily seasonal term. */
+    historySeconds: z
+      .number()
+      .int()
+      .min(300)
+      .max(8 * 86_400)
+      .default(3600),
+    /** Resolution of the range query (s): history / step points, at most MAX_RANGE_POINTS. */
+    stepSeconds: z.number().int().min(1).max(3600).default(15),
+    /** Lead time assumed until scale-outs have been observed (capacity requested → ready), s. */
+    defaultLeadTimeSeconds: z.number().int().min(1).max(3600).default(120),
+    /** Warm capacity the forecast stops supporting is released after this long (s). */
+    releaseAfterSeconds: z.number().int().min(10).max(86_400).default(300),
+    /** Holt's smoothing factors: level (α), trend (β) and the daily seasonal term (γ), each in (0, 1). */
+    smoothing: z
+      .strictObject({
+        level: z.number().gt(0).lt(1).default(0.5),
+        trend: z.number().gt(0).lt(1).default(0.3),
+        season: z.number().gt(0).lt(1).default(0.2),
+      })
+      .default({ level: 0.5, trend: 0.3, season: 0.2 }),
+  })
+  .superRefine((settings, ctx) => {
+    const points = Math.ceil(settings.historySeconds / settings.stepSeconds) + 1;
+    if (points > MAX_RANGE_POINTS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['historySeconds'],
+        message: `historySeconds / stepSeconds asks for ${points} points; Prometheus answers at most ${MAX_RANGE_POINTS}`,
+      });
+    }
+  });
+export type PredictiveSettings = z.infer<typeof PredictiveSettings>;
+
 /** One service's bursting policy, as written in the config file under `policies:`. */
 export const BurstPolicy = z
   .strictObject({
@@ -106,6 +158,8 @@ export const BurstPolicy = z
     /** The least time spent at a step before moving again, in either direction. */
     minDwellSeconds: Seconds.default(60),
     measuredShare: MeasuredShareSettings.optional(),
+    /** Predictive pre-warming (opt-in); see PredictiveSettings. */
+    predictive: PredictiveSettings.optional(),
   })
   .superRefine((policy, ctx) => {
     policy.steps.forEach((step, index) => {
