@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Lease } from '@spillway/state';
 import type { FakeKubernetesApi, KubeObject } from '@spillway/test/fakes/kubernetes-api';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterEach, describe, expect, it } from 'vitest';
+import { inMemoryStores } from '../src/index.js';
 import { api, startHarness, TOKENS } from './controller-harness.js';
 
 let harness: Awaited<ReturnType<typeof startHarness>> | undefined;
@@ -161,4 +163,50 @@ describe('BurstPolicy custom resources through the Kubernetes fake (real client-
     expect((await start()).status).toBe(422);
     expect(k8s.requestsFor('burstpolicies', 'list').length).toBeGreaterThanOrEqual(1);
   });
+
+  it('a follower watches and knows the policy, but only the leader writes status', async () => {
+    const lease = new SwitchableLease();
+    harness = await startHarness(
+      {},
+      {
+        noFilePolicy: true,
+        stores: { ...inMemoryStores(), lease },
+        config: (k8s) => ({ customResources: { kubeconfig: kubeconfigFile(k8s), statusIntervalSeconds: 0.1 } }),
+      },
+    );
+    const { k8s, running, checkoutPolicy } = harness;
+    await waitFor(() => k8s.openWatchCount('burstpolicies') === 1, { message: 'the BurstPolicy watch open' });
+    k8s.createCustomObject('burstpolicies', burstPolicy('checkout', checkoutPolicy));
+    // The watch's change reaches the policies and the status pass in one step: a follower's pass
+    // has already declined to write by the time the policy shows.
+    await waitFor(() => running.policies.get('checkout.shop'), { message: 'the follower knows the policy' });
+    expect(k8s.statusRequests('burstpolicies', 'shop', 'checkout')).toEqual([]);
+    expect(statusOf(k8s, 'checkout')).toBeUndefined();
+
+    lease.lead();
+    const status = await waitFor(() => statusOf(k8s, 'checkout'), { message: 'the new leader writes status' });
+    expect(status).toMatchObject({ phase: 'idle', share: 0, targetShare: 0, observedGeneration: 1 });
+  });
 });
+
+/** A lease this test hands over: a follower until `lead()`. */
+class SwitchableLease implements Lease {
+  readonly owner = 'follower';
+  private leader = false;
+  private readonly listeners = new Set<(leader: boolean) => void>();
+  async start(): Promise<void> {}
+  isLeader(): boolean {
+    return this.leader;
+  }
+  onChange(listener: (leader: boolean) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  async stop(): Promise<void> {
+    this.leader = false;
+  }
+  lead(): void {
+    this.leader = true;
+    for (const listener of this.listeners) listener(true);
+  }
+}
