@@ -23,7 +23,7 @@ import { startTestXdsServer, type TestXdsServer } from './support/test-server.js
  * exactly, since both count the same RPCs), and hand-made bad reports are refused whole.
  */
 const SHARE = 0.3;
-const RPCS = 3000;
+const RPCS = 4000;
 const WINDOW = 600;
 
 describe('load reports from real gRPC clients', () => {
