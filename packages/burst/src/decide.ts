@@ -1,5 +1,6 @@
 import { applyCommands } from './commands.js';
 import { createContext, type DecisionContext, secondsMs } from './context.js';
+import { accrueCost, startMeter } from './cost.js';
 import { refreshIntents } from './intents.js';
 import { dwellEndsAt, enforceSafety, stepPhases, trackSignal } from './phases.js';
 import { followPolicy } from './policy-change.js';
@@ -27,6 +28,8 @@ export function initialBurstState(): BurstState {
  */
 export function decide(input: DecideInput): BurstDecision {
   const ctx = createContext(input);
+  // The capacity held since the last decision is paid for whatever this one decides.
+  const costAccrued = accrueCost(ctx.policy, ctx.state, ctx.observed, ctx.now);
   refreshIntents(ctx);
   applyCommands(ctx, input.commands?.start, input.commands?.abort);
   followPolicy(ctx);
@@ -34,7 +37,8 @@ export function decide(input: DecideInput): BurstDecision {
   enforceSafety(ctx);
   stepPhases(ctx);
   const actions = reconcileActions(ctx);
-  return { state: ctx.state, actions, audit: ctx.audit, nextDecisionAt: nextDecisionAt(ctx) };
+  if (ctx.state.burst !== null) startMeter(ctx.policy, ctx.state.burst, ctx.observed, ctx.now);
+  return { state: ctx.state, actions, audit: ctx.audit, nextDecisionAt: nextDecisionAt(ctx), costAccrued };
 }
 
 /** The earliest future moment at which time alone could change the decision. */

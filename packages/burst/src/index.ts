@@ -1,5 +1,6 @@
 export * from './capacity.js';
 export { committedShare } from './context.js';
+export * from './cost.js';
 export { decide, initialBurstState } from './decide.js';
 export * from './forecast.js';
 export { automaticBurstId, formatShare } from './format.js';

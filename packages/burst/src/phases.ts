@@ -1,3 +1,4 @@
+import { clearBudgetHold, costSoFar, refusedByBudget } from './budget-gate.js';
 import { type CapacityPlan, capacityForShare, floorCapacity, planPath, SHARE_EPSILON, sameShare } from './capacity.js';
 import {
   activeBurst,
@@ -95,11 +96,13 @@ const PHASE_STEPS: Record<BurstPhase, (ctx: DecisionContext) => void> = {
 
 function stepIdle(ctx: DecisionContext): void {
   if (ctx.level !== 'hot') {
+    clearBudgetHold(ctx); // a new signal episode's refusal is audited again
     startWarmingIfForecast(ctx);
     return;
   }
   if (ctx.state.autoSuppressed) return;
   const { path, notes } = planPath(ctx.policy, ctx.policy.steps);
+  if (refusedByBudget(ctx, path[0] ?? 0, null)) return;
   const id = automaticBurstId(ctx.policy.service, ctx.now);
   ctx.state.burst = {
     id,
@@ -137,7 +140,9 @@ function stepRising(ctx: DecisionContext): void {
     burst.waitingOn = `${describeSignals(ctx.policy, ctx.signals)}: not stepping up`;
     return;
   }
-  // Capacity for the next step is requested while dwelling at this one, so it is ready sooner.
+  // Capacity for the next step is requested while dwelling at this one, so it is ready sooner;
+  // that is when it starts to cost, so the budget is judged then.
+  if (next > burst.capacityShare + SHARE_EPSILON && refusedByBudget(ctx, next, burst)) return;
   burst.capacityShare = Math.max(burst.capacityShare, next);
   stepUpWhenReady(ctx, burst, next);
 }
@@ -160,7 +165,7 @@ function stepUpWhenReady(ctx: DecisionContext, burst: ActiveBurst, next: number)
 function stepUp(ctx: DecisionContext, burst: ActiveBurst, next: number): void {
   const from = burst.share;
   const cause = burst.origin === 'manual' ? manualCause(burst) : describeSignals(ctx.policy, ctx.signals);
-  const reason = `${cause}; ${readinessSummary(ctx)}; share ${formatShare(from)} → ${formatShare(next)}`;
+  const reason = `${cause}; ${readinessSummary(ctx)}; share ${formatShare(from)} → ${formatShare(next)}${costSoFar(burst)}`;
   commitShare(ctx, burst, next, reason);
   const to = positionPhase(burst);
   transition(ctx, to, 'step', to === 'holding' ? `${reason}; ${holdingReason(ctx, burst)}` : reason);
@@ -321,8 +326,9 @@ function releaseToFloor(ctx: DecisionContext, burst: ActiveBurst, done: string):
     burst.waitingOn = `capacity to reach the floor (${replicasReady} replicas, ${nodesReady} nodes ready)`;
     return;
   }
-  transition(ctx, 'idle', 'end', `${done}; capacity at the floor`);
+  transition(ctx, 'idle', 'end', `${done}; capacity at the floor${costSoFar(burst)}`);
   ctx.state.burst = null;
+  clearBudgetHold(ctx);
 }
 
 /** The capacity the burst wants now: the floor once releasing, else enough for `capacityShare`. */

@@ -118,6 +118,34 @@ export interface ActiveBurst {
   waitingOn: string | null;
   /** Set when the burst began as a pre-warm (capacity ahead of a forecast); absent otherwise. */
   prewarm?: PrewarmRecord | null;
+  /** The running cost, for policies with `cost`; absent otherwise. */
+  cost?: BurstCost | null;
+}
+
+/** A burst's cost meter: what it has spent so far and the rate of the capacity it holds now. */
+export interface BurstCost {
+  /** Spent from the burst's start to `accruedAt`, in `currency`. */
+  total: number;
+  /** The price per hour of the capacity observed at `accruedAt`; charged until the next decision. */
+  hourly: number;
+  /** Epoch ms the meter last ran to. */
+  accruedAt: number;
+  currency: string;
+}
+
+/** A service's spending on one calendar day (in the policy's dailyResetTimeZone), across its bursts. */
+export interface DailySpending {
+  /** `YYYY-MM-DD` in `timeZone`. */
+  day: string;
+  timeZone: string;
+  spent: number;
+}
+
+/** A step refused because it would break a budget: audited once, until the refusal changes or clears. */
+export interface BudgetHold {
+  budget: 'perBurstBudget' | 'dailyBudget';
+  share: number;
+  burstId: string | null;
 }
 
 /** Why a burst's capacity was warmed ahead of need, and until when the forecast supported it. */
@@ -181,6 +209,10 @@ export interface BurstState {
   leadTime?: LeadTimeEstimate;
   /** After warm capacity was released unused, no new pre-warm before this epoch ms. */
   prewarmHeldUntil?: number;
+  /** Today's spending (policies with `cost`): kept with the state, so a new leader goes on from it. */
+  dailySpending?: DailySpending;
+  /** The step a budget holds back now; absent: none. */
+  budgetHold?: BudgetHold;
 }
 
 interface ActionBase {
@@ -232,4 +264,6 @@ export interface BurstDecision {
   audit: AuditEntry[];
   /** When to decide again if nothing else happens (a dwell, cooldown or expiry ends); null: on events only. */
   nextDecisionAt: number | null;
+  /** What the capacity held since the last decision cost (policies with `cost`; else 0). */
+  costAccrued: number;
 }

@@ -63,7 +63,13 @@ describe('decide', () => {
   });
 
   it('does nothing while idle and quiet', () => {
-    expect(decide(quietInput())).toEqual({ state: initialBurstState(), actions: [], audit: [], nextDecisionAt: null });
+    expect(decide(quietInput())).toEqual({
+      state: initialBurstState(),
+      actions: [],
+      audit: [],
+      nextDecisionAt: null,
+      costAccrued: 0,
+    });
   });
 
   it('audits a budget cap when a burst starts', () => {

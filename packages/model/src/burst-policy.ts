@@ -140,6 +140,40 @@ export const PredictiveSettings = z
   });
 export type PredictiveSettings = z.infer<typeof PredictiveSettings>;
 
+/** True for a time zone name Intl knows (IANA: `Europe/Berlin`, `UTC`); offsets such as `+01:00` are not names. */
+function isIanaTimeZone(name: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What a burst's cloud capacity costs and how much a burst (and a day of bursts) may spend. A
+ * step whose capacity, held over its dwell, would break a budget is refused (docs "Cost guard").
+ */
+export const CostSettings = z.strictObject({
+  /** Price of one nodegroup node per hour. */
+  nodeHourly: z.number().min(0),
+  /** Price of one Deployment replica per hour (for replicas billed on their own, e.g. Fargate). */
+  replicaHourly: z.number().min(0).default(0),
+  /** ISO 4217 code the prices are in; a label on metrics and reports. */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as USD')
+    .default('USD'),
+  /** The most one burst may spend, from its start to its end. */
+  perBurstBudget: z.number().positive().optional(),
+  /** The most this service's bursts may spend per day (midnight to midnight in dailyResetTimeZone). */
+  dailyBudget: z.number().positive().optional(),
+  /** IANA time zone whose midnight starts a new day for dailyBudget, e.g. Europe/Berlin or UTC. */
+  dailyResetTimeZone: z.string().refine(isIanaTimeZone, 'expected an IANA time zone name such as Europe/Berlin or UTC'),
+});
+export type CostSettings = z.infer<typeof CostSettings>;
+
 /** One service's bursting policy, as written in the config file under `policies:`. */
 export const BurstPolicy = z
   .strictObject({
@@ -160,6 +194,8 @@ export const BurstPolicy = z
     measuredShare: MeasuredShareSettings.optional(),
     /** Predictive pre-warming (opt-in); see PredictiveSettings. */
     predictive: PredictiveSettings.optional(),
+    /** Prices and budgets (opt-in); see CostSettings. */
+    cost: CostSettings.optional(),
   })
   .superRefine((policy, ctx) => {
     policy.steps.forEach((step, index) => {

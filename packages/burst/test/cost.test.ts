@@ -1,0 +1,192 @@
+import { BurstPolicy } from '@spillway/model';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  accrueCost,
+  type BurstState,
+  dayIn,
+  dayStartAfter,
+  hourlyCost,
+  initialBurstState,
+  type ObservedCloud,
+} from '../src/index.js';
+import { storyPolicy } from './support/policy.js';
+import { FIRING, Scenario } from './support/scenario.js';
+
+const HOUR = 3_600_000;
+
+/** Story policy priced so one node-hour is 3.60 and one replica-hour 0.36 (0.001 and 0.0001 a second). */
+function pricedPolicy(cost: Record<string, unknown>): BurstPolicy {
+  return storyPolicy({
+    cost: { nodeHourly: 3.6, replicaHourly: 0.36, currency: 'EUR', dailyResetTimeZone: 'Europe/Berlin', ...cost },
+  });
+}
+
+const held = (nodes: number, replicas: number): ObservedCloud => ({
+  cloudReadyEndpoints: replicas,
+  cloudHealthy: true,
+  replicasReady: replicas,
+  nodesReady: nodes,
+  appliedShare: 0,
+});
+
+function meteredState(hourly: number, accruedAt: number, dailySpending?: BurstState['dailySpending']): BurstState {
+  const state = initialBurstState();
+  state.phase = 'holding';
+  state.burst = {
+    id: 'b1',
+    origin: 'manual',
+    startedAt: accruedAt,
+    path: [0.1],
+    share: 0.1,
+    shareReason: '',
+    capacityShare: 0.1,
+    quietSince: null,
+    manual: null,
+    abort: null,
+    waitingOn: null,
+    cost: { total: 1, hourly, accruedAt, currency: 'EUR' },
+  };
+  if (dailySpending) state.dailySpending = dailySpending;
+  return state;
+}
+
+describe('cost settings', () => {
+  it('refuses a time zone that is not an IANA name, naming the field', () => {
+    for (const zone of ['Mars/Olympus', '+01:00', '']) {
+      const result = BurstPolicy.safeParse({
+        ...storyPolicy(),
+        cost: { nodeHourly: 1, dailyResetTimeZone: zone },
+      });
+      expect(result.success).toBe(false);
+      expect(result.error?.issues[0]?.path).toEqual(['cost', 'dailyResetTimeZone']);
+    }
+    expect(pricedPolicy({ dailyResetTimeZone: 'UTC' }).cost?.dailyResetTimeZone).toBe('UTC');
+  });
+});
+
+describe('cost model', () => {
+  it('prices the nodes and replicas of the parts a policy manages', () => {
+    const policy = pricedPolicy({});
+    const cost = policy.cost;
+    if (!cost) throw new Error('no cost');
+    expect(hourlyCost(policy, cost, { nodes: 2, replicas: 20 })).toBeCloseTo(14.4, 9);
+    const nodesOnly = { ...policy, cloud: { eks: policy.cloud.eks } };
+    expect(hourlyCost(nodesOnly, cost, { nodes: 2, replicas: 20 })).toBeCloseTo(7.2, 9);
+  });
+
+  it('charges the rate held since the last decision, and a second decision at the same time nothing', () => {
+    const policy = pricedPolicy({});
+    const t = Date.UTC(2026, 5, 1, 10, 0, 0);
+    const state = meteredState(3.6, t);
+    expect(accrueCost(policy, state, held(2, 20), t + 60_000)).toBeCloseTo(0.06, 9);
+    expect(state.burst?.cost?.accruedAt).toBe(t + 60_000);
+    expect(state.burst?.cost?.hourly).toBeCloseTo(14.4, 9);
+    expect(state.burst?.cost?.total).toBeCloseTo(1.06, 9);
+    expect(accrueCost(policy, state, held(2, 20), t + 60_000)).toBe(0);
+    expect(accrueCost(policy, state, held(2, 20), t + 120_000)).toBeCloseTo(0.24, 9);
+    expect(state.dailySpending).toEqual({ day: '2026-06-01', timeZone: 'Europe/Berlin', spent: expect.any(Number) });
+    expect(state.dailySpending?.spent).toBeCloseTo(0.3, 9);
+  });
+
+  it('totals the same however the time is cut into decisions', () => {
+    const policy = pricedPolicy({});
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 4 * HOUR }), { minLength: 1, maxLength: 30 }), (gaps) => {
+        const t0 = Date.UTC(2026, 2, 28, 20, 0, 0); // spans the Berlin midnight before the DST change
+        const state = meteredState(7.2, t0);
+        let now = t0;
+        for (const gap of gaps) {
+          now += gap;
+          accrueCost(policy, state, held(2, 0), now);
+        }
+        const span = now - t0;
+        expect(state.burst?.cost?.total ?? 0).toBeCloseTo(1 + (7.2 * span) / HOUR, 6);
+        // Only today's part counts for the day: never more than since the zone's last midnight.
+        const sinceMidnight = now - dayStartAfter(t0, now, 'Europe/Berlin');
+        expect(state.dailySpending?.spent ?? 0).toBeLessThanOrEqual((7.2 * sinceMidnight) / HOUR + 1e-6);
+        expect(state.dailySpending?.day).toBe(dayIn(now, 'Europe/Berlin'));
+      }),
+    );
+  });
+});
+
+describe('the day in a time zone (Intl)', () => {
+  it('finds midnight on the days a DST change makes 23 and 25 hours long', () => {
+    // Berlin springs forward on 2026-03-29: midnight is 23:00Z before it, 22:00Z after it.
+    expect(dayIn(Date.UTC(2026, 2, 28, 22, 59), 'Europe/Berlin')).toBe('2026-03-28');
+    expect(dayStartAfter(Date.UTC(2026, 2, 28, 20), Date.UTC(2026, 2, 29, 2), 'Europe/Berlin')).toBe(
+      Date.UTC(2026, 2, 28, 23),
+    );
+    expect(dayStartAfter(Date.UTC(2026, 2, 29, 20), Date.UTC(2026, 2, 29, 23), 'Europe/Berlin')).toBe(
+      Date.UTC(2026, 2, 29, 22),
+    );
+    // New York falls back on 2026-11-01: that day runs from 04:00Z to 05:00Z the next day.
+    expect(dayStartAfter(Date.UTC(2026, 10, 1, 12), Date.UTC(2026, 10, 2, 6), 'America/New_York')).toBe(
+      Date.UTC(2026, 10, 2, 5),
+    );
+    expect(dayStartAfter(Date.UTC(2026, 10, 1, 5), Date.UTC(2026, 10, 1, 7), 'America/New_York')).toBe(
+      Date.UTC(2026, 10, 1, 5),
+    );
+  });
+
+  it("counts only the part after the zone's midnight toward the new day", () => {
+    const policy = pricedPolicy({});
+    const beforeMidnight = Date.UTC(2026, 2, 29, 21, 59); // 23:59 CEST, the DST day
+    const state = meteredState(3.6, beforeMidnight, { day: '2026-03-29', timeZone: 'Europe/Berlin', spent: 5 });
+    accrueCost(policy, state, held(1, 0), beforeMidnight + 120_000);
+    expect(state.burst?.cost?.total).toBeCloseTo(1.12, 9);
+    expect(state.dailySpending?.day).toBe('2026-03-30');
+    expect(state.dailySpending?.spent).toBeCloseTo(0.06, 9);
+  });
+});
+
+describe('budgets', () => {
+  it('holds a burst at the lower step when the next step would break the per-burst budget', () => {
+    // 0.1: 1 node + 4 replicas (5.04/h); 0.25: 1 node + 10 (7.20/h); 0.5: 2 nodes + 20 (14.40/h).
+    // Held for a 60 s dwell, 0.5 costs 0.24: with what the burst spent by then it breaks 0.30.
+    const s = new Scenario(pricedPolicy({ perBurstBudget: 0.3 }));
+    s.until((x) => x.share === 0.25, FIRING);
+    for (let i = 0; i < 60; i++) s.tick(10, FIRING);
+    expect(s.share).toBe(0.25);
+    expect(s.state.phase).toBe('shifting');
+    const refusals = s.audit().filter((entry) => entry.decision === 'refusal');
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]?.reason).toMatch(
+      /^burst checkout\.shop-\S+ held at share 0\.25: perBurstBudget 0\.30 EUR would be exceeded: the burst has spent 0\.\d\d EUR and capacity for share 0\.50 \(14\.40 EUR\/h\) held for its dwell of 60 s costs 0\.24 EUR$/,
+    );
+    expect(s.state.burst?.waitingOn).toMatch(/^the budget: perBurstBudget 0\.30 EUR/);
+    // The capacity of 0.5 was never asked for.
+    expect(s.actions().filter((a) => a.kind === 'scale-deployment' && a.replicas > 10)).toEqual([]);
+    expect(s.world.nodegroupTarget).toBe(1);
+    // It goes on costing what it holds: 1 node + 10 replicas, 7.20/h.
+    expect(s.state.burst?.cost?.hourly).toBeCloseTo(7.2, 9);
+    const steps = s.audit().filter((entry) => entry.decision === 'step');
+    expect(steps.at(-1)?.reason).toMatch(/share 0\.10 → 0\.25; cost so far 0\.\d\d EUR$/);
+  });
+
+  it('does not start a burst the daily budget cannot carry, and starts it after midnight in the zone', () => {
+    const s = new Scenario(pricedPolicy({ dailyBudget: 0.5 }));
+    s.now = Date.UTC(2026, 2, 29, 21, 0); // 23:00 in Berlin, the day DST began
+    s.state = { ...initialBurstState(), dailySpending: { day: '2026-03-29', timeZone: 'Europe/Berlin', spent: 0.45 } };
+    s.until((x) => x.state.burst !== null, FIRING, 60, 200);
+    const startedAt = s.times.at(-1) ?? 0;
+    expect(startedAt).toBeGreaterThanOrEqual(Date.UTC(2026, 2, 29, 22)); // 00:00 CEST on the 30th
+    expect(startedAt - Date.UTC(2026, 2, 29, 22)).toBeLessThan(60_000);
+    const refusals = s.audit().filter((entry) => entry.decision === 'refusal');
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toMatchObject({ burstId: null, phase: 'idle' });
+    expect(refusals[0]?.reason).toBe(
+      'burst not started: dailyBudget 0.50 EUR for 2026-03-29 (Europe/Berlin) would be exceeded: 0.45 EUR spent today ' +
+        'and capacity for share 0.10 (5.04 EUR/h) held for its dwell of 60 s costs 0.08 EUR',
+    );
+    expect(s.state.dailySpending).toMatchObject({ day: '2026-03-30', spent: 0 });
+  });
+
+  it('a policy without cost spends nothing and never refuses for a budget', () => {
+    const s = new Scenario(storyPolicy());
+    s.until((x) => x.state.phase === 'holding', FIRING);
+    expect(s.state.burst?.cost).toBeUndefined();
+    expect(s.decisions.every((d) => d.costAccrued === 0)).toBe(true);
+  });
+});
