@@ -156,6 +156,11 @@ export class BurstController {
     return this.deps.lease.isLeader();
   }
 
+  /** Every burst policy in force now, by service name (a retiring one is not). */
+  burstPolicies(): BurstPolicy[] {
+    return [...this.deps.policies.current()].sort((a, b) => (a.service < b.service ? -1 : 1));
+  }
+
   /** The policy in force for `service` (a retiring one is not: no new bursts for it). */
   policy(service: string): BurstPolicy | undefined {
     return this.deps.policies.get(service);
@@ -434,7 +439,7 @@ export class BurstController {
     // This process's jobs for values no longer wanted stop now, not at their next poll.
     await this.running.recheck(service);
     await this.recordDecisions(audit);
-    await this.updateRecords(service, before, state, now);
+    await this.updateRecords(service, before, state, now, observed);
     for (const action of actions.values()) await this.enqueue(service, action);
     // Only once their decision is persisted (with their ids) may the commands go; if this
     // process dies first, the next leader finds them in appliedCommands and only acks them.
@@ -676,12 +681,21 @@ export class BurstController {
     }
   }
 
-  private async updateRecords(service: string, before: BurstState, after: BurstState, now: number): Promise<void> {
+  private async updateRecords(
+    service: string,
+    before: BurstState,
+    after: BurstState,
+    now: number,
+    observed: ObservedCloud,
+  ): Promise<void> {
     const previous = before.burst;
     if (previous && previous.id !== after.burst?.id) {
       await this.deps.bursts.put(burstRecord(service, previous, before.phase, now, false));
     }
-    if (after.burst) await this.deps.bursts.put(burstRecord(service, after.burst, after.phase, now, true));
+    if (after.burst) {
+      const world = { observed, intents: after.intents };
+      await this.deps.bursts.put(burstRecord(service, after.burst, after.phase, now, true, world));
+    }
   }
 
   private async onJobEvent(event: Parameters<Parameters<JobQueue['onEvent']>[0]>[0]): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Burst } from '@spillway/api';
-import type { ActiveBurst, BurstPhase } from '@spillway/burst';
+import type { ActiveBurst, BurstPhase, BurstState, ObservedCloud } from '@spillway/burst';
 
 /** What `GET /v1/bursts/{id}` shows of a burst (its documented shape, packages/api `Burst`): where it is and what it waits on. */
 export function burstRecord(
@@ -8,6 +8,7 @@ export function burstRecord(
   phase: BurstPhase,
   now: number,
   active: boolean,
+  world?: { readonly observed: ObservedCloud; readonly intents: BurstState['intents'] },
 ): Burst {
   return {
     id: burst.id,
@@ -29,5 +30,27 @@ export function burstRecord(
     expiresAt: burst.manual?.expiresAt ? new Date(burst.manual.expiresAt).toISOString() : null,
     waitingOn: active ? burst.waitingOn : null,
     abort: burst.abort ? { ...burst.abort, at: new Date(burst.abort.at).toISOString() } : null,
+    ...(world && active ? capacityView(burst, world) : {}),
+  };
+}
+
+/**
+ * Capacity asked for against capacity ready, and the share the router's traffic policy holds:
+ * what an operator compares with `waitingOn`. Requested values are the controller's last intents
+ * (null where the policy has no such target or nothing was asked yet).
+ */
+function capacityView(
+  burst: ActiveBurst,
+  world: { readonly observed: ObservedCloud; readonly intents: BurstState['intents'] },
+) {
+  const { observed, intents } = world;
+  return {
+    appliedShare: observed.appliedShare,
+    capacity: {
+      share: burst.capacityShare,
+      replicas: { requested: intents.replicas?.value ?? null, ready: observed.replicasReady },
+      nodes: { requested: intents.nodes?.value ?? null, ready: observed.nodesReady },
+      cloudReadyEndpoints: observed.cloudReadyEndpoints,
+    },
   };
 }

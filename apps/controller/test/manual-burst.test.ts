@@ -1,3 +1,4 @@
+import { BurstTimeline } from '@spillway/api';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterEach, describe, expect, it } from 'vitest';
 import { api, type Json, startHarness, TOKENS } from './controller-harness.js';
@@ -46,6 +47,19 @@ describe('manual burst through the API (embedded mode, cloud fakes)', () => {
     });
     expect(shown.body).toMatchObject({ id, service: 'checkout.shop', active: true, share: 0.3, actor: 'operator' });
     expect(shown.body.history.map((entry: { kind: string }) => entry.kind)).toContain('decision');
+    // Capacity asked for against capacity ready, and the share the router holds (the console shows them).
+    expect(shown.body).toMatchObject({
+      appliedShare: 0.3,
+      capacity: { share: 0.3, replicas: { requested: 3, ready: 3 }, nodes: { requested: 2 } },
+    });
+    // The phase and share history, from the audited decisions: it steps up to 0.3 and holds.
+    const timeline = BurstTimeline.parse((await api(url, 'GET', `/v1/bursts/${id}/timeline`)).body);
+    expect(timeline.points.at(-1)).toMatchObject({ phase: 'holding', share: 0.3 });
+    expect(timeline.points.map((point) => point.share)).toEqual(
+      [...timeline.points.map((point) => point.share)].sort((a, b) => a - b),
+    );
+    expect(timeline.phases.map((span) => span.phase)).toEqual(expect.arrayContaining(['scaling-out', 'holding']));
+    expect(timeline.phases.at(-1)?.until).toBeNull();
 
     const aborted = await api(url, 'POST', `/v1/bursts/${id}/abort`, { reason: 'enough' }, TOKENS.operator);
     expect(aborted.status).toBe(202);

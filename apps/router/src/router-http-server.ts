@@ -19,6 +19,7 @@ import {
 import type { HttpsServing } from '@spillway/tls';
 import type { XdsClientInfo } from '@spillway/xds';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { type EdsRouteOptions, registerEdsRoutes } from './http/eds-routes.js';
 import { type LoadSource, registerLoadRoutes } from './load-routes.js';
 import type { RouterOverrides } from './overrides/router-overrides.js';
 
@@ -29,6 +30,8 @@ export interface RouterHttpOptions {
   readonly clients: () => readonly XdsClientInfo[];
   /** `GET /v1/load`: what clients reported over LRS. */
   readonly load?: LoadSource;
+  /** What the router publishes from, for `GET /v1/services/{ns}/{name}/eds`. */
+  readonly eds?: EdsRouteOptions;
   /** When given, `GET /v1/router/overrides` lists the overrides in force. */
   readonly overrides?: RouterOverrides;
   /** Installed first: authentication hooks, then extra routes (the drill API). */
@@ -58,6 +61,7 @@ export function buildRouterHttpServer(options: RouterHttpOptions): FastifyInstan
   registerXdsClientRoutes(app, options.clients);
   registerLoadRoutes(app, () => options.load);
   if (options.overrides) registerOverrideRoutes(app, options.overrides);
+  if (options.eds) registerEdsRoutes(app, options.eds);
   return app;
 }
 

@@ -111,6 +111,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     checks: [catalogReadiness(options.catalog, options.catalogStatus), ...(options.readinessChecks ?? [])],
     clients: () => xds.clients(),
     load,
+    eds: {
+      catalog: () => published.catalog,
+      policies: () => published.policies,
+      ...(options.proximity ? { proximity: options.proximity } : {}),
+    },
     ...(overrides ? { overrides } : {}),
     ...(options.httpPlugins ? { plugins: options.httpPlugins } : {}),
     ...(options.https ? { https: options.https } : {}),

@@ -1,5 +1,5 @@
 import { BURST_PHASES, MIN_MANUAL_SHARE } from '@spillway/burst';
-import { PrintableText } from '@spillway/model';
+import { BurstPolicy, PrintableText } from '@spillway/model';
 import { AuditClass, AuditEntry } from '@spillway/state';
 import { z } from 'zod';
 import { defineRoute, json, problem } from './route-contract.js';
@@ -96,6 +96,21 @@ export const Burst = z.object({
   expiresAt: z.iso.datetime({ offset: true }).nullable(),
   waitingOn: z.string().nullable().describe('what the burst waits on, in plain words'),
   abort: z.object({ reason: z.string(), actor: z.string(), at: z.iso.datetime({ offset: true }) }).nullable(),
+  appliedShare: z
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .describe("the share the router's traffic policy held at the last decision pass (active bursts)"),
+  capacity: z
+    .object({
+      share: z.number().min(0).max(1).describe('the highest share whose capacity was requested'),
+      replicas: z.object({ requested: z.number().int().nullable(), ready: z.number().int() }),
+      nodes: z.object({ requested: z.number().int().nullable(), ready: z.number().int() }),
+      cloudReadyEndpoints: z.number().int(),
+    })
+    .optional()
+    .describe('capacity asked for against capacity ready (active bursts); requested is null without such a target'),
 });
 export type Burst = z.infer<typeof Burst>;
 
@@ -131,6 +146,41 @@ export const AuditResponse = z.object({
   next: z.string().nullable(),
 });
 export type AuditResponse = z.infer<typeof AuditResponse>;
+
+/** One decision's outcome: the phase and the committed cloud share after it. */
+export const TimelinePoint = z.object({
+  at: z.iso.datetime({ offset: true }),
+  phase: z.string(),
+  share: z.number().min(0).max(1),
+});
+export type TimelinePoint = z.infer<typeof TimelinePoint>;
+
+export const PhaseSpan = z.object({
+  phase: z.string(),
+  since: z.iso.datetime({ offset: true }),
+  until: z.iso.datetime({ offset: true }).nullable().describe('null for the phase the burst is in now'),
+  reason: z.string(),
+});
+export type PhaseSpan = z.infer<typeof PhaseSpan>;
+
+/** `GET /v1/bursts/{id}/timeline`: the phases and committed share over time (what the console charts). */
+export const BurstTimeline = z.object({
+  id: z.string(),
+  service: z.string(),
+  active: z.boolean(),
+  points: z
+    .array(TimelinePoint)
+    .describe('oldest first, one per decision; the last is the record as it is now; at most 500 (the newest)'),
+  phases: z.array(PhaseSpan),
+  appliedShare: z.number().nullable().describe("the share the router's traffic policy held at the last pass"),
+  truncated: z.boolean().describe('older decisions were left out'),
+});
+export type BurstTimeline = z.infer<typeof BurstTimeline>;
+
+export const BurstPoliciesResponse = z.object({
+  policies: z.array(BurstPolicy).describe('every burst policy in force, by service'),
+});
+export type BurstPoliciesResponse = z.infer<typeof BurstPoliciesResponse>;
 
 export const BurstAccepted = z.object({
   id: z.string(),
@@ -195,6 +245,31 @@ export const GetBurstRoute = defineRoute({
   access: 'read',
   params: BurstIdParams,
   responses: { 200: json(BurstDetail, 'the burst'), 404: problem('no burst with this id'), 503: UNAVAILABLE },
+});
+
+export const GetBurstTimelineRoute = defineRoute({
+  method: 'GET',
+  url: '/v1/bursts/:id/timeline',
+  operationId: 'getBurstTimeline',
+  summary: "A burst's phases and committed share over time, from its audited decisions",
+  tag: TAG,
+  access: 'read',
+  params: BurstIdParams,
+  responses: {
+    200: json(BurstTimeline, 'the timeline'),
+    404: problem('no burst with this id'),
+    503: UNAVAILABLE,
+  },
+});
+
+export const ListBurstPoliciesRoute = defineRoute({
+  method: 'GET',
+  url: '/v1/burst-policies',
+  operationId: 'listBurstPolicies',
+  summary: 'The burst policies this controller runs (config file and custom resources)',
+  tag: TAG,
+  access: 'read',
+  responses: { 200: json(BurstPoliciesResponse, 'the policies') },
 });
 
 export const AbortBurstRoute = defineRoute({

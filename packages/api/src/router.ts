@@ -1,4 +1,4 @@
-import { MeasuredLoad, parseServiceKey } from '@spillway/model';
+import { Environment, MeasuredLoad, parseServiceKey } from '@spillway/model';
 import { z } from 'zod';
 import { defineRoute, json, problem } from './route-contract.js';
 
@@ -136,5 +136,66 @@ export const LoadRoute = defineRoute({
   responses: {
     200: json(MeasuredLoad, 'requests and errors per locality in the window; cloudShare null without reports'),
     404: problem('load reporting is off, or the service is not in the catalog'),
+  },
+});
+
+/** A client locality to compute the EDS view for; without `region`, every locality the service runs in. */
+export const ServiceEdsQuery = z.strictObject({
+  region: z.string().min(1).max(253).optional(),
+  zone: z.string().max(253).optional(),
+  subZone: z.string().max(253).optional(),
+  environment: Environment.optional().describe("the client's environment (default: inferred from its locality)"),
+});
+
+const EdsLocality = z.object({ region: z.string(), zone: z.string(), subZone: z.string() });
+
+/** `GET /v1/services/{ns}/{name}/eds`: what each client locality is served now, priority by priority. */
+export const ServiceEdsViews = z.object({
+  service: z.string(),
+  catalogVersion: z.number().int(),
+  policyShare: z.number().describe('the cloud share in the traffic policy the router serves (overrides included)'),
+  views: z
+    .array(
+      z.object({
+        client: z.object({ locality: EdsLocality, environment: Environment }),
+        cloudShare: z.number().describe('the share this view realises in priority 0 (0 when not bursting)'),
+        priorities: z.array(
+          z.object({
+            priority: z.number().int(),
+            localities: z.array(
+              z.object({
+                locality: EdsLocality,
+                environment: Environment,
+                weight: z.number().int().describe('load_balancing_weight of the LocalityLbEndpoints'),
+                endpoints: z.array(
+                  z.object({
+                    address: z.string(),
+                    port: z.number().int(),
+                    health: z.enum(['HEALTHY', 'UNHEALTHY', 'DRAINING']),
+                    weight: z.number().int(),
+                  }),
+                ),
+              }),
+            ),
+          }),
+        ),
+      }),
+    )
+    .describe('one per client locality, at most 64'),
+});
+export type ServiceEdsViews = z.infer<typeof ServiceEdsViews>;
+
+export const ServiceEdsRoute = defineRoute({
+  method: 'GET',
+  url: '/v1/services/:ns/:name/eds',
+  operationId: 'getServiceEds',
+  summary: 'The EDS (priorities, locality weights) a client in each locality gets for the service now',
+  tag: 'router',
+  access: 'read',
+  params: z.object({ ns: z.string(), name: z.string() }),
+  query: ServiceEdsQuery,
+  responses: {
+    200: json(ServiceEdsViews, 'one view per client locality'),
+    404: problem('the service is not in the catalog'),
   },
 });

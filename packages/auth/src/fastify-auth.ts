@@ -8,6 +8,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The role a route needs. Routes without one are reads: open when reads are open. */
     role?: Role;
+    /**
+     * Open to anyone who may reach the server, like /healthz: only for what carries no data
+     * (the console's static files; the console then asks the API with the user's token).
+     */
+    public?: boolean;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -94,6 +99,7 @@ function requiredRole(request: FastifyRequest, openReads: boolean): Role | undef
   const declared = request.routeOptions.config?.role;
   if (declared) return declared;
   if (OPERATIONAL.has(request.routeOptions.url ?? '')) return undefined;
+  if (request.routeOptions.config?.public && (request.method === 'GET' || request.method === 'HEAD')) return undefined;
   if (request.method === 'GET' || request.method === 'HEAD') return openReads ? undefined : 'viewer';
   // A mutation nobody gave a role to is an admin's: never an open door by omission.
   return 'admin';

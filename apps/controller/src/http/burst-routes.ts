@@ -6,8 +6,10 @@ import {
   type ControllerStatus,
   ControllerStatusRoute,
   GetBurstRoute,
+  GetBurstTimelineRoute,
   ListAuditQuery,
   ListAuditRoute,
+  ListBurstPoliciesRoute,
   ListBurstsQuery,
   ListBurstsRoute,
   routeOptions,
@@ -20,6 +22,7 @@ import { type AuditLog, type BurstRecords, InvalidCursorError } from '@spillway/
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import type { BurstController, MeasuredShareView } from '../burst-controller.js';
+import { burstTimeline } from './burst-timeline.js';
 import { unavailable } from './unavailable.js';
 
 /** How far back a burst's history is looked for: a burst's own entries start around its creation. */
@@ -95,6 +98,33 @@ export function registerBurstRoutes(
       return unavailable(reply, error);
     }
   });
+
+  // The phase and share history the console charts (see burst-timeline.ts).
+  app.get<{ Params: { id: string } }>(
+    GetBurstTimelineRoute.url,
+    routeOptions(GetBurstTimelineRoute),
+    async (request, reply) => {
+      try {
+        const burst = await bursts.get(request.params.id);
+        if (!burst) return notFound(reply, request.params.id);
+        const since = new Date(Date.parse(burst.createdAt) - HISTORY_SLACK_MS).toISOString();
+        const decisions = await audit.page({
+          burstId: burst.id,
+          since,
+          classes: ['decision'],
+          limit: 1000,
+          maxScan: 50_000,
+        });
+        return burstTimeline(burst, decisions.entries.reverse(), decisions.next !== null);
+      } catch (error) {
+        return unavailable(reply, error);
+      }
+    },
+  );
+
+  app.get(ListBurstPoliciesRoute.url, routeOptions(ListBurstPoliciesRoute), async () => ({
+    policies: controller.burstPolicies(),
+  }));
 
   app.post<{ Params: { id: string } }>(AbortBurstRoute.url, routeOptions(AbortBurstRoute), async (request, reply) => {
     const body = AbortBurstRequest.safeParse(request.body ?? {});
