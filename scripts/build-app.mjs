@@ -7,6 +7,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
+import { consoleAssetsPlugin } from './build-console.mjs';
 
 const WORKSPACE_SCOPE = '@spillway/';
 
@@ -81,6 +82,6 @@ await build({
   platform: 'node',
   target: 'node22',
   sourcemap: 'linked',
-  plugins: [externalThirdParty, noFilesRelativeToSource, rawText],
+  plugins: [externalThirdParty, consoleAssetsPlugin, noFilesRelativeToSource, rawText],
   logLevel: 'warning',
 }).catch(() => process.exit(1)); // esbuild has printed the errors

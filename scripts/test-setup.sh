@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages Spillway's tests run for real: Redis, Prometheus and
-# Alertmanager, openssl (certificates made at test time) and the gRPC C-core xDS client from
-# python3-grpcio (Debian packages). Tests start their own servers on free loopback ports and
+# Alertmanager, openssl (certificates made at test time), the gRPC C-core xDS client from
+# python3-grpcio and Chromium, the browser the console's tests drive (Debian packages). Tests start their own servers on free loopback ports and
 # stop them; nothing here starts a daemon. Safe to run again: it installs only what is missing.
 set -euo pipefail
 
@@ -13,6 +13,8 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # Debian's own python3 (not a pyenv or venv one on PATH) is the one python3-grpcio installs into.
 /usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || need+=(python3-grpcio)
+# playwright-core drives Debian's build (/usr/bin/chromium); it never downloads a browser.
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

@@ -1,5 +1,6 @@
 import type { Denial } from '@spillway/auth';
 import type { SpillwayConfig } from '@spillway/config';
+import { registerConsole } from '@spillway/console';
 import {
   type ControllerStores,
   customResourcesKubeConfig,
@@ -22,6 +23,7 @@ import {
   overriddenPolicies,
   RouterOverrides,
   type RunningRouter,
+  registerEdsRoutes,
   registerLoadRoutes,
   registerOverrideRoutes,
   registerXdsClientRoutes,
@@ -137,6 +139,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         (app) => registerOverrideRoutes(app, overrides),
         (app) => registerDrillRoutes(app, { drills, admit }),
         (app) => controller.routes(app),
+        (app) => registerEdsRoutes(app, { catalog: () => routerCatalog, policies: () => routerPolicies }),
+        (app) => registerConsole(app, { pages: ['bursts', 'drills', 'fleet', 'services', 'xds'] }),
       ],
     });
   } catch (error) {

@@ -1,5 +1,6 @@
 import { API_VERSION, operationalRouteOptions, registerOpenApi } from '@spillway/api';
 import { RemoteCatalog } from '@spillway/catalog';
+import { registerConsole } from '@spillway/console';
 import { alertBookLimits, RemoteMeasuredLoad, redisStores, startController } from '@spillway/controller';
 import {
   createLogger,
@@ -78,6 +79,7 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
   auth.register(app, running.onDenied);
   registerOperationalRoutes(app, { registry, checks: running.readiness, routeOptions: operationalRouteOptions });
   running.routes(app);
+  registerConsole(app, { pages: ['bursts'] });
   const separator = options.listen.lastIndexOf(':');
   await app.listen({
     host: options.listen.slice(0, separator),
@@ -88,6 +90,7 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
   const port = typeof address === 'object' && address ? address.port : 0;
   process.stdout.write(
     `Spillway controller (${running.controller.owner}): following ${options.federation}, state in Redis\n` +
+      `  console  ${transport.scheme}://${options.listen.slice(0, separator)}:${port}/ui\n` +
       `  API      ${transport.scheme}://${options.listen.slice(0, separator)}:${port}/v1/bursts\n` +
       `${auth.banner}\n`,
   );

@@ -1,4 +1,5 @@
 import { RemoteCatalog } from '@spillway/catalog';
+import { registerConsole } from '@spillway/console';
 import { redisTrafficPolicies } from '@spillway/controller';
 import { admitDrill, type DrillFile, DrillService, DrillWorld, registerDrillRoutes } from '@spillway/drill';
 import { createLogger, createMetricsRegistry } from '@spillway/observability';
@@ -88,7 +89,11 @@ export async function router(options: RouterCommandOptions): Promise<void> {
     ...xdsPortSecurity(config),
     ...loadReportingOption(config),
     httpAddress: options.listen,
-    httpPlugins: [auth.register, (app) => registerDrillRoutes(app, { drills, admit })],
+    httpPlugins: [
+      auth.register,
+      (app) => registerDrillRoutes(app, { drills, admit }),
+      (app) => registerConsole(app, { pages: ['drills', 'xds'] }),
+    ],
     ...(transport.https ? { https: transport.https } : {}),
     // Policies read from Redis: /readyz says so when Redis does not answer.
     ...(shared ? { readinessChecks: [shared.health] } : {}),
@@ -101,6 +106,7 @@ export async function router(options: RouterCommandOptions): Promise<void> {
   process.stdout.write(
     `Spillway router: following ${options.federation}\n` +
       `  xDS      port ${running.xdsPort}\n` +
+      `  console  ${api}/ui\n` +
       `  API      ${api}/v1/xds/clients  ${api}/v1/router/overrides\n` +
       `  drills   ${api}/v1/drills  (live drills: spillway drill run FILE --api ${api})\n` +
       `${auth.banner}\n`,

@@ -1,0 +1,51 @@
+// The auth package types route config (Fastify module augmentation): `public` below.
+import type {} from '@spillway/auth';
+import { sendProblem } from '@spillway/observability';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CONSOLE_ASSETS, type ConsoleAsset } from './console-assets.js';
+import { CONSOLE_SECURITY_HEADERS, type ConsolePage, consoleHtml } from './console-page.js';
+
+export interface ConsoleOptions {
+  /** The pages whose data this process serves; the others are hidden. */
+  readonly pages: readonly ConsolePage[];
+  /** The built files; default: the ones the build put in the bundle (none when run from sources). */
+  readonly assets?: ReadonlyMap<string, ConsoleAsset>;
+}
+
+/**
+ * `GET /ui` (the page) and `GET /ui/assets/NAME` (its built files). They carry no data, so they
+ * are open like /healthz (the auth hook still applies its Host check); every datum the console
+ * shows comes from the JSON API, asked with the token the user typed in.
+ */
+export function registerConsole(app: FastifyInstance, options: ConsoleOptions): void {
+  const assets = options.assets ?? CONSOLE_ASSETS;
+  const html = consoleHtml(options.pages);
+  const config = { public: true };
+  const page = async (_request: FastifyRequest, reply: FastifyReply) => {
+    if (!assets) return notBuilt(reply);
+    return secure(reply).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
+  };
+  app.get('/ui', { config }, page);
+  app.get('/ui/', { config }, page);
+  app.get<{ Params: { name: string } }>('/ui/assets/:name', { config }, async (request, reply) => {
+    if (!assets) return notBuilt(reply);
+    const asset = assets.get(request.params.name);
+    if (!asset)
+      return sendProblem(reply, { title: 'Not Found', status: 404, detail: `no console file ${request.params.name}` });
+    secure(reply).header('etag', asset.etag).header('cache-control', 'no-cache');
+    if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
+    return reply.type(asset.contentType).send(asset.body);
+  });
+}
+
+function secure(reply: FastifyReply): FastifyReply {
+  return reply.headers(CONSOLE_SECURITY_HEADERS);
+}
+
+function notBuilt(reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, {
+    title: 'Service Unavailable',
+    status: 503,
+    detail: 'the console is not in this build: run `npm run build` and start the compiled spillway command',
+  });
+}

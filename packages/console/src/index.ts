@@ -1,0 +1,3 @@
+export * from './console-assets.js';
+export * from './console-page.js';
+export * from './console-routes.js';

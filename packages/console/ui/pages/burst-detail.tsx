@@ -1,0 +1,205 @@
+import { useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { ShareChart } from '../components/share-chart.js';
+import { clock, percent } from '../format.js';
+import { usePoll } from '../hooks.js';
+import type { BurstRow } from './bursts.js';
+
+interface Burst extends BurstRow {
+  path?: number[];
+  expiresAt?: string | null;
+  appliedShare?: number;
+  capacity?: {
+    share: number;
+    replicas: { requested: number | null; ready: number };
+    nodes: { requested: number | null; ready: number };
+    cloudReadyEndpoints: number;
+  };
+  abort?: { reason: string; actor: string; at: string } | null;
+  history: AuditRow[];
+}
+
+interface AuditRow {
+  at: string;
+  actor: string;
+  kind: string;
+  message: string;
+}
+
+interface Timeline {
+  points: { at: string; phase: string; share: number }[];
+  phases: { phase: string; since: string; until: string | null; reason: string }[];
+  truncated: boolean;
+}
+
+/** One burst: where it is, what it waits on, its share over time, its audit trail; abort. */
+export function BurstDetail(props: { id: string }) {
+  const path = `/v1/bursts/${encodeURIComponent(props.id)}`;
+  const burst = usePoll<Burst>(path, 1000);
+  const timeline = usePoll<Timeline>(`${path}/timeline`, 1000);
+  const data = burst.data;
+  const [abortSent, setAbortSent] = useState(false);
+  return (
+    <>
+      <p>
+        <a href="#/bursts">All bursts</a>
+      </p>
+      <h1>Burst {props.id}</h1>
+      {burst.error ? <p role="alert">{burst.error}</p> : null}
+      {data ? (
+        <>
+          <dl class="summary">
+            <dt>Service</dt>
+            <dd>{data.service}</dd>
+            <dt>Phase</dt>
+            <dd data-testid="burst-phase">{data.phase ?? (data.active ? 'active' : 'ended')}</dd>
+            <dt>Committed share</dt>
+            <dd>
+              {percent(data.share)} of {percent(data.targetShare)} (steps {data.path?.map(percent).join(' → ') ?? '–'})
+            </dd>
+            <dt>Router holds</dt>
+            <dd>{percent(data.appliedShare)}</dd>
+            <dt>Waiting on</dt>
+            <dd>{data.waitingOn ?? 'nothing'}</dd>
+            <dt>Capacity requested / ready</dt>
+            <dd>
+              {data.capacity
+                ? `for ${percent(data.capacity.share)}: replicas ${data.capacity.replicas.requested ?? '–'} / ${data.capacity.replicas.ready}, ` +
+                  `nodes ${data.capacity.nodes.requested ?? '–'} / ${data.capacity.nodes.ready}, ` +
+                  `${data.capacity.cloudReadyEndpoints} cloud endpoint(s) ready`
+                : '–'}
+            </dd>
+            <dt>Origin</dt>
+            <dd>
+              {data.origin ?? '–'} by {data.actor ?? '–'}: {data.reason ?? ''}
+            </dd>
+            <dt>Expires</dt>
+            <dd>{data.expiresAt ? clock(data.expiresAt) : 'no'}</dd>
+            {data.abort ? (
+              <>
+                <dt>Aborted</dt>
+                <dd>
+                  at {clock(data.abort.at)} by {data.abort.actor}: {data.abort.reason}
+                </dd>
+              </>
+            ) : null}
+          </dl>
+          {data.active || abortSent ? (
+            <AbortForm
+              path={path}
+              sent={abortSent}
+              onDone={() => {
+                setAbortSent(true);
+                burst.refresh();
+              }}
+            />
+          ) : null}
+        </>
+      ) : null}
+      {timeline.data ? <BurstTimelineView timeline={timeline.data} /> : null}
+      {data ? <AuditTrail entries={data.history} /> : null}
+    </>
+  );
+}
+
+/** Stays after the burst ends when it was aborted here, so its confirmation stays readable. */
+function AbortForm(props: { path: string; sent: boolean; onDone: () => void }) {
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | undefined>(undefined);
+  const sent = props.sent;
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(undefined);
+    try {
+      await api(`${props.path}/abort`, {
+        method: 'POST',
+        body: reason.trim() ? { reason: reason.trim() } : {},
+      });
+      props.onDone();
+    } catch (failure) {
+      setError((failure as Error).message);
+    }
+  };
+  return (
+    <form class="fields" onSubmit={submit} aria-labelledby="abort-heading">
+      <h2 id="abort-heading">Abort</h2>
+      <label for="abort-reason">Reason (optional)</label>
+      <input
+        id="abort-reason"
+        maxLength={500}
+        value={reason}
+        onInput={(event) => setReason(event.currentTarget.value)}
+      />
+      <div>
+        <button type="submit" class="danger" disabled={sent}>
+          Abort burst
+        </button>
+      </div>
+      {sent ? <p role="status">Abort requested: the controller drains the burst.</p> : null}
+      {error ? <p role="alert">{error}</p> : null}
+    </form>
+  );
+}
+
+function BurstTimelineView(props: { timeline: Timeline }) {
+  const { points, phases } = props.timeline;
+  const x = points.map((point) => Date.parse(point.at) / 1000);
+  return (
+    <section aria-labelledby="timeline-heading">
+      <h2 id="timeline-heading">Share over time</h2>
+      <ShareChart
+        title="Committed cloud share after each decision"
+        x={x}
+        series={[
+          { label: 'committed share', values: points.map((point) => point.share), color: '#2463eb', stepped: true },
+        ]}
+      />
+      {props.timeline.truncated ? <p>Only the newest decisions are shown.</p> : null}
+      <h3>Phases</h3>
+      <ol class="phases">
+        {phases.map((span) => (
+          <li key={span.since}>
+            <strong>{span.phase}</strong> from <time dateTime={span.since}>{clock(span.since)}</time>
+            {span.until ? (
+              <>
+                {' '}
+                to <time dateTime={span.until}>{clock(span.until)}</time>
+              </>
+            ) : (
+              ' (now)'
+            )}
+            : {span.reason}
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+function AuditTrail(props: { entries: readonly AuditRow[] }) {
+  return (
+    <section aria-labelledby="audit-heading">
+      <h2 id="audit-heading">Audit trail</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Time</th>
+            <th scope="col">Kind</th>
+            <th scope="col">Actor</th>
+            <th scope="col">What</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.entries.map((entry, index) => (
+            <tr key={`${entry.at}-${index}`}>
+              <td title={entry.at}>{clock(entry.at)}</td>
+              <td>{entry.kind}</td>
+              <td>{entry.actor}</td>
+              <td>{entry.message}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

@@ -1,0 +1,162 @@
+import { useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { clock, percent } from '../format.js';
+import { usePoll } from '../hooks.js';
+
+export interface BurstRow {
+  id: string;
+  service: string;
+  active: boolean;
+  phase?: string;
+  origin?: string;
+  share?: number;
+  targetShare?: number;
+  createdAt: string;
+  updatedAt: string;
+  reason?: string;
+  actor?: string;
+  waitingOn?: string | null;
+}
+
+/** The burst list (newest first) and the form that starts a manual burst. */
+export function BurstsPage() {
+  const bursts = usePoll<{ bursts: BurstRow[] }>('/v1/bursts?limit=50', 1000);
+  return (
+    <>
+      <h1>Bursts</h1>
+      <StartBurstForm onStarted={(id) => (location.hash = `#/bursts/${encodeURIComponent(id)}`)} />
+      <section aria-labelledby="burst-list">
+        <h2 id="burst-list">Recent bursts</h2>
+        {bursts.error ? <p role="alert">{bursts.error}</p> : null}
+        {bursts.data && bursts.data.bursts.length === 0 ? <p>No bursts yet.</p> : null}
+        {bursts.data && bursts.data.bursts.length > 0 ? (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Burst</th>
+                <th scope="col">Service</th>
+                <th scope="col">Phase</th>
+                <th scope="col">Share</th>
+                <th scope="col">Target</th>
+                <th scope="col">Origin</th>
+                <th scope="col">Started</th>
+                <th scope="col">Waiting on</th>
+              </tr>
+            </thead>
+            <tbody>
+              {bursts.data.bursts.map((burst) => (
+                <tr key={burst.id}>
+                  <th scope="row">
+                    <a href={`#/bursts/${encodeURIComponent(burst.id)}`}>{burst.id}</a>
+                  </th>
+                  <td>{burst.service}</td>
+                  <td>{burst.phase ?? (burst.active ? 'active' : 'ended')}</td>
+                  <td>{percent(burst.share)}</td>
+                  <td>{percent(burst.targetShare)}</td>
+                  <td>{burst.origin ?? '–'}</td>
+                  <td title={burst.createdAt}>{clock(burst.createdAt)}</td>
+                  <td>{burst.waitingOn ?? '–'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : null}
+      </section>
+    </>
+  );
+}
+
+/** Service, share and reason are required, as `POST /v1/bursts` requires them. */
+function StartBurstForm(props: { onStarted: (id: string) => void }) {
+  const services = usePoll<{ services: { key: string }[] }>('/v1/services', 0);
+  const [service, setService] = useState('');
+  const [share, setShare] = useState('0.3');
+  const [reason, setReason] = useState('');
+  const [steps, setSteps] = useState('');
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const started = await api<{ id: string }>('/v1/bursts', {
+        method: 'POST',
+        body: {
+          service: service.trim(),
+          share: Number(share),
+          reason: reason.trim(),
+          ...(steps.trim() ? { steps: parseSteps(steps) } : {}),
+        },
+      });
+      props.onStarted(started.id);
+    } catch (failure) {
+      setError((failure as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section aria-labelledby="start-burst">
+      <h2 id="start-burst">Start a burst</h2>
+      <form class="fields" onSubmit={submit}>
+        <label for="burst-service">Service (NAME.NS)</label>
+        <input
+          id="burst-service"
+          required
+          list="known-services"
+          pattern="[a-z0-9_\-]+\.[a-z0-9_\-]+"
+          value={service}
+          onInput={(event) => setService(event.currentTarget.value)}
+        />
+        <datalist id="known-services">
+          {(services.data?.services ?? []).map((entry) => (
+            <option key={entry.key} value={entry.key} />
+          ))}
+        </datalist>
+        <label for="burst-share">Cloud share (0.01 to 1)</label>
+        <input
+          id="burst-share"
+          type="number"
+          required
+          min="0.01"
+          max="1"
+          step="0.01"
+          value={share}
+          onInput={(event) => setShare(event.currentTarget.value)}
+        />
+        <label for="burst-reason">Reason (goes to the audit log)</label>
+        <input
+          id="burst-reason"
+          required
+          maxLength={500}
+          value={reason}
+          onInput={(event) => setReason(event.currentTarget.value)}
+        />
+        <label for="burst-steps">Steps below it (optional, e.g. 0.1, 0.2)</label>
+        <input
+          id="burst-steps"
+          inputMode="decimal"
+          pattern="\s*[0-9.]+(\s*,\s*[0-9.]+)*\s*"
+          value={steps}
+          onInput={(event) => setSteps(event.currentTarget.value)}
+        />
+        <div>
+          <button type="submit" disabled={busy}>
+            Start burst
+          </button>
+        </div>
+      </form>
+      {error ? <p role="alert">{error}</p> : null}
+    </section>
+  );
+}
+
+/** `0.1, 0.2` → [0.1, 0.2]; the server checks them (ascending, each a share). */
+function parseSteps(text: string): number[] {
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map(Number);
+}
