@@ -19,7 +19,7 @@ import {
 import type { HttpsServing } from '@spillway/tls';
 import type { XdsClientInfo } from '@spillway/xds';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { type EdsRouteOptions, registerEdsRoutes } from './http/eds-routes.js';
+import { type EdsRouteOptions, registerEdsRoutes } from './eds-routes.js';
 import { type LoadSource, registerLoadRoutes } from './load-routes.js';
 import type { RouterOverrides } from './overrides/router-overrides.js';
 
