@@ -145,6 +145,18 @@ describe('GET /openapi.json of spillway up', () => {
       ads.close();
     }
 
+    // The EDS each client locality gets (the console's service page).
+    expect((await api.call('GET', '/v1/services/demo/echo/eds')).status).toBe(200);
+    expect((await api.call('GET', '/v1/services/demo/echo/eds?region=lab&zone=lab-a')).status).toBe(200);
+    expect((await api.call('GET', '/v1/services/demo/nothing/eds')).status).toBe(404);
+    expect((await api.call('GET', '/v1/services/demo/echo/eds?environment=mars')).status).toBe(400);
+
+    // The console: its page and files are open, without a token.
+    expect((await api.call('GET', '/ui')).status).toBe(200);
+    expect((await api.call('GET', '/ui/assets/app.js')).status).toBe(200);
+    expect((await api.call('GET', '/ui/assets/app.css')).status).toBe(200);
+    expect((await api.call('GET', '/ui/assets/shipped-drills.json')).status).toBe(200);
+
     expect((await api.call('GET', '/v1/load?service=echo.demo&windowSeconds=30')).status).toBe(200);
     expect((await api.call('GET', '/v1/load?service=gone.demo')).status).toBe(404);
     expect((await api.call('GET', '/v1/load?service=echo')).status).toBe(400);
@@ -178,6 +190,9 @@ describe('GET /openapi.json of spillway up', () => {
       message: 'burst recorded',
     });
     expect((await api.call('GET', '/v1/bursts?active=true')).status).toBe(200);
+    expect((await api.call('GET', `/v1/bursts/${id}/timeline`)).status).toBe(200);
+    expect((await api.call('GET', '/v1/bursts/burst-nothing/timeline')).status).toBe(404);
+    expect((await api.call('GET', '/v1/burst-policies')).status).toBe(200);
     expect((await api.call('GET', '/v1/bursts?limit=0')).status).toBe(400);
     expect((await api.call('GET', '/v1/bursts/burst-nothing')).status).toBe(404);
     expect((await api.call('POST', `/v1/bursts/${id}/abort`, { token: operator, body: {} })).status).toBe(202);

@@ -1,6 +1,7 @@
 export * from './alerts.js';
 export * from './bursts.js';
 export * from './catalog.js';
+export * from './console.js';
 export * from './drill-file.js';
 export * from './drills.js';
 export * from './openapi-document.js';

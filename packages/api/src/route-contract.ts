@@ -76,6 +76,8 @@ declare module 'fastify' {
     api?: RouteContract;
     /** The role a route needs (packages/auth enforces it). */
     role?: Role;
+    /** Open to anyone (packages/auth): set by routeOptions for access `public`. */
+    public?: boolean;
   }
 }
 
@@ -85,5 +87,9 @@ declare module 'fastify' {
  */
 export function routeOptions(contract: RouteContract, options: { bodyLimit?: number } = {}) {
   const role = contract.access === 'public' || contract.access === 'read' ? undefined : contract.access;
-  return { ...options, config: { api: contract, ...(role ? { role } : {}) } };
+  // `public` tells the auth hook the route is open like /healthz, also where reads need a token.
+  const config: { api: RouteContract; role?: Role; public?: boolean } = { api: contract };
+  if (role) config.role = role;
+  if (contract.access === 'public') config.public = true;
+  return { ...options, config };
 }

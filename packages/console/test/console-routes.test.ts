@@ -51,9 +51,12 @@ describe('the console routes', () => {
     expect((await server.inject({ url: '/ui/assets/app.js', headers: { 'if-none-match': '"abc"' } })).statusCode).toBe(
       304,
     );
-    const missing = await server.inject({ url: '/ui/assets/other.js' });
-    expect(missing.statusCode).toBe(404);
+    // A file the build did not make is not served.
+    const missing = await server.inject({ url: '/ui/assets/app.css' });
+    expect(missing.statusCode).toBe(503);
     expect(missing.headers['content-type']).toContain('application/problem+json');
+    // Only the files the console has are open: any other path under /ui is not.
+    expect((await server.inject({ url: '/ui/assets/other.js' })).statusCode).toBe(401);
     // Open means readable, not writable: a mutation on the console's paths is still an admin's.
     expect((await server.inject({ method: 'POST', url: '/ui' })).statusCode).toBe(401);
   });
