@@ -65,6 +65,9 @@ describe('GET /openapi.json of each process', () => {
     await router.call('GET', '/v1/router/overrides');
     expect((await router.call('GET', `/v1/load?service=${SERVICE}`)).status).toBe(200);
     expect((await router.call('GET', '/v1/load?windowSeconds=0')).status).toBe(400);
+    expect((await router.call('GET', `/v1/services/${namespace}/${name}/eds`)).status).toBe(200);
+    expect((await router.call('GET', '/v1/services/shop/nothing/eds')).status).toBe(404);
+    await consoleFiles(router);
     expect((await router.call('GET', '/v1/drills')).status).toBe(200);
     expect((await router.call('GET', '/v1/drills/drill-00000000')).status).toBe(404);
     expect((await router.call('POST', '/v1/drills', { body: { name: 'x' } })).status).toBe(401);
@@ -94,6 +97,9 @@ describe('GET /openapi.json of each process', () => {
       intervalMs: 100,
     });
     await controller.call('GET', '/v1/bursts');
+    expect((await controller.call('GET', `/v1/bursts/${id}/timeline`)).status).toBe(200);
+    expect((await controller.call('GET', '/v1/burst-policies')).status).toBe(200);
+    await consoleFiles(controller);
     expect((await controller.call('GET', '/v1/bursts?cursor=not-a-cursor')).status).toBe(400);
     expect((await controller.call('POST', `/v1/bursts/${id}/abort`, { token: operator })).status).toBe(202);
     expect((await controller.call('GET', '/v1/audit?class=operator')).status).toBe(200);
@@ -122,3 +128,10 @@ describe('GET /openapi.json of each process', () => {
     controller.expectConformance();
   });
 });
+
+/** The console's page and files: open, no token. */
+async function consoleFiles(api: ConformingApi): Promise<void> {
+  for (const path of ['/ui', '/ui/assets/app.js', '/ui/assets/app.css', '/ui/assets/shipped-drills.json']) {
+    expect((await api.call('GET', path)).status, path).toBe(200);
+  }
+}
