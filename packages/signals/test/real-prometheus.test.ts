@@ -12,6 +12,7 @@ import {
   PrometheusClient,
   PrometheusQueryError,
   parseAlertmanagerWebhook,
+  readRateHistory,
   SloEvaluator,
   type SloSignal,
 } from '../src/index.js';
@@ -182,6 +183,24 @@ describe('real Prometheus 2.42 with the infra rules, real Alertmanager 0.25 with
     // No server-side timeout or 422 here: Prometheus 2.42 does not stop a huge subquery at its
     // `timeout` (it ran 18 s, then answered 422), which would load the machine for every other
     // test. Those answers are covered with their recorded bodies in prometheus-client.test.ts.
+  });
+
+  it('the client reads a range query as a matrix from the real server (the predictive history)', async () => {
+    const end = Math.floor(Date.now() / 1000) * 1000;
+    const answer = await client.queryRange('vector(2)', { start: end - 60_000, end, stepSeconds: 15 });
+    expect(answer.series).toHaveLength(1);
+    expect(answer.series[0]?.values).toEqual(
+      [0, 1, 2, 3, 4].map((i) => ({ timestamp: (end - 60_000) / 1000 + i * 15, value: 2 })),
+    );
+    const points = await readRateHistory(client, { query: 'vector(2)', now: end, historySeconds: 60, stepSeconds: 15 });
+    expect(points.map((point) => point.at)).toEqual([0, 1, 2, 3, 4].map((i) => end - 60_000 + i * 15_000));
+    // The real server refuses more than 11,000 points per series; the client refuses before asking.
+    const response = await fetch(`${prometheus?.url}/api/v1/query_range?query=vector(1)&start=0&end=20000&step=1`);
+    expect(response.status).toBe(400);
+    await expect(client.queryRange('vector(1)', { start: 0, end: 20_000_000, stepSeconds: 1 })).rejects.toMatchObject({
+      errorType: 'bad_data',
+      status: null,
+    });
   });
 
   it('no series, and no traffic (0/0 = NaN), are unknown: no evidence either way', async () => {

@@ -15,6 +15,7 @@ export * from './recorded-series.js';
 export * from './scenario.js';
 export * from './sim-deployment-scaler.js';
 export * from './sim-dns-weights.js';
+export { SimNodegroup } from './sim-nodegroup.js';
 export * from './sim-nodegroup-scaler.js';
 export * from './simulated-source.js';
 export * from './status.js';

@@ -55,7 +55,19 @@ export function offeredRps(load: ServiceLoad, t: number): number {
   for (const surge of load.surges) {
     rps = Math.max(rps, load.baselineRps + (surge.peakRps - load.baselineRps) * surgeLevel(surge, t));
   }
-  return rps;
+  const noiseRatio = load.noiseRatio ?? 0;
+  if (noiseRatio === 0) return rps;
+  return rps * (1 + noiseRatio * demandNoise(load.service, Math.floor(t / (load.noisePeriodSeconds ?? 5))));
+}
+
+/** A reproducible value in [-1, 1] for (service, period): an FNV-1a hash, no random state. */
+export function demandNoise(service: string, period: number): number {
+  let hash = 0x811c9dc5;
+  for (const char of `${service}#${period}`) {
+    hash ^= char.charCodeAt(0);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return (hash / 0xffffffff) * 2 - 1;
 }
 
 /** A group of endpoints carrying at least this share of requests shows in the p99. */

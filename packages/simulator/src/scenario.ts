@@ -75,6 +75,12 @@ const ServiceLoad = z.strictObject({
   p99CapSeconds: Seconds.default(2),
   /** Errors that happen anyway (bugs, client cancellations). */
   baseErrorRatio: z.number().min(0).max(1).default(0.0005),
+  /**
+   * Deterministic noise on the demand: ±this fraction, a new value every `noisePeriodSeconds`
+   * (a hash of the period's index and the service, so a run is reproducible). 0: none.
+   */
+  noiseRatio: z.number().min(0).max(0.5).default(0),
+  noisePeriodSeconds: Seconds.default(5),
 });
 export type ServiceLoad = z.infer<typeof ServiceLoad>;
 
