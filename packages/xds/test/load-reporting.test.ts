@@ -123,6 +123,29 @@ describe('load reports from real gRPC clients', () => {
     }
   });
 
+  it('answers the node of a first request whose stats are refused', async () => {
+    publish('first.demo');
+    const raw = new LrsTestClient(router.port);
+    try {
+      const cloud = { region: 'us-east-1', zone: 'us-east-1a' };
+      raw.send({
+        node: {
+          id: 'eager',
+          locality: ECHO_SITES['zone-a'],
+          client_features: ['envoy.lrs.supports_send_all_clusters'],
+        },
+        cluster_stats: [
+          { cluster_name: 'first.demo', upstream_locality_stats: [localityStats(cloud, 1), localityStats(cloud, 2)] },
+        ],
+      });
+      const first = await waitFor(() => raw.responses[0], { message: 'the LoadStatsResponse' });
+      expect(first).toMatchObject({ send_all_clusters: true, clusters: [] });
+      expect(measured('first.demo').localities).toEqual([]);
+    } finally {
+      raw.close();
+    }
+  });
+
   it('refuses bad reports whole, drops unknown clusters, and keeps the stream', async () => {
     publish('raw.demo');
     const raw = new LrsTestClient(router.port);

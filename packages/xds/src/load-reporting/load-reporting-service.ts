@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '@spillway/observability';
 import { clientNode } from '../client-node.js';
+import type { NodeMessage } from '../discovery-messages.js';
 import type { XdsGrant } from '../security/xds-authorization.js';
 import type { LoadReportStore } from './load-report-store.js';
 import { parseLoadStatsRequest, type ReportedClusterLoad } from './load-stats-request.js';
@@ -64,11 +65,13 @@ export class LoadReportingService {
       if (closed) return;
       const parsed = parseLoadStatsRequest(message);
       if (nodeId === undefined) {
-        if (!this.start(call, peer, parsed.ok ? parsed.node : undefined)) {
+        // The node counts even when the stats beside it are refused: it decides the answer.
+        const node = (message as { node?: NodeMessage | null }).node ?? undefined;
+        if (!this.start(call, peer, node)) {
           close();
           return;
         }
-        nodeId = parsed.ok ? (parsed.node?.id ?? '') : '';
+        nodeId = node?.id ?? '';
       }
       if (!parsed.ok) {
         this.deps.metrics.reports.inc({ result: 'rejected' });
@@ -94,7 +97,7 @@ export class LoadReportingService {
   private start(
     call: LrsCall,
     peer: { identity: string | null; grant: XdsGrant },
-    node: Parameters<typeof clientNode>[0],
+    node: NodeMessage | undefined,
   ): boolean {
     const client = clientNode(node);
     if (!peer.grant.mayClaim(client.locality)) {
