@@ -55,7 +55,7 @@ export interface Federation {
  */
 export async function startFederation(options: FederationOptions): Promise<Federation> {
   const { config, logger } = options;
-  const registry = options.registry ?? createMetricsRegistry({ labels: { service: 'federation' } });
+  const registry = options.registry ?? createMetricsRegistry({ process: 'federation' });
   const store = options.store ?? createCatalogStore(config, logger, registry);
   const sources = options.sources ?? config.clusters.map((cluster) => createSource(cluster, { logger }));
   const staleAfter = new Map(config.clusters.map((cluster) => [cluster.name, cluster.staleAfterSeconds]));

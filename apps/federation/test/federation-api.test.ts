@@ -101,8 +101,8 @@ describe('federation HTTP API', () => {
       const body = await (await fetch(`${federation!.url}/metrics`)).text();
       return /spillway_catalog_version\{[^}]*\} 1\n/.test(body) ? body : undefined;
     });
-    expect(text).toMatch(/spillway_catalog_endpoints\{service="federation"\} 1\n/);
-    expect(text).toMatch(/spillway_source_errors_total\{source="dc1",service="federation"\} 1\n/);
-    expect(text).toMatch(/spillway_source_state\{source="dc1",state="failing",service="federation"\} 1\n/);
+    expect(text).toMatch(/spillway_catalog_endpoints\{spillway_process="federation"\} 1\n/);
+    expect(text).toMatch(/spillway_source_errors_total\{source="dc1",spillway_process="federation"\} 1\n/);
+    expect(text).toMatch(/spillway_source_state\{source="dc1",state="failing",spillway_process="federation"\} 1\n/);
   });
 });

@@ -220,6 +220,14 @@ describe('infra/grafana/spillway.json', () => {
       },
       { timeoutMs: 30_000, message: 'three scrapes of spillway up' },
     );
+    // Spillway's own labels do not clash with the target's: a scraped `instance` or `job`
+    // would be stored as `exported_instance`/`exported_job`.
+    const labelNames = (await (await fetch(`${prometheus.url}/api/v1/labels`)).json()) as { data: string[] };
+    expect(labelNames.data.filter((name) => name.startsWith('exported_'))).toEqual([]);
+    const processes = (await (await fetch(`${prometheus.url}/api/v1/label/spillway_process/values`)).json()) as {
+      data: string[];
+    };
+    expect(processes.data).toEqual(['embedded']);
     const empty: string[] = [];
     for (const { where, expr } of expressions(dashboard)) {
       const answer = await query(substitute(expr, '1m'));

@@ -177,7 +177,7 @@ describe('a router restarted while the federation is down', () => {
     );
     expect(await wildcardAnswers(second.xdsPort)).toEqual(before);
     expect(await metric(second.api, 'spillway_router_catalog_age_seconds')).toMatch(
-      /^spillway_router_catalog_age_seconds\{origin="snapshot",service="router"\} \d+$/,
+      /^spillway_router_catalog_age_seconds\{origin="snapshot",spillway_process="router"\} \d+$/,
     );
     // Serving the snapshot does not rewrite it: its age stays the truth.
     const savedAt = JSON.parse(await readFile(snapshot, 'utf8')).savedAt as string;

@@ -3,14 +3,20 @@ import { type Counter, collectDefaultMetrics, type Gauge, type Histogram, Regist
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
+ * The label every series of a process's registry carries, naming which Spillway process it is
+ * (`embedded`, `federation`, `router`, `controller`, `drill`). Not `instance` (Prometheus's own
+ * target label: a scraped `instance` is renamed `exported_instance`) nor `service` (the mesh
+ * service on burst and SLO series).
+ */
+export const PROCESS_LABEL = 'spillway_process';
+
+/**
  * A registry per service instance (not prom-client's global one), so several services can run
  * in one process (embedded mode, tests) without clashing metric names.
  */
-export function createMetricsRegistry(
-  options: { defaultMetrics?: boolean; labels?: Record<string, string> } = {},
-): Registry {
+export function createMetricsRegistry(options: { defaultMetrics?: boolean; process?: string } = {}): Registry {
   const registry = new Registry();
-  if (options.labels) registry.setDefaultLabels(options.labels);
+  if (options.process) registry.setDefaultLabels({ [PROCESS_LABEL]: options.process });
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   return registry;
 }

@@ -36,7 +36,7 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
   if (!config.redis)
     throw new CliError('spillway controller needs redis: set redis: in the config or SPILLWAY_REDIS_URL', 2);
   const logger = createLogger('spillway-controller');
-  const registry = createMetricsRegistry({ labels: { service: 'controller' } });
+  const registry = createMetricsRegistry({ process: 'controller' });
   const auth = await setUpAuth(config, options.listen);
   const transport = await httpTransport(config, options.listen, { logger, registry });
   const access = redisAccessFromConfig(config);

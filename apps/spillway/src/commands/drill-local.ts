@@ -21,7 +21,7 @@ export interface LocalDrillOptions {
 export async function runDrillLocally(drill: DrillFile, options: LocalDrillOptions): Promise<DrillReport> {
   // Errors only, on stderr: the progress lines are the drill's voice here, stdout its report.
   const logger = stderrLogger('spillway');
-  const registry = createMetricsRegistry({ labels: { instance: 'drill' } });
+  const registry = createMetricsRegistry({ process: 'drill' });
   const traffic = new InMemoryTrafficPolicyStore();
   const demo = await startDemoFleet(logger, traffic, { mtls: drill.mtls });
   // Nobody calls this API but the drill service itself; it still never runs open.

@@ -8,7 +8,7 @@ import { stopOnSignals } from '../shutdown.js';
 export async function federation(options: { config?: string; listen?: string }): Promise<void> {
   const config = await loadConfigOrDefault(options.config);
   const logger = createLogger('spillway-federation');
-  const registry = createMetricsRegistry({ labels: { service: 'federation' } });
+  const registry = createMetricsRegistry({ process: 'federation' });
   const httpAddress = options.listen ?? config.listen.http;
   await refuseOpenFederation(config, httpAddress);
   const transport = await httpTransport(config, httpAddress, { logger, registry });

@@ -37,7 +37,7 @@ export async function router(options: RouterCommandOptions): Promise<void> {
   const xdsAddress = options.xds ?? config.listen.xds;
   await preflightXdsPort(config, xdsAddress);
   const logger = createLogger('spillway-router');
-  const registry = createMetricsRegistry({ labels: { service: 'router' } });
+  const registry = createMetricsRegistry({ process: 'router' });
   const auth = await setUpAuth(config, options.listen);
   const transport = await httpTransport(config, options.listen, { logger, registry });
   const federationTls = serviceClientTls(config, options.federation, { logger, registry });

@@ -40,7 +40,7 @@ export async function up(options: UpOptions): Promise<void> {
     throw new CliError(`${message} (choose another with --log-file or SPILLWAY_LOG_FILE)`, 2);
   });
   const { logger } = runLog;
-  const registry = createMetricsRegistry({ labels: { instance: 'embedded' } });
+  const registry = createMetricsRegistry({ process: 'embedded' });
   const fileConfig = options.config ? await loadConfigOrDefault(options.config) : undefined;
   // Before anything starts: the demo config's xDS address is loopback, a file's may not be.
   const planned = fileConfig ?? embeddedDefaultConfig();
