@@ -46,8 +46,12 @@ export async function startSpillway(configYaml?: string): Promise<RunningSpillwa
   return { api, token, output: () => output, stop: () => killChild(child) };
 }
 
-/** A lab with one service on-prem and in the cloud, and a burst policy that steps every second. */
+/**
+ * A lab with one service on-prem and in the cloud, and a burst policy that steps every second.
+ * Load reporting is on (no client reports here: the measured share is `no reports`).
+ */
 export const LAB_CONFIG = `
+loadReporting: { enabled: true, intervalSeconds: 1 }
 clusters:
   - name: lab
     kind: static

@@ -8,6 +8,8 @@ export interface ChartSeries {
   readonly color: string;
   /** A step line (a share holds until it changes) rather than a straight one. */
   readonly stepped?: boolean;
+  /** Dots only (samples), no line between them. */
+  readonly points?: boolean;
 }
 
 export interface ShareChartProps {
@@ -42,7 +44,9 @@ export function ShareChart(props: ShareChartProps) {
         ...props.series.map((s) => ({
           label: s.label,
           stroke: s.color,
-          width: 2,
+          width: s.points ? 0 : 2,
+          spanGaps: !s.points,
+          ...(s.points ? { points: { show: true, size: 6, fill: s.color } } : {}),
           ...(s.stepped && stepped ? { paths: stepped } : {}),
         })),
       ],

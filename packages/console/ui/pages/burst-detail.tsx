@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { ShareChart } from '../components/share-chart.js';
 import { clock, percent } from '../format.js';
@@ -16,8 +16,29 @@ interface Burst extends BurstRow {
     cloudReadyEndpoints: number;
   };
   abort?: { reason: string; actor: string; at: string } | null;
+  measured?: Measured | null;
+  measuredError?: string;
   history: AuditRow[];
 }
+
+/** The share the clients report over LRS, next to the published one (GET /v1/bursts/{id}). */
+interface Measured {
+  share: number | null;
+  requests: number;
+  windowSeconds: number;
+  published: number;
+  verdict: string;
+  detail: string;
+  at: string;
+}
+
+/** A measured share the page saw, at its time (the API gives the share now, not its history). */
+interface MeasuredSample {
+  t: number;
+  share: number;
+}
+
+const MAX_SAMPLES = 3600;
 
 interface AuditRow {
   at: string;
@@ -39,6 +60,13 @@ export function BurstDetail(props: { id: string }) {
   const timeline = usePoll<Timeline>(`${path}/timeline`, 1000);
   const data = burst.data;
   const [abortSent, setAbortSent] = useState(false);
+  const samples = useRef<MeasuredSample[]>([]);
+  const measured = data?.measured;
+  if (measured && measured.share !== null) {
+    const t = Date.parse(measured.at) / 1000;
+    const last = samples.current.at(-1);
+    if (!last || t > last.t) samples.current = [...samples.current, { t, share: measured.share }].slice(-MAX_SAMPLES);
+  }
   return (
     <>
       <p>
@@ -59,6 +87,8 @@ export function BurstDetail(props: { id: string }) {
             </dd>
             <dt>Router holds</dt>
             <dd>{percent(data.appliedShare)}</dd>
+            <dt>Measured (LRS)</dt>
+            <dd>{measuredText(data)}</dd>
             <dt>Waiting on</dt>
             <dd>{data.waitingOn ?? 'nothing'}</dd>
             <dt>Capacity requested / ready</dt>
@@ -96,7 +126,7 @@ export function BurstDetail(props: { id: string }) {
           ) : null}
         </>
       ) : null}
-      {timeline.data ? <BurstTimelineView timeline={timeline.data} /> : null}
+      {timeline.data ? <BurstTimelineView timeline={timeline.data} measured={samples.current} /> : null}
       {data ? <AuditTrail entries={data.history} /> : null}
     </>
   );
@@ -141,17 +171,42 @@ function AbortForm(props: { path: string; sent: boolean; onDone: () => void }) {
   );
 }
 
-function BurstTimelineView(props: { timeline: Timeline }) {
+function measuredText(burst: Burst): string {
+  if (burst.measuredError) return `cannot be read: ${burst.measuredError}`;
+  const measured = burst.measured;
+  if (!measured) return 'not measured (load reporting is off, or the burst has ended)';
+  const share = measured.share === null ? 'no reports' : percent(measured.share);
+  return `${share} over ${measured.windowSeconds} s (${measured.requests} requests): ${measured.verdict}, ${measured.detail}`;
+}
+
+/**
+ * Decisions and measured samples on one time axis (uPlot wants aligned series): the committed
+ * share holds from one decision to the next; a measured share is known only at its samples.
+ */
+function chartSeries(points: Timeline['points'], measured: readonly MeasuredSample[]) {
+  const decisions = points.map((point) => ({ t: Date.parse(point.at) / 1000, share: point.share }));
+  const times = [...new Set([...decisions.map((d) => d.t), ...measured.map((m) => m.t)])].sort((a, b) => a - b);
+  const measuredAt = new Map(measured.map((m) => [m.t, m.share]));
+  let index = -1;
+  const committed = times.map((t) => {
+    while (index + 1 < decisions.length && (decisions[index + 1]?.t ?? Number.POSITIVE_INFINITY) <= t) index++;
+    return index >= 0 ? (decisions[index]?.share ?? null) : null;
+  });
+  return { x: times, committed, measured: times.map((t) => measuredAt.get(t) ?? null) };
+}
+
+function BurstTimelineView(props: { timeline: Timeline; measured: readonly MeasuredSample[] }) {
   const { points, phases } = props.timeline;
-  const x = points.map((point) => Date.parse(point.at) / 1000);
+  const series = chartSeries(points, props.measured);
   return (
     <section aria-labelledby="timeline-heading">
       <h2 id="timeline-heading">Share over time</h2>
       <ShareChart
-        title="Committed cloud share after each decision"
-        x={x}
+        title="Committed cloud share after each decision, and the measured share seen while this page was open"
+        x={series.x}
         series={[
-          { label: 'committed share', values: points.map((point) => point.share), color: '#2463eb', stepped: true },
+          { label: 'committed share', values: series.committed, color: '#2463eb', stepped: true },
+          { label: 'measured share (LRS)', values: series.measured, color: '#c2410c', points: true },
         ]}
       />
       {props.timeline.truncated ? <p>Only the newest decisions are shown.</p> : null}
