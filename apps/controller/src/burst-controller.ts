@@ -25,7 +25,7 @@ import type {
 } from '@spillway/model';
 import { BurstPolicy as BurstPolicySchema } from '@spillway/model';
 import type { Logger, Registry } from '@spillway/observability';
-import type { AlertmanagerIntakeResult, SloEvaluator } from '@spillway/signals';
+import type { AlertmanagerIntakeResult, PrometheusClient, SloEvaluator } from '@spillway/signals';
 import type { AlertBook, AuditLog, BurstRecords, CommandInbox, InboxCommand, Lease, StateStore } from '@spillway/state';
 import { actionHandlers, RunningActions, toJob } from './action-handlers.js';
 import {
@@ -40,6 +40,7 @@ import { burstRecord } from './burst-record.js';
 import { type CloudAdapters, CloudObserver } from './cloud-observer.js';
 import { toBurstCommands } from './commands.js';
 import { ControllerMetrics } from './controller-metrics.js';
+import { ForecastWatch } from './forecast-watch.js';
 import { MeasuredShareWatch } from './measured-share-watch.js';
 import { SloWatch } from './slo-watch.js';
 import { recoverLostState } from './state-recovery.js';
@@ -59,6 +60,8 @@ export interface BurstControllerDeps {
   readonly jobs: JobQueue;
   readonly adapters: CloudAdapters & { readonly dns?: DnsWeights };
   readonly slo?: SloEvaluator;
+  /** Range queries for predictive policies' request-rate history; absent: no forecasts. */
+  readonly rateHistory?: Pick<PrometheusClient, 'queryRange'>;
   readonly logger: Logger;
   readonly registry: Registry;
   readonly now?: () => number;
@@ -106,6 +109,7 @@ export class BurstController {
   /** The policies as last seen, to know what a removed one was. */
   private known = new Map<string, BurstPolicy>();
   private readonly slo: SloWatch;
+  private readonly forecasts: ForecastWatch;
   private readonly measured: MeasuredShareWatch;
   /** Services with a burst in progress at their last pass: their measured share is read. */
   private readonly bursting = new Set<string>();
@@ -137,6 +141,7 @@ export class BurstController {
     this.logger = deps.logger.child({ component: 'burst-controller' });
     this.metrics = new ControllerMetrics(deps.registry);
     this.slo = new SloWatch(deps.slo, this.logger, (service) => this.kick(service));
+    this.forecasts = new ForecastWatch(deps.rateHistory, this.logger, (service) => this.kick(service));
     this.measured = new MeasuredShareWatch(deps.measuredLoad, this.logger, (service) => this.kick(service));
     this.observer = new CloudObserver(
       deps.catalog,
@@ -371,6 +376,7 @@ export class BurstController {
     const now = this.now();
     const all = this.reconciledPolicies();
     this.slo.poll(this.deps.policies.current(), now);
+    this.forecasts.poll(all, now);
     this.measured.poll(
       all.filter((policy) => this.bursting.has(policy.service)),
       now,
@@ -423,11 +429,12 @@ export class BurstController {
       detail: [firing.length ? `alert ${firing.join(', ')} firing` : '', slo.reason ?? ''].filter(Boolean).join('; '),
     };
     const observed = this.withMeasuredShare(this.observer.observe(policy, now), service);
+    const forecast = this.forecasts.forecast(policy, before.leadTime);
     let state = before;
     const actions = new Map<string, BurstAction>();
     const audit: DecisionAudit[] = [];
     for (const step of [...commands, this.retiringCommand(service, before)]) {
-      const decision = decide({ policy, state, now, signals, observed, commands: step });
+      const decision = decide({ policy, state, now, signals, observed, commands: step, forecast });
       state = decision.state;
       for (const action of decision.actions) actions.set(action.key, action);
       audit.push(...decision.audit);

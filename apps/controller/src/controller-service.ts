@@ -121,9 +121,10 @@ export interface RunningController {
 export async function startController(options: ControllerOptions): Promise<RunningController> {
   const { config, logger, registry } = options;
   const stores = options.stores ?? inMemoryStores({ alerts: alertBookLimits(config), retention: config.retention });
-  const prometheus = options.prometheusUrl
-    ? new SloEvaluator(new PrometheusClient({ baseUrl: options.prometheusUrl, registry }))
+  const prometheusClient = options.prometheusUrl
+    ? new PrometheusClient({ baseUrl: options.prometheusUrl, registry })
     : undefined;
+  const prometheus = prometheusClient ? new SloEvaluator(prometheusClient) : undefined;
   const policies = new LivePolicySet(config.policies);
   const controller = new BurstController({
     ...stores,
@@ -132,6 +133,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     traffic: options.traffic,
     adapters: options.adapters ?? defaultAdapters(config),
     ...(prometheus ? { slo: prometheus } : {}),
+    ...(prometheusClient ? { rateHistory: prometheusClient } : {}),
     logger,
     registry,
     ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),

@@ -37,6 +37,8 @@ export async function startHarness(
     config?: (k8s: FakeKubernetesApi) => Record<string, unknown>;
     /** Serve xDS and LRS (1 s reports) from the harness's catalog and shares; the controller reads the load. */
     loadReports?: boolean;
+    /** A Prometheus (or the simulator's Prometheus-shaped server) for SLOs and forecasts. */
+    prometheusUrl?: string;
   } = {},
 ) {
   const cloudFakes = await startCloudFakes({ kubernetesToken: 'k8s-token', readyStep: 1, nodegroupUpdates: 2 });
@@ -104,6 +106,7 @@ export async function startHarness(
     capacityTtlMs: 0,
     ...(options.stores ? { stores: options.stores } : {}),
     ...(measuredLoad ? { measuredLoad } : {}),
+    ...(options.prometheusUrl ? { prometheusUrl: options.prometheusUrl } : {}),
   });
 
   const app = enforceHttpLimits(Fastify(httpServerOptions({ bodyLimitBytes: options.bodyLimit ?? 64 * 1024 })));

@@ -21,7 +21,10 @@ export interface RateHistoryRequest {
  * history (a new service); more than one is an error naming the query, since summing them here
  * would hide a query that matches more than the service.
  */
-export async function readRateHistory(client: PrometheusClient, request: RateHistoryRequest): Promise<RatePoint[]> {
+export async function readRateHistory(
+  client: Pick<PrometheusClient, 'queryRange'>,
+  request: RateHistoryRequest,
+): Promise<RatePoint[]> {
   const { series } = await client.queryRange(request.query, {
     start: request.now - request.historySeconds * 1000,
     end: request.now,
