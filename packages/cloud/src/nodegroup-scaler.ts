@@ -92,6 +92,8 @@ export interface EksNodegroupScalerOptions {
    * 80 attempts). Conflicts (ResourceInUseException) back off from the same interval.
    */
   readonly pacing?: Partial<Pacing>;
+  /** The clock the deadline reads (default Date.now): a test moves it past the deadline when it wants. */
+  readonly now?: () => number;
   readonly logger?: Logger;
 }
 
@@ -148,7 +150,7 @@ export class EksNodegroupScaler implements NodegroupScaler {
     if (limits.maxNodes !== undefined && desiredSize > limits.maxNodes) {
       throw fail(`desiredSize ${desiredSize} is above the capacity budget (maxNodes ${limits.maxNodes})`, false);
     }
-    const deadline = new Deadline(this.pacing);
+    const deadline = new Deadline(this.pacing, this.options.now);
     let updates = 0;
     for (;;) {
       // Every iteration: a scale whose size was superseded while it waited must not write it again.

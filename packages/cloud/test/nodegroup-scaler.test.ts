@@ -190,12 +190,22 @@ describe('EksNodegroupScaler', () => {
 
   it('gives up at its deadline with a retryable error while the nodegroup stays UPDATING', async () => {
     eks.nodegroup('burst', 'spot').updateDescribes = 'manual';
+    // The deadline's clock moves only when the test says: a busy machine's slow first describe
+    // must not use up the deadline before the update is even sent.
+    let clockMs = 0;
     const quick = new EksNodegroupScaler({
       client: { endpoint: eks.url, credentials },
       pacing: { intervalMs: 5, timeoutMs: 150 },
+      now: () => clockMs,
     });
     try {
-      const error = await quick.scale(target, 3).catch((e: unknown) => e);
+      const scaling = quick.scale(target, 3).catch((e: unknown) => e);
+      // Updated, and seen UPDATING at 3 at least once: the scaler is waiting. Now time runs out.
+      await waitFor(() => updates().length === 1 && eks.describeRequests('burst', 'spot').length >= 2, {
+        message: 'the update sent and the nodegroup seen UPDATING',
+      });
+      clockMs += 150;
+      const error = await scaling;
       expect(error).toMatchObject({ retryable: true, code: 'Timeout' });
       expect((error as Error).message).toContain('waiting for ACTIVE at desiredSize 3 (now UPDATING at 3)');
       expect(updates()).toHaveLength(1);
