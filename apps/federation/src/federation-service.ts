@@ -100,11 +100,15 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   };
 }
 
-/** The catalog as the config describes it (grace period, history), with its metrics. */
+/**
+ * The catalog as the config describes it (grace period, history, initial sync), with its
+ * metrics. Its first version waits for every source (see CatalogStoreOptions.initialSyncMs).
+ */
 export function createCatalogStore(config: SpillwayConfig, logger: Logger, registry: Registry): CatalogStore {
   return new CatalogStore({
     staleAfterMs: config.federation.staleAfterSeconds * 1000,
     historySize: config.federation.changeHistory,
+    initialSyncMs: config.federation.initialSyncSeconds * 1000,
     logger: logger.child({ component: 'catalog' }),
     registry,
   });

@@ -16,14 +16,15 @@ afterEach(async () => {
 });
 
 async function federationWith(
-  source: ManualSource,
+  source: ManualSource | ManualSource[],
   address = '127.0.0.1:0',
   https?: HttpsServing,
+  settings: Record<string, unknown> = {},
 ): Promise<Federation> {
   const federation = await startFederation({
-    config: buildConfig({}),
+    config: buildConfig({ federation: settings }),
     logger: silentLogger(),
-    sources: [source],
+    sources: Array.isArray(source) ? source : [source],
     httpAddress: address,
     ...(https ? { https } : {}),
   });
@@ -100,6 +101,57 @@ describe('RemoteCatalog (the router following a federation process)', () => {
     restarted.report({ 'echo.demo': [restarted.endpoint('10.0.0.7')] });
     await waitFor(() => addresses(remote, 'echo.demo')?.[0] === '10.0.0.7 healthy', { message: 'resync' });
     expect(removals).toEqual(['cart.shop']);
+  });
+
+  it('after a restart, the first catalog waits for every source: followers never lose a slow source’s services', async () => {
+    const sources = [new ManualSource('dc1'), new ManualSource('dc2')];
+    const federation = await federationWith(sources);
+    sources[0]!.report({ 'echo.demo': [sources[0]!.endpoint('10.0.0.1')] });
+    sources[1]!.report({ 'cart.shop': [sources[1]!.endpoint('10.0.2.1')] });
+    const remote = follow(federation.url);
+    await waitFor(() => remote.current().services.size === 2, { message: 'initial sync' });
+    const removals: string[] = [];
+    remote.subscribe((change) => removals.push(...change.removed));
+
+    const port = new URL(federation.url).port;
+    await federation.stop();
+    await waitFor(() => !remote.connected, { message: 'outage noticed' });
+    const [dc1, dc2] = [new ManualSource('dc1'), new ManualSource('dc2')];
+    const restarted = await federationWith([dc1, dc2], `127.0.0.1:${port}`);
+    await waitFor(() => remote.connected && remote.remoteIndex === 0, { message: 'the restarted federation answered' });
+
+    // dc1 reports at once; dc2 is slow. The federation has dc1's view, but no catalog to give.
+    dc1.report({ 'echo.demo': [dc1.endpoint('10.0.0.7')] });
+    await waitFor(() => restarted.store.sourceStatuses().find((s) => s.name === 'dc1')?.state === 'live', {
+      message: 'dc1 reported to the restarted federation',
+    });
+    const changes = (await (await fetch(`${restarted.url}/v1/catalog/changes?index=0&wait=0s`)).json()) as {
+      index: number;
+    };
+    expect(changes.index).toBe(0);
+    expect(removals).toEqual([]);
+    expect([...remote.current().services.keys()].sort()).toEqual(['cart.shop', 'echo.demo']);
+
+    // dc2 reports: one reset with both sources, nothing ever removed.
+    dc2.report({ 'cart.shop': [dc2.endpoint('10.0.2.7')] });
+    await waitFor(() => addresses(remote, 'cart.shop')?.[0] === '10.0.2.7 healthy', { message: 'resync' });
+    expect(addresses(remote, 'echo.demo')).toEqual(['10.0.0.7 healthy']);
+    expect(removals).toEqual([]);
+  });
+
+  it('publishes without a source still silent at the initial-sync deadline, and says so in /v1/clusters', async () => {
+    const [dc1, dc2] = [new ManualSource('dc1'), new ManualSource('dc2')];
+    const federation = await federationWith([dc1, dc2], '127.0.0.1:0', undefined, { initialSyncSeconds: 0.5 });
+    const remote = follow(federation.url);
+    dc1.report({ 'echo.demo': [dc1.endpoint('10.0.0.1')] });
+    await waitFor(() => remote.current().services.has('echo.demo'), { message: 'the catalog after the deadline' });
+    const { clusters } = (await (await fetch(`${federation.url}/v1/clusters`)).json()) as {
+      clusters: { name: string; state: string; lastError: string | null }[];
+    };
+    expect(clusters.find((cluster) => cluster.name === 'dc2')).toMatchObject({
+      state: 'failing',
+      lastError: 'no complete report within the initial-sync deadline (0.5 s)',
+    });
   });
 
   it('serves a seeded catalog until the federation answers with its own, which replaces it', async () => {

@@ -24,6 +24,15 @@ export interface CatalogStoreOptions {
   readonly staleAfterMs: number;
   /** Changes kept for followers (see ChangeHistory). */
   readonly historySize?: number;
+  /**
+   * Hold the first version until every attached source has delivered a complete view, or this
+   * long after the store was made, whichever comes first. Without it the first report publishes
+   * at once. The federation sets it: a follower that gets a catalog replaces its own with it, so
+   * a first catalog missing a slow source would take that source's services away from every
+   * router until it reports. Sources still silent at the deadline are marked failing, and the
+   * grace rules (staleAfterMs) run from then.
+   */
+  readonly initialSyncMs?: number;
   readonly logger?: Logger;
   readonly registry?: Registry;
   /** Injectable clock and timer, for tests of the grace period. */
@@ -76,6 +85,9 @@ export class CatalogStore implements CatalogReader {
   private version = 0;
   private flushScheduled = false;
   private closed = false;
+  /** True until the first version may be published (see CatalogStoreOptions.initialSyncMs). */
+  private holdingFirstVersion: boolean;
+  private cancelInitialSyncTimer: (() => void) | null = null;
 
   constructor(private readonly options: CatalogStoreOptions) {
     this.history = new ChangeHistory(options.historySize ?? 4096);
@@ -83,6 +95,11 @@ export class CatalogStore implements CatalogReader {
     this.metrics = options.registry ? new CatalogMetrics(options.registry) : undefined;
     this.now = options.now ?? Date.now;
     this.setTimer = options.setTimer ?? defaultTimer;
+    this.holdingFirstVersion = options.initialSyncMs !== undefined;
+    if (options.initialSyncMs !== undefined) {
+      const deadlineMs = options.initialSyncMs;
+      this.cancelInitialSyncTimer = this.setTimer(() => this.endInitialSync(deadlineMs), deadlineMs);
+    }
   }
 
   /** Registers a source and returns the sink it reports into. */
@@ -151,8 +168,14 @@ export class CatalogStore implements CatalogReader {
     return [...this.sources.values()].every((record) => record.synced);
   }
 
+  /** True while the first version is held for sources that have not reported yet. */
+  get awaitingInitialSync(): boolean {
+    return this.holdingFirstVersion;
+  }
+
   close(): void {
     this.closed = true;
+    this.cancelInitialSyncTimer?.();
     for (const record of this.sources.values()) record.cancelStaleTimer?.();
     for (const wake of [...this.waiters]) wake();
   }
@@ -240,9 +263,35 @@ export class CatalogStore implements CatalogReader {
     queueMicrotask(() => this.flush());
   }
 
+  /**
+   * The initial-sync deadline passed with sources still silent: they count as failing from now
+   * (their grace period starts), and what the others reported is published.
+   */
+  private endInitialSync(deadlineMs: number): void {
+    this.cancelInitialSyncTimer = null;
+    if (!this.holdingFirstVersion || this.closed) return;
+    const silent = [...this.sources.values()].filter((record) => !record.synced);
+    this.logger.warn(
+      { sources: silent.map((record) => record.descriptor.name), deadlineMs },
+      'initial sync deadline passed; publishing the catalog without the sources that have not reported',
+    );
+    this.holdingFirstVersion = false;
+    for (const record of silent) {
+      this.failed(record, new Error(`no complete report within the initial-sync deadline (${deadlineMs / 1000} s)`));
+    }
+    this.scheduleFlush();
+  }
+
   /** Re-merges the dirty services and publishes a version if any of them changed. */
   private flush(): void {
     this.flushScheduled = false;
+    if (this.holdingFirstVersion) {
+      // Reports wait in `dirty` until every source has reported (or the deadline passes).
+      if (!this.allSourcesSynced()) return;
+      this.holdingFirstVersion = false;
+      this.cancelInitialSyncTimer?.();
+      this.cancelInitialSyncTimer = null;
+    }
     const updated = new Map<ServiceKey, Service>();
     const removed: ServiceKey[] = [];
     for (const key of this.dirty) {

@@ -124,3 +124,70 @@ describe('CatalogStore', () => {
     store.close();
   });
 });
+
+describe('CatalogStore first version after a start (initialSyncMs)', () => {
+  function held(initialSyncMs = 30_000, graceMs = 60_000) {
+    const clock = new ManualClock();
+    const store = new CatalogStore({ staleAfterMs: graceMs, initialSyncMs, now: clock.now, setTimer: clock.setTimer });
+    const dc1 = store.attach({ name: 'dc1', kind: 'consul', environment: 'onprem', region: 'dc1' });
+    const dc2 = store.attach({ name: 'dc2', kind: 'nomad', environment: 'onprem', region: 'dc2' });
+    return { clock, store, dc1, dc2 };
+  }
+  const keys = (store: CatalogStore) => [...store.current().services.keys()].sort();
+
+  it('publishes nothing until every source has reported, then everything in one version', async () => {
+    const { store, dc1, dc2 } = held();
+    const waiting = store.waitForVersionAfter(0, 60_000);
+    dc1.replaceAll(new Map([['echo.demo', [endpoint('10.0.0.1')]]]));
+    await settle();
+    expect(store.current().version).toBe(0);
+    expect(store.awaitingInitialSync).toBe(true);
+
+    dc2.replaceAll(new Map([['cart.shop', [endpoint('10.0.2.1')]]]));
+    expect(await waiting).toBe(1);
+    expect(keys(store)).toEqual(['cart.shop', 'echo.demo']);
+    expect(store.awaitingInitialSync).toBe(false);
+    store.close();
+  });
+
+  it('a source failing at start holds the first version too: one failed poll never drops its site', async () => {
+    const { store, dc1, dc2 } = held();
+    dc1.replaceAll(new Map([['echo.demo', [endpoint('10.0.0.1')]]]));
+    dc2.failed(new Error('connection refused'));
+    await settle();
+    expect(store.current().version).toBe(0);
+    dc2.replaceAll(new Map([['cart.shop', [endpoint('10.0.2.1')]]]));
+    await settle();
+    expect(keys(store)).toEqual(['cart.shop', 'echo.demo']);
+    store.close();
+  });
+
+  it('at the deadline publishes what it has; the silent source is failing, then stale after its grace', async () => {
+    const { clock, store, dc1, dc2 } = held(30_000, 60_000);
+    dc1.replaceAll(new Map([['echo.demo', [endpoint('10.0.0.1')]]]));
+    await settle();
+    clock.advance(29_999);
+    await settle();
+    expect(store.current().version).toBe(0);
+
+    clock.advance(1);
+    await settle();
+    expect(store.current().version).toBe(1);
+    expect(keys(store)).toEqual(['echo.demo']);
+    const silent = store.sourceStatuses().find((status) => status.name === 'dc2');
+    expect(silent).toMatchObject({
+      state: 'failing',
+      lastSyncAt: null,
+      lastError: 'no complete report within the initial-sync deadline (30 s)',
+    });
+    clock.advance(60_000);
+    expect(store.sourceStatuses().find((status) => status.name === 'dc2')?.state).toBe('stale');
+
+    // It reports late: live, and its services join the catalog.
+    dc2.replaceAll(new Map([['cart.shop', [endpoint('10.0.2.1')]]]));
+    await settle();
+    expect(keys(store)).toEqual(['cart.shop', 'echo.demo']);
+    expect(store.sourceStatuses().find((status) => status.name === 'dc2')?.state).toBe('live');
+    store.close();
+  });
+});

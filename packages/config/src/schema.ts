@@ -126,8 +126,13 @@ export const FederationSettings = z
     staleAfterSeconds: Seconds.default(60),
     /** How many catalog changes the change feed keeps for followers that fall behind. */
     changeHistory: z.number().int().min(16).max(1_000_000).default(4096),
+    /**
+     * After a start, how long the first catalog waits for every source's first complete report
+     * before it is published without the silent ones (which then count as failing).
+     */
+    initialSyncSeconds: Seconds.default(30),
   })
-  .default({ staleAfterSeconds: 60, changeHistory: 4096 });
+  .default({ staleAfterSeconds: 60, changeHistory: 4096, initialSyncSeconds: 30 });
 
 const FilePath = z.string().min(1, 'expected a file path');
 
