@@ -54,6 +54,13 @@ async function openConsole(server: RunningSpillway, hash: string): Promise<{ pag
       problems.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
   });
   await page.goto(`${server.api}/ui${hash}`);
+  // Keyboard first: Tab reaches "Skip to content", then the page links, in reading order.
+  await page.getByRole('navigation', { name: 'Console pages' }).waitFor();
+  const focused = () => page.evaluate<string | undefined>('document.activeElement?.textContent?.trim()');
+  await page.keyboard.press('Tab');
+  expect(await focused()).toBe('Skip to content');
+  await page.keyboard.press('Tab');
+  expect(await focused()).toBe('Bursts');
   // The token, typed once, kept for the tab; sent as a header, never in a URL.
   await page.getByLabel('Operator token').fill(server.token);
   await page.getByLabel('Operator token').press('Enter');

@@ -21,8 +21,13 @@ const TITLES: Record<string, string> = {
 export function App(props: { pages: readonly string[] }) {
   const [page = props.pages[0] ?? '', ...rest] = useRoute();
   const main = useRef<HTMLElement>(null);
-  // A new page takes the focus, so keyboard and screen-reader users land on it.
-  useEffect(() => main.current?.focus(), [page, rest[0]]);
+  // After a navigation the new page takes the focus, so keyboard and screen-reader users land on
+  // it; on the first load the focus stays at the top of the document (Tab reaches Skip first).
+  const navigated = useRef(false);
+  useEffect(() => {
+    if (navigated.current) main.current?.focus();
+    navigated.current = true;
+  }, [page, rest[0]]);
   const shown = props.pages.includes(page) ? page : undefined;
   return (
     <>

@@ -2,7 +2,8 @@ import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { render } from 'preact';
 import { App } from './app.js';
+import { servesPage } from './pages-served.js';
 
-const pages = (document.body.dataset.pages ?? '').split(' ').filter(Boolean);
+const pages = ['bursts', 'drills', 'fleet', 'services', 'xds'].filter(servesPage);
 const root = document.getElementById('app');
 if (root) render(<App pages={pages} />, root);

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { clock, percent } from '../format.js';
 import { usePoll } from '../hooks.js';
+import { servesPage } from '../pages-served.js';
 
 export interface BurstRow {
   id: string;
@@ -68,7 +69,8 @@ export function BurstsPage() {
 
 /** Service, share and reason are required, as `POST /v1/bursts` requires them. */
 function StartBurstForm(props: { onStarted: (id: string) => void }) {
-  const services = usePoll<{ services: { key: string }[] }>('/v1/services', 0);
+  // Service names to pick from, where this process has the catalog (not `spillway controller`).
+  const services = usePoll<{ services: { key: string }[] }>(servesPage('fleet') ? '/v1/services' : null, 0);
   const [service, setService] = useState('');
   const [share, setShare] = useState('0.3');
   const [reason, setReason] = useState('');
