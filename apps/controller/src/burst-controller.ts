@@ -455,7 +455,8 @@ export class BurstController {
         service,
         pending.map((command) => command.id),
       );
-    this.metrics.observe(service, state.phase, state.burst?.share ?? 0);
+    // A policy removed while this pass ran shows nothing (onPolicies has removed its series).
+    if (this.reconciledPolicy(service)) this.metrics.observe(service, state.phase, state.burst?.share ?? 0);
     await this.judgeMeasuredShare(policy, before, state, observed, now);
     await this.retireIfDone(service, state);
   }
@@ -579,6 +580,7 @@ export class BurstController {
   private async retireIfDone(service: string, state: BurstState): Promise<void> {
     if (!this.retiring.has(service) || state.phase !== 'idle') return;
     this.retiring.delete(service);
+    if (!this.deps.policies.get(service)) this.metrics.forget(service);
     this.logger.info({ service }, 'removed policy drained and released; no longer reconciled');
     await this.record(
       'decision',
@@ -622,6 +624,7 @@ export class BurstController {
         this.logger.warn({ service, err: error }, 'policy removed; its state is unknown, draining it to be safe');
       }
     }
+    for (const service of change.removed) if (!this.reconciledPolicy(service)) this.metrics.forget(service);
     for (const service of [...change.added, ...change.changed.map((c) => c.service), ...change.removed])
       this.kick(service);
   }

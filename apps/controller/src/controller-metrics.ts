@@ -162,6 +162,15 @@ export class ControllerMetrics {
     this.share.set({ service }, share);
   }
 
+  /**
+   * Removes the service's gauges: its policy is gone (and any drain is over), so it has no phase
+   * or share to show. Counters stay; they count what happened.
+   */
+  forget(service: string): void {
+    for (const phase of BURST_PHASES) this.phase.remove({ service, phase });
+    for (const gauge of [this.share, this.measured, this.diverging]) gauge.remove({ service });
+  }
+
   setLeader(leader: boolean): void {
     this.leader.set(leader ? 1 : 0);
   }

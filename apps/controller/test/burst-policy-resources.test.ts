@@ -160,6 +160,9 @@ describe('BurstPolicy custom resources through the Kubernetes fake (real client-
     await waitFor(() => share() === 0, { message: 'the removed policy’s burst drained' });
     await waitFor(() => k8s.deployment('shop', 'checkout').replicas === 0, { message: 'its capacity released' });
     await waitFor(() => running.controller.retiringServices().length === 0, { message: 'retirement over' });
+    // Its phase and share series go with it.
+    for (const gauge of ['spillway_burst_phase', 'spillway_burst_committed_share'])
+      expect(await harness.registry.getSingleMetricAsString(gauge)).not.toContain('checkout.shop');
     expect((await start()).status).toBe(422);
     expect(k8s.requestsFor('burstpolicies', 'list').length).toBeGreaterThanOrEqual(1);
   });

@@ -1,4 +1,5 @@
 import { BurstPolicy } from '@spillway/model';
+import type { Registry } from '@spillway/observability';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inMemoryStores } from '../src/index.js';
@@ -16,6 +17,17 @@ const resource = (name: string, createdAt: string, service: string, namespace = 
   generation: 1,
   policy: policy(service),
 });
+
+/** The names of the controller's gauges that have a series for `service`. */
+async function burstSeries(registry: Registry, service: string): Promise<string[]> {
+  const names = ['spillway_burst_phase', 'spillway_burst_committed_share', 'spillway_burst_share_diverging'];
+  const shown = await Promise.all(
+    names.map(async (name) =>
+      ((await registry.getSingleMetric(name)?.get())?.values ?? []).some((v) => v.labels['service'] === service),
+    ),
+  );
+  return names.filter((_, index) => shown[index]);
+}
 
 describe('merging the file and the BurstPolicy resources', () => {
   it('the file wins a service it names; of two resources the older wins; the losers learn why', () => {
@@ -112,6 +124,24 @@ describe('the controller follows the live policies', () => {
       TOKENS.operator,
     );
     expect(refused.status).toBe(422);
+    // Drained and released: the service has no phase or share series left.
+    expect(await burstSeries(harness.registry, 'checkout.shop')).toEqual([]);
+  });
+
+  it("removing an idle service's policy removes its phase and share series", async () => {
+    harness = await startHarness();
+    const { running, registry } = harness;
+    await waitFor(async () => (await burstSeries(registry, 'checkout.shop')).includes('spillway_burst_phase'), {
+      message: 'the idle phase shown',
+    });
+    running.policies.replaceFile([]);
+    await waitFor(async () => (await burstSeries(registry, 'checkout.shop')).length === 0, {
+      message: 'its series removed',
+    });
+    // Passes after the removal do not bring them back.
+    running.controller.kick();
+    await running.controller.settled();
+    expect(await burstSeries(registry, 'checkout.shop')).toEqual([]);
   });
 
   it('a new leader finishes the drain of a policy removed under the old one (the policy is stored with the state)', async () => {
