@@ -430,6 +430,7 @@ export class BurstController {
     };
     const observed = this.withMeasuredShare(this.observer.observe(policy, now), service);
     const forecast = this.forecasts.forecast(policy, before.leadTime);
+    this.metrics.forecast(service, forecast);
     let state = before;
     const actions = new Map<string, BurstAction>();
     const audit: DecisionAudit[] = [];

@@ -1,4 +1,4 @@
-import { BURST_PHASES, type BurstPhase } from '@spillway/burst';
+import { BURST_PHASES, type BurstPhase, type ForecastReading } from '@spillway/burst';
 import type { JobHandler } from '@spillway/jobs';
 import { Counter, Gauge, Histogram, type Registry } from '@spillway/observability';
 
@@ -26,6 +26,8 @@ export class ControllerMetrics {
   private readonly measured: Gauge<'service'>;
   private readonly diverging: Gauge<'service'>;
   private readonly divergences: Counter<'service'>;
+  private readonly forecastRps: Gauge<'service' | 'kind'>;
+  private readonly leadTime: Gauge<'service'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -38,6 +40,18 @@ export class ControllerMetrics {
     this.share = new Gauge({
       name: 'spillway_burst_committed_share',
       help: 'Cloud share the controller has committed to, per service',
+      labelNames: ['service'],
+      registers,
+    });
+    this.forecastRps = new Gauge({
+      name: 'spillway_burst_forecast_requests_per_second',
+      help: 'Predictive policies: the observed request rate, the forecast peak within the horizon, and on-prem capacity',
+      labelNames: ['service', 'kind'],
+      registers,
+    });
+    this.leadTime = new Gauge({
+      name: 'spillway_burst_lead_time_seconds',
+      help: 'Predictive policies: the capacity lead time planned with (learned from scale-outs, else the default)',
       labelNames: ['service'],
       registers,
     });
@@ -151,6 +165,19 @@ export class ControllerMetrics {
     if (share === null) this.measured.remove({ service });
     else this.measured.set({ service }, share);
     this.diverging.set({ service }, diverging ? 1 : 0);
+  }
+
+  /** A predictive policy's latest forecast; no samples while there is none. */
+  forecast(service: string, reading: ForecastReading | null): void {
+    if (reading === null) {
+      for (const kind of ['observed', 'peak', 'capacity']) this.forecastRps.remove({ service, kind });
+      this.leadTime.remove({ service });
+      return;
+    }
+    this.forecastRps.set({ service, kind: 'observed' }, reading.observedRps);
+    this.forecastRps.set({ service, kind: 'peak' }, reading.peakRps);
+    this.forecastRps.set({ service, kind: 'capacity' }, reading.capacityRps);
+    this.leadTime.set({ service }, reading.leadTimeSeconds);
   }
 
   divergence(service: string): void {

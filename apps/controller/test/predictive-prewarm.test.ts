@@ -66,6 +66,11 @@ describe('predictive pre-warming in the controller', () => {
     const burst = (await api(url, 'GET', '/v1/bursts')).body;
     expect(JSON.stringify(burst)).toContain('"warming"');
     expect(share()).toBe(0);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /spillway_burst_forecast_requests_per_second\{service="checkout.shop",kind="capacity"\} 1000/,
+    );
+    expect(metrics).toMatch(/spillway_burst_lead_time_seconds\{service="checkout.shop"\} \d+/);
 
     // The forecast does not come true: after releaseAfterSeconds the warm capacity goes, traffic never moved.
     rising = false;
