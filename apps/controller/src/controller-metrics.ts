@@ -196,6 +196,7 @@ export class ControllerMetrics {
   forget(service: string): void {
     for (const phase of BURST_PHASES) this.phase.remove({ service, phase });
     for (const gauge of [this.share, this.measured, this.diverging]) gauge.remove({ service });
+    this.forecast(service, null);
   }
 
   setLeader(leader: boolean): void {
