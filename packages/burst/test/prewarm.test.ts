@@ -151,6 +151,43 @@ describe('predictive pre-warming: the story', () => {
     expect(drive.state.phase).toBe('idle');
   });
 
+  it('an abort while warming releases the capacity; a manual start takes the warm burst over', () => {
+    const aborted = new Drive(predictive(storyPolicy()), 10_000);
+    aborted.tick(15_000, QUIET, reading(aborted.now + 15_000, 900, 60));
+    aborted.now += 15_000;
+    aborted.world.advanceTo(aborted.now);
+    const stop = decide({
+      policy: aborted.policy,
+      state: aborted.state,
+      now: aborted.now,
+      signals: QUIET,
+      observed: aborted.world.observe(),
+      forecast: reading(aborted.now, 900, 45),
+      commands: { abort: { reason: 'not today', actor: 'ops' } },
+    });
+    expect(stop.state.phase).toBe('aborted');
+    expect(stop.actions.filter((a) => a.kind === 'scale-deployment')).toEqual([
+      expect.objectContaining({ replicas: 0 }),
+    ]);
+
+    const manual = new Drive(predictive(storyPolicy()), 10_000);
+    manual.tick(15_000, QUIET, reading(manual.now + 15_000, 900, 60));
+    const warmId = manual.state.burst?.id;
+    manual.now += 15_000;
+    const start = decide({
+      policy: manual.policy,
+      state: manual.state,
+      now: manual.now,
+      signals: QUIET,
+      observed: manual.world.observe(),
+      forecast: reading(manual.now, 900, 45),
+      commands: { start: { id: 'game-day', share: 0.1, reason: 'game day', actor: 'ops' } },
+    });
+    expect(start.state.burst).toMatchObject({ id: 'game-day', origin: 'manual' });
+    expect(start.state.burst?.id).not.toBe(warmId);
+    expect(start.audit.map((entry) => entry.decision)).not.toContain('refusal');
+  });
+
   it('does nothing with a forecast while the policy is not predictive', () => {
     const drive = new Drive(predictive(storyPolicy(), { enabled: false }));
     const d = drive.tick(15_000, QUIET, reading(drive.now + 15_000, 990, 10));
