@@ -6,5 +6,6 @@ export * from './custom-resources/custom-object-watch.js';
 export * from './custom-resources/kube-config.js';
 export * from './custom-resources/resource-writer.js';
 export * from './policies/live-policy-set.js';
+export { describeChange } from './policies/policy-diff.js';
 export * from './redis-stores.js';
 export * from './remote-measured-load.js';

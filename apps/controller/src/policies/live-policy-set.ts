@@ -31,6 +31,13 @@ export class LivePolicySet implements PolicySet {
     return this.merged.policies.get(service)?.origin;
   }
 
+  /** How many policies are in force, by where they came from. */
+  counts(): { readonly file: number; readonly resources: number } {
+    const origins = [...this.merged.policies.values()].map((entry) => entry.origin.kind);
+    const file = origins.filter((kind) => kind === 'file').length;
+    return { file, resources: origins.length - file };
+  }
+
   /** Why the resource `namespace/name` is not in force, or undefined when it is (or is unknown). */
   conflict(key: string): string | undefined {
     return this.merged.conflicts.get(key);

@@ -1,5 +1,5 @@
 import { embeddedDefaultConfig } from '@spillway/config';
-import { alertBookLimits, type RunningController, redisStores } from '@spillway/controller';
+import { alertBookLimits, describeChange, type RunningController, redisStores } from '@spillway/controller';
 import { type Federation, formatCatalogSummary } from '@spillway/federation';
 import { createMetricsRegistry, DEFAULT_RUN_LOG_FILE, logLevelFrom, openRunLog } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
@@ -9,6 +9,7 @@ import { DEMO_SPEED, type DemoFleet, demoStatusLines, startDemoFleet } from '../
 import { startEmbeddedStack } from '../embedded-stack.js';
 import { httpTransport } from '../http-transport.js';
 import { CliError, loadConfigOrDefault } from '../load-config.js';
+import { describePolicyCount } from '../policy-count.js';
 import { redisAccessFromConfig } from '../redis-access.js';
 import { stopOnSignals } from '../shutdown.js';
 import { CatalogSummaryPrinter, StatusPrinter } from '../status-printer.js';
@@ -75,6 +76,8 @@ export async function up(options: UpOptions): Promise<void> {
     ...(transport.https ? { https: transport.https } : {}),
   });
   const { federation, controller } = stack;
+  const watchingResources = config.customResources !== undefined;
+  const policyCount = () => describePolicyCount(controller.policies.counts(), watchingResources);
   process.stdout.write(
     (demo
       ? `Spillway (embedded): the simulated fleet (sites dc1, dc2, us-east-1; a surge on checkout.shop), ${DEMO_SPEED}× real time\n`
@@ -83,16 +86,21 @@ export async function up(options: UpOptions): Promise<void> {
       `  API      ${federation.url}/v1/services  ${federation.url}/v1/xds/clients\n` +
       `  metrics  ${federation.url}/metrics\n` +
       `  xDS      ${xdsAddress.replace(/:\d+$/, '')}:${stack.xdsPort}  (dial xds:///NAME.NS)\n` +
-      `  bursts   ${federation.url}/v1/bursts  (${config.policies.length} burst polic${config.policies.length === 1 ? 'y' : 'ies'})\n` +
+      `  bursts   ${federation.url}/v1/bursts  (${policyCount()})\n` +
       `  drills   ${federation.url}/v1/drills  (spillway drill run FILE --api ${federation.url})\n` +
       `${auth.banner}\n` +
       `  logs     ${runLog.currentFile}  (JSON, level ${runLog.level}; warnings and errors also on stderr)\n`,
   );
   const stopStatus = demo ? printDemoStatus(demo, controller) : printCatalogChanges(federation);
+  // A reload or a BurstPolicy resource changes the set the banner counted: say so.
+  const stopPolicyLines = controller.policies.subscribe((change) =>
+    process.stdout.write(`  policies ${policyCount()}  (${describeChange(change)})\n`),
+  );
   const stopReloads = options.config ? await reloadConfigOnChange(options.config, controller, logger) : undefined;
   stopOnSignals(logger, async () => {
     stopReloads?.();
     stopStatus();
+    stopPolicyLines();
     await stack.stop();
     await demo?.fleet.stop();
     await stores?.close?.();
