@@ -434,9 +434,11 @@ export class BurstController {
     let state = before;
     const actions = new Map<string, BurstAction>();
     const audit: DecisionAudit[] = [];
+    let costAccrued = 0;
     for (const step of [...commands, this.retiringCommand(service, before)]) {
       const decision = decide({ policy, state, now, signals, observed, commands: step, forecast });
       state = decision.state;
+      costAccrued += decision.costAccrued;
       for (const action of decision.actions) actions.set(action.key, action);
       audit.push(...decision.audit);
     }
@@ -447,7 +449,7 @@ export class BurstController {
     // This process's jobs for values no longer wanted stop now, not at their next poll.
     await this.running.recheck(service);
     await this.recordDecisions(audit);
-    await this.updateRecords(service, before, state, now, observed);
+    await this.updateRecords(policy, before, state, now, observed, costAccrued);
     for (const action of actions.values()) await this.enqueue(service, action);
     // Only once their decision is persisted (with their ids) may the commands go; if this
     // process dies first, the next leader finds them in appliedCommands and only acks them.
@@ -458,6 +460,8 @@ export class BurstController {
       );
     // A policy removed while this pass ran shows nothing (onPolicies has removed its series).
     if (this.reconciledPolicy(service)) this.metrics.observe(service, state.phase, state.burst?.share ?? 0);
+    // Counters stay when a policy goes: what was spent was spent.
+    if (policy.cost && costAccrued > 0) this.metrics.cost(service, policy.cost.currency, costAccrued);
     await this.judgeMeasuredShare(policy, before, state, observed, now);
     await this.retireIfDone(service, state);
   }
@@ -693,19 +697,25 @@ export class BurstController {
   }
 
   private async updateRecords(
-    service: string,
+    policy: BurstPolicy,
     before: BurstState,
     after: BurstState,
     now: number,
     observed: ObservedCloud,
+    costAccrued: number,
   ): Promise<void> {
+    const service = policy.service;
     const previous = before.burst;
     if (previous && previous.id !== after.burst?.id) {
-      await this.deps.bursts.put(burstRecord(service, previous, before.phase, now, false));
+      // The pass that ended it charged the time since the last one: the final figure includes it.
+      const ended = previous.cost
+        ? { ...previous, cost: { ...previous.cost, total: previous.cost.total + costAccrued } }
+        : previous;
+      await this.deps.bursts.put(burstRecord(service, ended, before.phase, now, false, undefined, policy));
     }
     if (after.burst) {
       const world = { observed, intents: after.intents };
-      await this.deps.bursts.put(burstRecord(service, after.burst, after.phase, now, true, world));
+      await this.deps.bursts.put(burstRecord(service, after.burst, after.phase, now, true, world, policy));
     }
   }
 

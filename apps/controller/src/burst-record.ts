@@ -1,5 +1,6 @@
-import type { Burst } from '@spillway/api';
+import type { Burst, RunningCost } from '@spillway/api';
 import type { ActiveBurst, BurstPhase, BurstState, ObservedCloud } from '@spillway/burst';
+import type { BurstPolicy } from '@spillway/model';
 
 /** What `GET /v1/bursts/{id}` shows of a burst (its documented shape, packages/api `Burst`): where it is and what it waits on. */
 export function burstRecord(
@@ -9,6 +10,7 @@ export function burstRecord(
   now: number,
   active: boolean,
   world?: { readonly observed: ObservedCloud; readonly intents: BurstState['intents'] },
+  policy?: BurstPolicy,
 ): Burst {
   return {
     id: burst.id,
@@ -30,6 +32,7 @@ export function burstRecord(
     expiresAt: burst.manual?.expiresAt ? new Date(burst.manual.expiresAt).toISOString() : null,
     waitingOn: active ? burst.waitingOn : null,
     abort: burst.abort ? { ...burst.abort, at: new Date(burst.abort.at).toISOString() } : null,
+    cost: costRecord(burst, active, policy),
     ...(world && active ? capacityView(burst, world) : {}),
   };
 }
@@ -52,5 +55,17 @@ function capacityView(
       nodes: { requested: intents.nodes?.value ?? null, ready: observed.nodesReady },
       cloudReadyEndpoints: observed.cloudReadyEndpoints,
     },
+  };
+}
+
+/** The burst's meter as shown; an ended burst holds nothing any more. */
+function costRecord(burst: ActiveBurst, active: boolean, policy: BurstPolicy | undefined): RunningCost | null {
+  const meter = burst.cost;
+  if (meter == null) return null;
+  return {
+    total: meter.total,
+    hourly: active ? meter.hourly : 0,
+    currency: meter.currency,
+    perBurstBudget: policy?.cost?.perBurstBudget ?? null,
   };
 }

@@ -28,6 +28,7 @@ export class ControllerMetrics {
   private readonly divergences: Counter<'service'>;
   private readonly forecastRps: Gauge<'service' | 'kind'>;
   private readonly leadTime: Gauge<'service'>;
+  private readonly spent: Counter<'service' | 'currency'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -127,6 +128,12 @@ export class ControllerMetrics {
       labelNames: ['service'],
       registers,
     });
+    this.spent = new Counter({
+      name: 'spillway_burst_cost_total',
+      help: "Cost of the cloud capacity held by the service's bursts, in the policy's currency (counted by the leader)",
+      labelNames: ['service', 'currency'],
+      registers,
+    });
   }
 
   /** Times a reconcile pass; `ok` records its end as the last good pass. */
@@ -182,6 +189,10 @@ export class ControllerMetrics {
 
   divergence(service: string): void {
     this.divergences.inc({ service });
+  }
+
+  cost(service: string, currency: string, amount: number): void {
+    this.spent.inc({ service, currency }, amount);
   }
 
   observe(service: string, phase: BurstPhase, share: number): void {

@@ -55,6 +55,8 @@ policies:
     stepIntervalSeconds: 1
     minDwellSeconds: 1
     capacity: { replicasAtFullShare: 10, maxReplicas: 10, maxNodes: 2 }
+    # Priced, but no capacity it manages (cloud: {}): a cost line at 0.
+    cost: { nodeHourly: 0.5, currency: EUR, perBurstBudget: 12, dailyResetTimeZone: Europe/Berlin }
   - service: slow.demo
     cloud: {}
     maxShare: 0.5
@@ -228,6 +230,7 @@ describe('spillway burst', () => {
     expect(shown.stdout).toMatch(/^share\s+0\.30 → 0\.30$/m);
     // Measured from the router in the same process (LRS); no gRPC client reports here.
     expect(shown.stdout).toMatch(/^measured\s+no reports \(published 0\.30, 0 requests in 60 s\): no-data$/m);
+    expect(shown.stdout).toMatch(/^cost\s+0\.00 EUR \(0\.00 EUR\/h now, budget 12\.00 EUR\)$/m);
     expect(shown.stdout).toMatch(/^by\s+ops$/m);
     expect(shown.stdout).toMatch(/^reason\s+cli test$/m);
     expect(shown.stdout).toMatch(/^History\n {2}TIME\s+ACTOR\s+KIND\s+MESSAGE$/m);

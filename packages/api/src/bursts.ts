@@ -78,6 +78,15 @@ export const BurstIdParams = z.object({ id: z.string() });
 export const ReconcileError = z.object({ message: z.string(), since: z.iso.datetime({ offset: true }) }).nullable();
 export type ReconcileErrorValue = z.infer<typeof ReconcileError>;
 
+/** A burst's running cost, for policies with `cost` (docs/burst-controller.md#cost-guard). */
+export const RunningCost = z.object({
+  total: z.number().min(0).describe('spent from the start of the burst to updatedAt'),
+  hourly: z.number().min(0).describe('the price per hour of the capacity the burst holds now'),
+  currency: z.string(),
+  perBurstBudget: z.number().positive().nullable().describe("the policy's budget per burst; null: none"),
+});
+export type RunningCost = z.infer<typeof RunningCost>;
+
 /** A burst as the controller records it (apps/controller/src/burst-record.ts writes it). */
 export const Burst = z.object({
   id: z.string(),
@@ -111,6 +120,9 @@ export const Burst = z.object({
     })
     .optional()
     .describe('capacity asked for against capacity ready (active bursts); requested is null without such a target'),
+  cost: RunningCost.nullable()
+    .default(null)
+    .describe('the running cost for a policy with prices; null otherwise (and in records written before it)'),
 });
 export type Burst = z.infer<typeof Burst>;
 

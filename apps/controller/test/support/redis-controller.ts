@@ -194,6 +194,7 @@ export async function startRedisHarness(options: RedisHarnessOptions) {
       zone,
       stores,
       running,
+      registry,
       router,
       /** The cloud share the routers serve now (0 when they have no policy). */
       routerShare: () => router.policies.get(SERVICE)?.cloudShare ?? 0,

@@ -72,6 +72,7 @@ export function burstDetailText(burst: BurstDetail, now: number, bold: (text: st
     ['phase', phaseText(burst)],
     ['share', shareText(burst)],
     ['measured', measuredText(burst)],
+    ['cost', costText(burst)],
     ['waiting on', orDash(burst.waitingOn)],
     ['origin', orDash(burst.origin)],
     ['by', orDash(burst.actor)],
@@ -101,6 +102,15 @@ export function measuredText(burst: BurstDetail): string {
   if (!measured) return '-';
   const share = measured.share === null ? 'no reports' : formatShare(measured.share);
   return `${share} (published ${formatShare(measured.published)}, ${measured.requests} requests in ${measured.windowSeconds} s): ${measured.verdict}`;
+}
+
+/** `1.24 USD (2.40 USD/h now, budget 5.00 USD)`; `-` for a policy without prices. */
+export function costText(burst: Burst): string {
+  const cost = burst.cost;
+  if (!cost) return '-';
+  const money = (amount: number) => `${amount.toFixed(2)} ${cost.currency}`;
+  const budget = cost.perBurstBudget === null ? '' : `, budget ${money(cost.perBurstBudget)}`;
+  return `${money(cost.total)} (${money(cost.hourly)}/h now${budget})`;
 }
 
 /** `decision/step` for a controller decision, the audit kind otherwise. */

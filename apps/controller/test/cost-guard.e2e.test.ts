@@ -1,0 +1,131 @@
+import { type CloudFakes, startCloudFakes } from '@spillway/test/support/burst-world';
+import { type RunningRedis, startRedis } from '@spillway/test/support/redis';
+import { waitFor } from '@spillway/test/support/wait';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, type Json, TOKENS } from './controller-harness.js';
+import { type RedisHarness, SERVICE, startRedisHarness, withDeadline } from './support/redis-controller.js';
+
+/**
+ * The cost guard on a real Redis with two controllers and one set of cloud fakes. The policy
+ * (redis-controller.ts): steps 0.1 → 0.25, minDwell 2 s (the dwell a step is projected over);
+ * 0.1 needs 1 replica on 1 node, 0.25 needs 3 replicas on 2 nodes. Priced at 36,000 a node-hour
+ * and 3,600 a replica-hour (10 and 1 a second), 0.1 costs 22 over its dwell and 0.25 costs 46:
+ * a per-burst budget of 40 lets the burst start and refuses the second step, whatever it has
+ * spent by then.
+ */
+const COST = {
+  nodeHourly: 36_000,
+  replicaHourly: 3_600,
+  currency: 'EUR',
+  perBurstBudget: 40,
+  dailyBudget: 1_000_000,
+  dailyResetTimeZone: 'Europe/Berlin',
+};
+
+let redis: RunningRedis | undefined;
+/** Outlives both controllers (a harness that started the fakes would close them when it stops). */
+let cloud: CloudFakes | undefined;
+let first: RedisHarness | undefined;
+let second: RedisHarness | undefined;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  cloud = await startCloudFakes({ kubernetesToken: 'k8s-token', readyStep: 1, nodegroupUpdates: 2 });
+  first = await startRedisHarness({ redisUrl: redis.url, cloud, policy: { cost: COST } });
+  await waitFor(() => first!.running.controller.isLeader(), { message: 'the first controller leading' });
+  second = await startRedisHarness({ redisUrl: redis.url, cloud, policy: { cost: COST } });
+}, 60_000);
+
+afterAll(async () => {
+  const results = await Promise.allSettled([
+    second ? withDeadline(second.stop(), 30_000) : undefined,
+    first ? withDeadline(first.stop(), 30_000) : undefined,
+  ]);
+  await cloud?.close();
+  await redis?.stop();
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+});
+
+async function refusals(url: string, id: string): Promise<Json[]> {
+  const entries = (await api(url, 'GET', `/v1/audit?burstId=${id}&limit=1000`)).body.entries as Json[];
+  return entries.filter((entry) => entry.details?.decision === 'refusal');
+}
+
+async function costMetric(h: RedisHarness): Promise<number> {
+  const metric = await h.registry.getSingleMetric('spillway_burst_cost_total')?.get();
+  return metric?.values.find((v) => v.labels['service'] === SERVICE && v.labels['currency'] === 'EUR')?.value ?? 0;
+}
+
+describe('cost guard (real Redis, two controllers)', () => {
+  let id = '';
+
+  it('holds the burst at the lower step when the next one would break the per-burst budget', async () => {
+    const started = await api(
+      first!.url,
+      'POST',
+      '/v1/bursts',
+      { service: SERVICE, share: 0.25, steps: [0.1], reason: 'cost guard test' },
+      TOKENS.operator,
+    );
+    expect(started.status).toBe(202);
+    id = started.body.id as string;
+    const held = await waitFor(
+      async () => {
+        const burst = (await api(first!.url, 'GET', `/v1/bursts/${id}`)).body;
+        return burst.share === 0.1 && /^the budget: perBurstBudget/.test(burst.waitingOn ?? '') ? burst : undefined;
+      },
+      { timeoutMs: 30_000, message: 'the burst held at 0.1 by its budget' },
+    );
+    expect(held.waitingOn).toMatch(/perBurstBudget 40\.00 EUR would be exceeded/);
+    expect(held.cost).toMatchObject({ currency: 'EUR', perBurstBudget: 40 });
+    expect(held.cost.total).toBeGreaterThan(0);
+    const [refusal, ...more] = await refusals(first!.url, id);
+    expect(more).toEqual([]);
+    expect(refusal.message).toMatch(
+      /held at share 0\.10: perBurstBudget 40\.00 EUR would be exceeded: .* capacity for share 0\.25 \(82800\.00 EUR\/h\) held for its dwell of 2 s costs 46\.00 EUR$/,
+    );
+    // The second step's capacity was never asked for: 1 replica, 1 node.
+    expect(first!.k8s.deployment('shop', 'checkout').replicas).toBe(1);
+    expect(first!.eks.nodegroup('burst', 'spot').desiredSize).toBe(1);
+    await waitFor(async () => (await costMetric(first!)) > 0, { message: 'spillway_burst_cost_total counting' });
+  }, 60_000);
+
+  it('keeps counting the cost across a leader change: nothing is reset, the refusal is not repeated', async () => {
+    const before = (await api(first!.url, 'GET', `/v1/bursts/${id}`)).body.cost.total as number;
+    await first!.stop();
+    await waitFor(() => second!.running.controller.isLeader(), { timeoutMs: 30_000, message: 'the second leading' });
+    // The new leader charges the time without a leader too: 1 node + 1 replica (11 a second) held.
+    const after = await waitFor(
+      async () => {
+        const total = (await api(second!.url, 'GET', `/v1/bursts/${id}`)).body.cost.total as number;
+        return total > before + 11 ? total : undefined;
+      },
+      { timeoutMs: 30_000, message: 'the cost going on from where the first leader left it' },
+    );
+    expect(after).toBeGreaterThan(before);
+    expect(await costMetric(second!)).toBeGreaterThan(0);
+    const state = await second!.stores.states.get(SERVICE);
+    expect(state?.dailySpending?.timeZone).toBe('Europe/Berlin');
+    expect(state?.dailySpending?.spent).toBeGreaterThanOrEqual(before);
+    await second!.running.controller.settled();
+    expect(await refusals(second!.url, id)).toHaveLength(1);
+    const burst = (await api(second!.url, 'GET', `/v1/bursts/${id}`)).body;
+    expect(burst).toMatchObject({ phase: 'shifting', share: 0.1, active: true });
+    expect(burst.cost.hourly).toBe(39_600);
+
+    // Aborted, the ended record keeps the final cost; nothing more is charged once it is idle.
+    expect((await api(second!.url, 'POST', `/v1/bursts/${id}/abort`, { reason: 'done' }, TOKENS.operator)).status).toBe(
+      202,
+    );
+    const ended = await waitFor(
+      async () => {
+        const record = (await api(second!.url, 'GET', `/v1/bursts/${id}`)).body;
+        return record.active === false ? record : undefined;
+      },
+      { timeoutMs: 30_000, message: 'the burst ended' },
+    );
+    expect(ended.cost.total).toBeGreaterThanOrEqual(after);
+    expect(ended.cost.hourly).toBe(0);
+  }, 90_000);
+});
