@@ -48,6 +48,8 @@ export interface RouterOptions {
   readonly readinessChecks?: readonly ReadinessCheck[];
   /** LRS on the xDS port (config `loadReporting`); absent: no load reports, `GET /v1/load` is a 404. */
   readonly loadReporting?: LoadReportingOptions;
+  /** How often every assignment is re-sent (XdsServerOptions.refreshIntervalMs); default 60 s. */
+  readonly refreshIntervalMs?: number;
 }
 
 export interface RunningRouter extends LoadSource {
@@ -80,6 +82,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     ...(options.xdsTls ? { tls: options.xdsTls } : {}),
     ...(options.xdsAuthorization ? { authorization: options.xdsAuthorization } : {}),
     ...(options.loadReporting ? { loadReporting: options.loadReporting } : {}),
+    ...(options.refreshIntervalMs ? { refreshIntervalMs: options.refreshIntervalMs } : {}),
   });
   const load: LoadSource = {
     measuredLoad: (service, windowSeconds) => xds.measuredLoad(service, windowSeconds),
