@@ -11,6 +11,12 @@ export interface ConfigReloadsDeps {
   readonly audit: AuditLog;
   readonly logger: Logger;
   readonly registry: Registry;
+  /**
+   * Whether this replica leads now. Every replica reloads its own file and logs it; only the
+   * leader audits, so one change is one audit entry however many replicas run (the leader's
+   * policies are the ones that decide bursts).
+   */
+  readonly isLeader: () => boolean;
 }
 
 /**
@@ -18,7 +24,8 @@ export interface ConfigReloadsDeps {
  * the file's policies in the live set (the next pass follows them), each changed service gets an
  * audit entry naming the fields, and fields that need a restart are named in a log line and the
  * audit. An invalid file changes nothing; the problems (file:line:col: field: why) are logged and
- * audited. Counted in spillway_config_reloads_total{result}.
+ * audited. Counted in spillway_config_reloads_total{result}. Audited by the leader only (see
+ * `isLeader`); every replica logs.
  */
 export class ConfigReloads {
   /** The config in force: the start-up one with the live fields of the last valid reload. */
@@ -64,8 +71,9 @@ export class ConfigReloads {
     this.lastSuccess.setToCurrentTime();
     const changed = plan.live.length > 0 || plan.restart.length > 0;
     this.reloads.inc({ result: changed ? 'applied' : 'unchanged' });
+    const audited = this.deps.isLeader();
     this.logger.info(
-      { file: reload.file, trigger: reload.trigger, applied: plan.live, needRestart: plan.restart },
+      { file: reload.file, trigger: reload.trigger, applied: plan.live, needRestart: plan.restart, audited },
       changed ? 'config reloaded' : 'config reloaded: nothing changed',
     );
     if (plan.restart.length > 0) {
@@ -74,7 +82,7 @@ export class ConfigReloads {
         `config fields changed that only apply at start (${plan.restart.join(', ')}): restart to apply them; running with the old values`,
       );
     }
-    await this.auditApplied(reload, change, plan.restart);
+    if (audited) await this.auditApplied(reload, change, plan.restart);
   }
 
   private async refuse(reload: Extract<ConfigReload, { ok: false }>): Promise<void> {
@@ -82,10 +90,12 @@ export class ConfigReloads {
     this.lastError = lines.join('\n');
     this.reloads.inc({ result: 'invalid' });
     this.successful.set(0);
+    const audited = this.deps.isLeader();
     this.logger.error(
-      { file: reload.file, trigger: reload.trigger, problems: lines },
+      { file: reload.file, trigger: reload.trigger, problems: lines, audited },
       `config reload refused, running config kept: ${lines[0] ?? 'invalid'}`,
     );
+    if (!audited) return;
     await this.record(`config reload refused, running config kept: ${lines.join('; ')}`, undefined, {
       file: reload.file,
       problems: lines,

@@ -149,7 +149,14 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const denials = new DenialAudit(stores.audit, registry, logger.child({ component: 'auth' }));
   await controller.start();
   const resources = watchBurstPolicies(options, policies, controller, stores);
-  const reloads = new ConfigReloads({ config, policies, audit: stores.audit, logger, registry });
+  const reloads = new ConfigReloads({
+    config,
+    policies,
+    audit: stores.audit,
+    logger,
+    registry,
+    isLeader: () => controller.isLeader(),
+  });
   return {
     controller,
     policies,
