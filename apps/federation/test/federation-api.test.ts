@@ -88,8 +88,28 @@ describe('federation HTTP API', () => {
     expect(next.body.services).toEqual([expect.objectContaining({ name: 'echo', namespace: 'demo' })]);
     expect(next.body.services[0].endpoints[0].health).toBe('unhealthy');
 
-    const idle = await get('/v1/catalog/changes?index=2&wait=50ms');
-    expect(idle.body).toEqual({ index: 2, reset: false, services: [], removed: [] });
+    const epoch = first.body.epoch;
+    expect(epoch).toMatch(/^[0-9a-f-]{36}$/);
+    expect(next.body.epoch).toBe(epoch);
+    const idle = await get(`/v1/catalog/changes?index=2&epoch=${epoch}&wait=50ms`);
+    expect(idle.body).toEqual({ index: 2, epoch, reset: false, services: [], removed: [] });
+  });
+
+  it('answers an index counted in another epoch (another run of the federation) with everything', async () => {
+    const dc1 = new ManualSource('dc1');
+    await start([dc1]);
+    dc1.report({ 'echo.demo': [dc1.endpoint('10.0.0.1')], 'cart.shop': [dc1.endpoint('10.0.0.5')] });
+    await waitFor(() => federation!.store.current().version === 1, { message: 'first version' });
+    dc1.sink.replaceServices(new Map([['cart.shop', [dc1.endpoint('10.0.0.6')]]]));
+    await waitFor(() => federation!.store.current().version === 2, { message: 'second version' });
+
+    // Same index, another run: not "nothing changed", not a delta, but the whole catalog at once.
+    const other = await get('/v1/catalog/changes?index=1&epoch=an-earlier-run&wait=30s');
+    expect(other.body).toMatchObject({ index: 2, epoch: federation!.store.epoch, reset: true, removed: [] });
+    expect(other.body.services).toHaveLength(2);
+    const bad = await get('/v1/catalog/changes?index=1&epoch=not%20one');
+    expect(bad.status).toBe(400);
+    expect(bad.body.detail).toMatch(/^epoch: expected the epoch of an earlier answer/);
   });
 
   it('exposes catalog and source metrics', async () => {

@@ -139,6 +139,47 @@ describe('RemoteCatalog (the router following a federation process)', () => {
     expect(removals).toEqual([]);
   });
 
+  it('resyncs fully when its index was counted by another run of the federation, even one already past it', async () => {
+    // The follower reaches the federation through one address (a restart behind a Service, or
+    // a failover between replicas); while it is cut off, the old run stops and a new one, whose
+    // index starts again at 0, moves past the follower's index before the follower asks again.
+    let upstream: string | null = null;
+    const proxy = createServer(async (request, response) => {
+      const answer = upstream ? await fetch(`${upstream}${request.url}`).catch(() => undefined) : undefined;
+      if (!answer) return void response.writeHead(502).end();
+      response.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
+    });
+    const url = await listenOnLoopback(proxy);
+    cleanups.push(() => closeServer(proxy));
+
+    const dc1 = new ManualSource('dc1');
+    const first = await federationWith(dc1);
+    upstream = first.url;
+    const remote = follow(url);
+    dc1.report({ 'echo.demo': [dc1.endpoint('10.0.0.1')], 'cart.shop': [dc1.endpoint('10.0.0.2')] });
+    await waitFor(() => remote.current().services.size === 2, { message: 'initial sync' });
+    dc1.sink.replaceServices(new Map([['echo.demo', [dc1.endpoint('10.0.0.1', { health: 'unhealthy' })]]]));
+    await waitFor(() => remote.remoteIndex === 2, { message: 'the follower at index 2 of the first run' });
+
+    upstream = null;
+    await first.stop();
+    await waitFor(() => !remote.connected, { message: 'outage noticed' });
+    const again = new ManualSource('dc1');
+    const second = await federationWith(again);
+    again.report({ 'echo.demo': [again.endpoint('10.0.0.7')] });
+    await waitFor(() => second.store.current().version === 1, { message: 'second run at 1' });
+    again.sink.replaceServices(new Map([['late.demo', [again.endpoint('10.0.0.8')]]]));
+    await waitFor(() => second.store.current().version === 2, { message: 'second run at 2' });
+    again.sink.replaceServices(new Map([['other.demo', [again.endpoint('10.0.0.9')]]]));
+    await waitFor(() => second.store.current().version === 3, { message: 'second run past the follower' });
+
+    upstream = second.url;
+    await waitFor(() => remote.connected && remote.remoteIndex === 3, { message: 'the follower caught up' });
+    // A delta "since 2" of the second run would bring only other.demo: cart.shop kept, echo stale.
+    expect([...remote.current().services.keys()].sort()).toEqual(['echo.demo', 'late.demo', 'other.demo']);
+    expect(addresses(remote, 'echo.demo')).toEqual(['10.0.0.7 healthy']);
+  });
+
   it('publishes without a source still silent at the initial-sync deadline, and says so in /v1/clusters', async () => {
     const [dc1, dc2] = [new ManualSource('dc1'), new ManualSource('dc2')];
     const federation = await federationWith([dc1, dc2], '127.0.0.1:0', undefined, { initialSyncSeconds: 0.5 });

@@ -16,8 +16,16 @@ export const WaitDuration = z
     return Math.min(value * unit, MAX_WAIT_MS);
   });
 
+/** Names one run of the federation's catalog versions: they restart at 0 with every run. */
+export const CatalogEpoch = z
+  .string()
+  .regex(/^[A-Za-z0-9-]{1,64}$/, 'expected the epoch of an earlier answer (letters, digits and -, at most 64)');
+
 export const ChangesQuery = z.strictObject({
   index: z.coerce.number().int().min(0).default(0).describe('the index of the last answer; 0: everything'),
+  epoch: CatalogEpoch.optional().describe(
+    'the epoch of the answer `index` comes from; another epoch than the current one: everything (reset)',
+  ),
   wait: WaitDuration.default(30_000).describe('how long to wait for a change (500ms, 30s, 5m; at most 5m)'),
 });
 
@@ -54,7 +62,8 @@ export type ServiceResponse = z.infer<typeof ServiceResponse>;
 /** What a follower at `index` needs to reach `index` of the answer. */
 export const CatalogDelta = z.object({
   index: z.number().int().describe('the catalog version this answer brings the follower to'),
-  reset: z.boolean().describe('true: `services` is the whole catalog (index 0, or history too short)'),
+  epoch: CatalogEpoch.describe('the run `index` is counted in; send it back with the next `index`'),
+  reset: z.boolean().describe('true: `services` is the whole catalog (index 0, another epoch, or history too short)'),
   services: z.array(Service).describe('the services that changed (all of them on a reset)'),
   removed: z.array(z.string()).describe('NAME.NS of services that no longer exist'),
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type {
   CatalogChange,
   CatalogReader,
@@ -33,6 +34,11 @@ export interface CatalogStoreOptions {
    * grace rules (staleAfterMs) run from then.
    */
   readonly initialSyncMs?: number;
+  /**
+   * Names this store's run of versions (default: a random UUID). Versions restart at 0 with every
+   * store, so a follower's index means something only together with the epoch it was counted in.
+   */
+  readonly epoch?: string;
   readonly logger?: Logger;
   readonly registry?: Registry;
   /** Injectable clock and timer, for tests of the grace period. */
@@ -71,6 +77,8 @@ type Listener = (change: CatalogChange, snapshot: CatalogSnapshot) => void;
  * are coalesced into one version.
  */
 export class CatalogStore implements CatalogReader {
+  /** The run its versions are counted in (see CatalogStoreOptions.epoch). */
+  readonly epoch: string;
   private readonly sources = new Map<string, SourceRecord>();
   private readonly listeners = new Set<Listener>();
   private readonly waiters = new Set<() => void>();
@@ -90,6 +98,7 @@ export class CatalogStore implements CatalogReader {
   private cancelInitialSyncTimer: (() => void) | null = null;
 
   constructor(private readonly options: CatalogStoreOptions) {
+    this.epoch = options.epoch ?? randomUUID();
     this.history = new ChangeHistory(options.historySize ?? 4096);
     this.logger = options.logger ?? silentLogger();
     this.metrics = options.registry ? new CatalogMetrics(options.registry) : undefined;

@@ -12,11 +12,14 @@ import {
 import { type Logger, silentLogger } from '@spillway/observability';
 import axios, { type AxiosInstance } from 'axios';
 import pRetry from 'p-retry';
+import type { z } from 'zod';
 import { LayeredMap } from './layered-map.js';
 
-// The federation's answer, as its route declares it (packages/api).
-const ChangesResponse = CatalogDelta;
-type ChangesResponse = CatalogDelta;
+// The federation's answer, as its route declares it (packages/api), except that a federation
+// from before epochs sends none: it is followed as before (and never sent an epoch, which its
+// strict query would refuse).
+const ChangesResponse = CatalogDelta.extend({ epoch: CatalogDelta.shape.epoch.optional() });
+type ChangesResponse = z.infer<typeof ChangesResponse>;
 
 export interface RemoteCatalogOptions {
   /** Base URL of the federation service, e.g. http://127.0.0.1:7070. */
@@ -38,7 +41,9 @@ type Listener = (change: CatalogChange, snapshot: CatalogSnapshot) => void;
  * The catalog of a federation service in another process, followed through its long-poll
  * change feed. It keeps serving its last good catalog while the federation is unreachable or
  * answers garbage, and resyncs fully when the federation restarts or it fell too far behind.
- * Its own version counts the changes it applied; `remoteIndex` is the federation's.
+ * Its own version counts the changes it applied; `remoteIndex` is the federation's, counted in
+ * `remoteEpoch` (the federation's run): it polls with both, and an index of another run (the
+ * federation restarted, or another replica answered) gets the whole catalog, never a delta.
  * Version 0 means no catalog yet: an answer at index 0 (a federation whose sources have not
  * reported, e.g. just restarted) is not a catalog and never replaces one. A catalog saved
  * earlier can be `seed`ed before the first sync; the first answer with a catalog replaces it.
@@ -52,6 +57,8 @@ export class RemoteCatalog implements CatalogReader {
   private version = 0;
   private loop: Promise<void> | undefined;
   remoteIndex = 0;
+  /** The federation run `remoteIndex` was counted in; undefined before the first answer. */
+  remoteEpoch: string | undefined;
   /** True while the last poll succeeded. */
   connected = false;
   lastError: string | null = null;
@@ -119,7 +126,7 @@ export class RemoteCatalog implements CatalogReader {
   private async poll(): Promise<ChangesResponse> {
     const wait = `${this.options.waitSeconds ?? 30}s`;
     const { data } = await this.http.get('/v1/catalog/changes', {
-      params: { index: this.remoteIndex, wait },
+      params: { index: this.remoteIndex, wait, ...(this.remoteEpoch ? { epoch: this.remoteEpoch } : {}) },
       signal: this.abort.signal,
       ...(this.options.httpsAgent ? { httpsAgent: this.options.httpsAgent.current() } : {}),
     });
@@ -146,6 +153,10 @@ export class RemoteCatalog implements CatalogReader {
   }
 
   private apply(response: ChangesResponse): void {
+    if (this.remoteEpoch !== undefined && response.epoch !== this.remoteEpoch) {
+      this.logger.info({ url: this.options.url, index: response.index }, 'another federation run answered; resyncing');
+    }
+    this.remoteEpoch = response.epoch;
     if (response.index === 0) {
       // No catalog there (yet): its empty reset says nothing. The next poll at 0 waits for one.
       if (this.remoteIndex !== 0) {

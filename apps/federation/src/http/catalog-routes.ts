@@ -1,5 +1,6 @@
 import {
   CatalogChangesRoute,
+  type CatalogDelta,
   ChangesQuery,
   GetServiceRoute,
   ListClustersRoute,
@@ -65,7 +66,10 @@ export function registerCatalogRoutes(app: FastifyInstance, store: CatalogStore)
   app.get(CatalogChangesRoute.url, routeOptions(CatalogChangesRoute), async (request, reply) => {
     const query = ChangesQuery.safeParse(request.query);
     if (!query.success) return badRequest(reply, query.error);
-    const { index, wait } = query.data;
+    const { wait, epoch } = query.data;
+    // An index counted by another run (a restart, another replica) says nothing about this run's
+    // history, even when this run is already past it: that follower starts from nothing.
+    const index = epoch !== undefined && epoch !== store.epoch ? 0 : query.data.index;
     const abort = new AbortController();
     request.raw.once('close', () => abort.abort());
     const version = await store.waitForVersionAfter(index, wait, abort.signal);
@@ -75,15 +79,18 @@ export function registerCatalogRoutes(app: FastifyInstance, store: CatalogStore)
 }
 
 /**
- * What a follower at `index` needs to reach `version`: only the services that changed when the
- * history still covers it, everything (`reset: true`) when it does not or when index is 0.
+ * What a follower at `index` of this run needs to reach `version`: only the services that changed
+ * when the history still covers it, everything (`reset: true`) when it does not or when index is 0.
  */
-function catalogDelta(store: CatalogStore, index: number) {
+function catalogDelta(store: CatalogStore, index: number): CatalogDelta {
   const snapshot = store.current();
+  const epoch = store.epoch;
   const since = index === 0 ? undefined : store.changesSince(index);
-  if (!since) return { index: snapshot.version, reset: true, services: [...snapshot.services.values()], removed: [] };
+  if (!since) {
+    return { index: snapshot.version, epoch, reset: true, services: [...snapshot.services.values()], removed: [] };
+  }
   const services = [...since.changed].flatMap((key) => snapshot.services.get(key) ?? []);
-  return { index: snapshot.version, reset: false, services, removed: [...since.removed] };
+  return { index: snapshot.version, epoch, reset: false, services, removed: [...since.removed] };
 }
 
 function badRequest(reply: Parameters<typeof sendProblem>[0], error: z.ZodError) {
