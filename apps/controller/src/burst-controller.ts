@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type BurstAction,
   type BurstCommands,
+  type BurstSignals,
   type BurstState,
   DEFAULT_MEASURED_SHARE,
   type AuditEntry as DecisionAudit,
@@ -26,7 +27,19 @@ import type {
 import { BurstPolicy as BurstPolicySchema } from '@spillway/model';
 import type { Logger, Registry } from '@spillway/observability';
 import type { AlertmanagerIntakeResult, PrometheusClient, SloEvaluator } from '@spillway/signals';
-import type { AlertBook, AuditLog, BurstRecords, CommandInbox, InboxCommand, Lease, StateStore } from '@spillway/state';
+import {
+  type AlertBook,
+  type AuditLog,
+  type BurstRecords,
+  type CommandInbox,
+  DUE_TAKE_LIMIT,
+  type DueIndex,
+  type HeldAlert,
+  type InboxCommand,
+  InMemoryDueIndex,
+  type Lease,
+  type StateStore,
+} from '@spillway/state';
 import { actionHandlers, RunningActions, toJob } from './action-handlers.js';
 import {
   goneFromGroup,
@@ -57,6 +70,11 @@ export interface BurstControllerDeps {
   /** The firing alerts, shared by every controller (Redis) so any of them may take a webhook. */
   readonly alerts: AlertBook;
   readonly lease: Lease;
+  /**
+   * When each service is next due (shared by every controller on Redis, so a webhook taken by
+   * any of them reaches the leader's next tick). Default: in memory.
+   */
+  readonly due?: DueIndex;
   readonly jobs: JobQueue;
   readonly adapters: CloudAdapters & { readonly dns?: DnsWeights };
   readonly slo?: SloEvaluator;
@@ -65,7 +83,7 @@ export interface BurstControllerDeps {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly now?: () => number;
-  /** How often every service is reconciled even if nothing happened (dwell, cooldown, expiry). */
+  /** How often the services due are reconciled (dwell, cooldown, expiry, marks from other processes). */
   readonly tickMs?: number;
   /** How long a cloud capacity reading is reused. */
   readonly capacityTtlMs?: number;
@@ -99,6 +117,11 @@ export interface ManualBurst {
  * what to do, persists the new state, records the audit and hands the actions to the job
  * queue (whose keys make a repeated action a no-op). Only the lease holder decides; every
  * process runs job workers.
+ *
+ * Which services a pass visits: the one an event was about (alert, command, catalog, traffic,
+ * policy, job, SLO verdict, capacity reading); on the periodic tick, the services the due index
+ * says are due (their next time-driven decision, alert expiry or capacity re-read) and those
+ * with commands waiting; every policy when leadership is taken or the store lost its data.
  */
 export class BurstController {
   /**
@@ -126,8 +149,14 @@ export class BurstController {
   private readonly running = new RunningActions();
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<void> | undefined;
-  /** Services asked for since the current pass started; `all` after a tick or leadership. */
-  private pending: Set<string> | 'all' = new Set();
+  /** What was asked for since the current pass started. */
+  private pending: PassRequest = emptyRequest();
+  /** Services a failed pass did not finish: visited on the next tick, not at once (no hot retry loop). */
+  private readonly unfinished = new Set<string>();
+  /** The last take from the due index was full: take again after the pass. */
+  private moreDue = false;
+  private readonly due: DueIndex;
+  private readonly capacityTtlMs: number;
   /** Services whose stored state this process has read: one found missing later was lost. */
   private readonly seenState = new Set<string>();
   /** Services to recover on their next pass: the store said it lost its data. */
@@ -138,6 +167,8 @@ export class BurstController {
   constructor(private readonly deps: BurstControllerDeps) {
     this.known = new Map(deps.policies.current().map((policy) => [policy.service, policy]));
     this.now = deps.now ?? Date.now;
+    this.due = deps.due ?? new InMemoryDueIndex();
+    this.capacityTtlMs = deps.capacityTtlMs ?? 10_000;
     this.logger = deps.logger.child({ component: 'burst-controller' });
     this.metrics = new ControllerMetrics(deps.registry);
     this.slo = new SloWatch(deps.slo, this.logger, (service) => this.kick(service));
@@ -148,7 +179,7 @@ export class BurstController {
       deps.traffic,
       deps.adapters,
       this.logger,
-      deps.capacityTtlMs ?? 10_000,
+      this.capacityTtlMs,
       (service) => this.kick(service),
     );
   }
@@ -209,11 +240,17 @@ export class BurstController {
         for (const key of [...change.changed, ...change.removed]) if (this.reconciledPolicy(key)) this.kick(key);
       }),
     );
+    // The router's share is observed: a change to it (by a job, or drift) is looked at.
+    this.cleanups.push(
+      this.deps.traffic.subscribe((service) => {
+        if (this.reconciledPolicy(service)) this.kick(service);
+      }),
+    );
     this.cleanups.push(this.deps.policies.subscribe((change) => void this.onPolicies(change)));
     this.cleanups.push(lease.onChange((leader) => this.onLeadership(leader)));
     await lease.start();
     this.metrics.setLeader(lease.isLeader());
-    this.timer = setInterval(() => this.kick(), this.deps.tickMs ?? 1000);
+    this.timer = setInterval(() => this.tick(), this.deps.tickMs ?? 1000);
     this.kick();
   }
 
@@ -230,21 +267,29 @@ export class BurstController {
 
   /**
    * Asks for a reconcile pass soon: of `service` only after an event about it, of every policy
-   * after a tick (dwells, cooldowns and expiries end with time alone). Passes never overlap; one
-   * asked for during a pass runs after it.
+   * without one (leadership, a job of another process). Passes never overlap; one asked for
+   * during a pass runs after it.
    */
   kick(service?: string): void {
-    if (service === undefined || !this.reconciledPolicy(service)) this.pending = 'all';
-    else if (this.pending !== 'all') this.pending.add(service);
+    if (service === undefined || !this.reconciledPolicy(service)) this.pending.all = true;
+    else this.pending.services.add(service);
+    this.runPending();
+  }
+
+  /** The periodic pass (the timer's): the services due now, and those with commands waiting. */
+  tick(): void {
+    this.pending.due = true;
     this.runPending();
   }
 
   private runPending(): void {
-    if (this.pass || (this.pending !== 'all' && this.pending.size === 0)) return;
-    const targets = this.pending;
-    this.pending = new Set();
-    this.pass = this.reconcileAll(targets).finally(() => {
+    const request = this.pending;
+    if (this.pass || !(request.all || request.due || request.services.size > 0)) return;
+    this.pending = emptyRequest();
+    this.pass = this.reconcilePass(request).finally(() => {
       this.pass = undefined;
+      if (this.moreDue) this.pending.due = true;
+      this.moreDue = false;
       this.runPending();
     });
   }
@@ -351,13 +396,14 @@ export class BurstController {
         service,
       );
     }
+    // Marked in the shared index before the answer: the leader may be another process.
+    for (const [service] of touched) await this.due.schedule(service, DUE_AT_ONCE);
     for (const [service] of touched) this.kick(service);
   }
 
   /** Names of the alerts firing for `service` now, sorted, each once. */
   private async firingAlerts(service: string, now: number): Promise<string[]> {
-    const alerts = await this.deps.alerts.firing(service, now);
-    return [...new Set(alerts.map((alert) => alert.name))].sort();
+    return alertNames(await this.deps.alerts.firing(service, now));
   }
 
   private async recordUnmatched(result: AlertmanagerIntakeResult, actor: string): Promise<void> {
@@ -371,22 +417,33 @@ export class BurstController {
     });
   }
 
-  private async reconcileAll(targets: ReadonlySet<string> | 'all'): Promise<void> {
+  private async reconcilePass(request: PassRequest): Promise<void> {
     if (!this.deps.lease.isLeader()) return;
     const now = this.now();
-    const all = this.reconciledPolicies();
     this.slo.poll(this.deps.policies.current(), now);
-    this.forecasts.poll(all, now);
+    this.forecasts.poll(this.reconciledPolicies(), now);
     this.measured.poll(
-      all.filter((policy) => this.bursting.has(policy.service)),
+      [...this.bursting].flatMap((service) => this.reconciledPolicy(service) ?? []),
       now,
     );
-    const policies = all.filter((p) => targets === 'all' || targets.has(p.service));
     const passEnded = this.metrics.reconcilePass();
+    // What this pass owes a visit; what is left of it when the pass fails is carried to the next tick.
+    const remaining = new Set(request.services);
+    if (request.due) for (const service of takeAll(this.unfinished)) remaining.add(service);
     try {
-      if (await this.deps.states.dataLost?.()) for (const service of this.seenState) this.lostState.add(service);
-      for (const policy of policies) {
-        await this.reconcile(policy, now);
+      let all = request.all;
+      if (await this.deps.states.dataLost?.()) {
+        for (const service of this.seenState) this.lostState.add(service);
+        // The due index went with the data: every policy is looked at again.
+        all = true;
+      }
+      if (all) for (const policy of this.reconciledPolicies()) remaining.add(policy.service);
+      else if (request.due) await this.takeDue(now, remaining);
+      for (let service = this.nextService(remaining); service !== undefined; service = this.nextService(remaining)) {
+        const policy = this.reconciledPolicy(service);
+        // Each service at its own moment: a long pass must not decide late services from its start.
+        if (policy) await this.reconcile(policy, this.now());
+        remaining.delete(service);
         // Let HTTP requests and job events in between services: a pass over thousands of
         // policies must not hold up a webhook's answer.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -395,6 +452,8 @@ export class BurstController {
       this.lastError = null;
       passEnded(true);
     } catch (error) {
+      for (const service of remaining) this.unfinished.add(service);
+      this.moreDue = false;
       passEnded(false);
       this.metrics.error();
       const message = error instanceof Error ? error.message : String(error);
@@ -402,6 +461,50 @@ export class BurstController {
       this.lastError ??= { message, since: new Date(now).toISOString() };
       this.lastError = { ...this.lastError, message };
     }
+  }
+
+  /**
+   * The next service of a pass. Services an event asked for during the pass come first: a
+   * webhook does not wait behind the rest of a tick's (or a full) pass.
+   */
+  private nextService(remaining: Set<string>): string | undefined {
+    const asked = this.pending.services;
+    for (const service of asked) {
+      asked.delete(service);
+      if (remaining.has(service)) remaining.delete(service);
+      remaining.add(service);
+      return service;
+    }
+    return remaining.values().next().value;
+  }
+
+  /** Adds the services due at `now` and those with commands waiting (pushed through any controller). */
+  private async takeDue(now: number, into: Set<string>): Promise<void> {
+    for (const command of await this.deps.inbox.peek()) into.add(command.service);
+    // Last: once taken, the entries live only in `into` (carried over if the pass fails).
+    const due = await this.due.takeDue(now, DUE_TAKE_LIMIT);
+    for (const service of due) into.add(service);
+    this.moreDue = due.length === DUE_TAKE_LIMIT;
+  }
+
+  /**
+   * When `service` must be looked at again with no event about it: its next time-driven
+   * decision, the expiry of an alert firing for it, and, while it is not at rest, the next
+   * re-read of its cloud capacity (capacity is polled, not pushed).
+   */
+  private async scheduleNext(
+    service: string,
+    state: BurstState,
+    nextDecisionAt: number | null,
+    held: readonly HeldAlert[],
+    slo: BurstSignals['slo'],
+    now: number,
+  ): Promise<void> {
+    const moments = held.map((alert) => alert.expiresAt);
+    if (nextDecisionAt !== null) moments.push(nextDecisionAt);
+    const atRest = state.phase === 'idle' && state.burst === null && held.length === 0 && slo !== 'breached';
+    if (!atRest) moments.push(now + this.capacityTtlMs);
+    if (moments.length > 0) await this.due.schedule(service, Math.min(...moments));
   }
 
   private async reconcile(policy: BurstPolicy, now: number): Promise<void> {
@@ -421,7 +524,8 @@ export class BurstController {
     const before = stored ?? initialBurstState();
     const pending = await this.deps.inbox.peek(service);
     const commands = this.newCommands(before, pending);
-    const firing = await this.firingAlerts(service, now);
+    const held = await this.deps.alerts.firing(service, now);
+    const firing = alertNames(held);
     const slo = this.slo.signal(service);
     const signals = {
       alertFiring: firing.length > 0,
@@ -432,6 +536,7 @@ export class BurstController {
     const forecast = this.forecasts.forecast(policy, before.leadTime);
     this.metrics.forecast(service, forecast);
     let state = before;
+    let nextDecisionAt: number | null = null;
     const actions = new Map<string, BurstAction>();
     const audit: DecisionAudit[] = [];
     let costAccrued = 0;
@@ -439,6 +544,7 @@ export class BurstController {
       const decision = decide({ policy, state, now, signals, observed, commands: step, forecast });
       state = decision.state;
       costAccrued += decision.costAccrued;
+      nextDecisionAt = decision.nextDecisionAt;
       for (const action of decision.actions) actions.set(action.key, action);
       audit.push(...decision.audit);
     }
@@ -464,6 +570,7 @@ export class BurstController {
     if (policy.cost && costAccrued > 0) this.metrics.cost(service, policy.cost.currency, costAccrued);
     await this.judgeMeasuredShare(policy, before, state, observed, now);
     await this.retireIfDone(service, state);
+    await this.scheduleNext(service, state, nextDecisionAt, held, slo.slo, now);
   }
 
   private withMeasuredShare(observed: ObservedCloud, service: string): ObservedCloud {
@@ -653,6 +760,8 @@ export class BurstController {
     });
     for (const action of recovery.actions) await this.enqueue(service, action);
     this.metrics.observe(service, recovery.state.phase, 0);
+    // The commands still waiting, and the capacity the recovery releases, are looked at again.
+    await this.due.schedule(service, now + this.capacityTtlMs);
   }
 
   /** The pending commands not applied yet (a crash may leave applied ones in the inbox), parsed. */
@@ -798,6 +907,34 @@ export class BurstController {
  * timeout: a push the API gave up on (503) lands, if ever, past its deadline and is refused.
  */
 const INBOX_PUSH_BUDGET_MS = 3_000;
+
+/** A mark from an event: due whatever the leader's clock says (it may be another process). */
+const DUE_AT_ONCE = 0;
+
+/** What a reconcile pass is asked to visit. */
+interface PassRequest {
+  /** Every policy (leadership taken, a job of another process completed). */
+  all: boolean;
+  /** The services due in the index, and those with commands waiting (the periodic tick). */
+  due: boolean;
+  /** Services an event in this process was about. */
+  readonly services: Set<string>;
+}
+
+function emptyRequest(): PassRequest {
+  return { all: false, due: false, services: new Set() };
+}
+
+function takeAll(set: Set<string>): string[] {
+  const items = [...set];
+  set.clear();
+  return items;
+}
+
+/** Names of the alerts, sorted, each once. */
+function alertNames(alerts: readonly HeldAlert[]): string[] {
+  return [...new Set(alerts.map((alert) => alert.name))].sort();
+}
 
 /** How long stop() waits for a running reconcile pass. */
 const STOP_PASS_WAIT_MS = 3_000;

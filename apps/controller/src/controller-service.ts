@@ -21,10 +21,12 @@ import {
   type BurstRecords,
   type BurstRetention,
   type CommandInbox,
+  type DueIndex,
   InMemoryAlertBook,
   InMemoryAuditLog,
   InMemoryBurstRecords,
   InMemoryCommandInbox,
+  InMemoryDueIndex,
   InMemoryLease,
   InMemoryStateStore,
   type Lease,
@@ -51,6 +53,8 @@ export interface ControllerStores {
   /** Which alerts fire, as Alertmanager said to any controller. */
   readonly alerts: AlertBook;
   readonly lease: Lease;
+  /** When each service is next due for a reconcile (the periodic tick visits only those). */
+  readonly due: DueIndex;
   readonly jobs: JobQueue;
   /** Whether the store is reachable (Redis); absent for in-memory stores, which always are. */
   readonly health?: ReadinessCheck;
@@ -79,6 +83,7 @@ export function inMemoryStores(
     inbox: new InMemoryCommandInbox(),
     alerts: new InMemoryAlertBook(options.alerts),
     lease: new InMemoryLease(),
+    due: new InMemoryDueIndex(),
     jobs,
     close: () => jobs.close(),
   };

@@ -10,6 +10,11 @@ export class RedisKeys {
     return `${this.prefix}:state:${name}`;
   }
 
+  /** Sorted set: service scored by when the controller must next reconcile it (ms). */
+  due(name: string): string {
+    return `${this.prefix}:due:${name}`;
+  }
+
   /** Hash: burst id → record JSON. */
   bursts(): string {
     return `${this.prefix}:bursts`;
