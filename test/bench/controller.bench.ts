@@ -12,10 +12,13 @@
  * (BullMQ jobs, Redis state, the router reading over pub/sub) when redis-server is installed.
  *
  * Sizes: BENCH_DELIVERIES (default 100), BENCH_WARMUP (default 10, deliveries not measured,
- * to services of their own). Every wait is bounded.
+ * to services of their own), BENCH_POLICIES (default deliveries + warm-up: the policies in force;
+ * the deliveries go to the first ones, the rest stay idle and only have to be not visited).
+ * Every wait is bounded.
  */
 
 import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { decide, initialBurstState } from '@spillway/burst';
 import type { BurstPolicy } from '@spillway/model';
 import { type RunningRedis, redisServerBinary, startRedis } from '@spillway/test/support/redis';
@@ -33,7 +36,12 @@ import { collectGarbage, fmt, ms, percentile } from './stats.js';
 
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 100);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
-const SERVICES = DELIVERIES + WARMUP;
+const DELIVERED = DELIVERIES + WARMUP;
+const SERVICES = Math.max(DELIVERED, Number(process.env.BENCH_POLICIES ?? DELIVERED));
+/** Full passes measured at the end: each visits every policy, so fewer when there are thousands. */
+const PASSES = SERVICES > 1000 ? 5 : 50;
+/** Periodic ticks measured at the end, with nothing due. */
+const TICKS = 50;
 /** Deadline for one delivery's burst to reach the router. */
 const DELIVERY_TIMEOUT_MS = 30_000;
 
@@ -43,6 +51,8 @@ interface Samples {
   roundTrip: number[];
   /** One reconcile pass over every policy, asked for with nothing to do, after all bursts hold. */
   pass: number[];
+  /** One periodic tick (what the timer runs), with nothing due, after all bursts hold. */
+  tick: number[];
 }
 
 async function postWebhook(url: string, body: string): Promise<{ status: number; ms: number }> {
@@ -96,8 +106,11 @@ async function measure(world: BenchWorld): Promise<Samples> {
     }
   });
 
-  const samples: Samples = { firstCall: [], published: [], roundTrip: [], pass: [] };
-  for (let i = 0; i < SERVICES; i++) {
+  const samples: Samples = { firstCall: [], published: [], roundTrip: [], pass: [], tick: [] };
+  const controller = world.running.controller;
+  // The start-up pass visits every policy once; the deliveries are measured after it.
+  await controller.settled();
+  for (let i = 0; i < DELIVERED; i++) {
     const service = serviceKey(i);
     const body = webhookBody(i);
     const posted = await postWebhook(world.url, body);
@@ -114,13 +127,19 @@ async function measure(world: BenchWorld): Promise<Samples> {
     samples.firstCall.push(ms(firstCall - arrived));
     samples.published.push(ms(published - arrived));
   }
-  const controller = world.running.controller;
-  for (let n = 0; n < 50; n++) {
+  for (let n = 0; n < PASSES; n++) {
     await controller.settled();
     const started = process.hrtime.bigint();
     controller.kick();
     await controller.settled();
     samples.pass.push(ms(process.hrtime.bigint() - started));
+  }
+  for (let n = 0; n < TICKS; n++) {
+    await controller.settled();
+    const started = process.hrtime.bigint();
+    controller.tick();
+    await controller.settled();
+    samples.tick.push(ms(process.hrtime.bigint() - started));
   }
   return samples;
 }
@@ -174,7 +193,7 @@ async function httpFloor(): Promise<number[]> {
   const noop = await startNoopServer();
   const samples: number[] = [];
   try {
-    for (let i = 0; i < SERVICES; i++) {
+    for (let i = 0; i < DELIVERED; i++) {
       const posted = await postWebhook(noop.url, webhookBody(i));
       if (posted.status !== 200) throw new Error(`no-op webhook answered ${posted.status}`);
       if (i >= WARMUP) samples.push(posted.ms);
@@ -204,7 +223,9 @@ async function run(mode: 'in-memory' | 'redis', redisUrl?: string): Promise<void
   const both = floorDecide.start.map((start, i) => start + (floorDecide.step[i] ?? 0));
   const p = (values: readonly number[], q: number) => fmt(percentile(values, q), 3);
   console.log(
-    `\n${mode} stores (${DELIVERIES} deliveries, ${SERVICES} policies, ${WARMUP} warm-up deliveries not counted):`,
+    `\n${mode} stores (${DELIVERIES} deliveries, ${SERVICES} policies, ${WARMUP} warm-up deliveries not counted; load average ${loadavg()
+      .map((n) => n.toFixed(1))
+      .join(' ')}):`,
   );
   line(
     'webhook arrives -> first scale-out call',
@@ -221,7 +242,8 @@ async function run(mode: 'in-memory' | 'redis', redisUrl?: string): Promise<void
     samples.roundTrip,
     `(floor, same POST to a no-op route: p50 ${p(floorHttp, 50)} ms  p99 ${p(floorHttp, 99)} ms)`,
   );
-  line(`one reconcile pass, ${SERVICES} policies, nothing to do`, samples.pass);
+  line(`one full reconcile pass, ${SERVICES} policies, nothing to do`, samples.pass);
+  line('one periodic tick, nothing due', samples.tick);
 }
 
 function redisAvailable(): boolean {

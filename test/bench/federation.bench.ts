@@ -2,8 +2,11 @@
  * Federation benchmark: five sources, 10,000 services, 100,000 endpoints.
  *   npm run bench:federation
  * Prints time to the first full merged catalog, change-to-event latency (in process and through
- * the HTTP long-poll feed), and heap bytes per endpoint, each beside a floor measured in the
- * same run on the same data.
+ * the HTTP long-poll feed to FOLLOWERS followers), and heap and RSS bytes per endpoint, each
+ * beside a floor measured in the same run on the same data.
+ *
+ * Sizes: BENCH_ENDPOINTS (default 100,000; 10 per service), BENCH_SERVICES (overrides the
+ * service count), BENCH_CHANGES (default 2,000), BENCH_FOLLOWERS (default 10).
  */
 import { CatalogStore, mergeService } from '@spillway/catalog';
 import { buildConfig } from '@spillway/config';
@@ -13,8 +16,12 @@ import { ManualSource } from '@spillway/test/support/manual-source';
 import { startFederation } from '../../apps/federation/src/federation-service.js';
 import { collectGarbage, fmt, ms, percentile } from './stats.js';
 
-const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
 const ENDPOINTS_PER_SERVICE = 10;
+const SERVICES = Number(
+  process.env.BENCH_SERVICES ?? Math.ceil(Number(process.env.BENCH_ENDPOINTS ?? 100_000) / ENDPOINTS_PER_SERVICE),
+);
+const FOLLOWERS = Number(process.env.BENCH_FOLLOWERS ?? 10);
+const FEED_CHANGES = 200;
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 2_000);
 const SOURCES = [
   { name: 'k8s-dc1', environment: 'onprem', region: 'dc1' },
@@ -127,7 +134,10 @@ async function changeLatency(views: Views, store: CatalogStore, sinks: Map<strin
   return { samples, floor };
 }
 
-/** One change, seen by an HTTP follower long-polling /v1/catalog/changes (the router's path). */
+/**
+ * One change, seen by FOLLOWERS HTTP followers long-polling /v1/catalog/changes (the routers'
+ * path); a sample ends when the last follower has it.
+ */
 async function feedLatency(views: Views) {
   const sources = SOURCES.map((s) => new ManualSource(s.name, s.environment, s.region));
   const federation = await startFederation({
@@ -139,20 +149,33 @@ async function feedLatency(views: Views) {
   for (const source of sources) source.sink.replaceAll(views.get(source.name)!);
   await nextTick();
   let index = federation.store.current().version;
-  const samples: number[] = [];
-  for (let n = 0; n < 200; n++) {
-    const poll = fetch(`${federation.url}/v1/catalog/changes?index=${index}&wait=30s`).then((r) => r.json());
-    await nextTick();
+  const first: number[] = [];
+  const last: number[] = [];
+  for (let n = 0; n < FEED_CHANGES; n++) {
+    const polls = Array.from({ length: FOLLOWERS }, () =>
+      fetch(`${federation.url}/v1/catalog/changes?index=${index}&wait=30s`)
+        .then((r) => r.json())
+        .then((body) => ({ body: body as { index: number; services: unknown[] }, at: process.hrtime.bigint() })),
+    );
+    // Every follower's request has reached the server and waits (the store holds their waits).
+    for (let turns = 0; federation.store.waiting() < FOLLOWERS; turns++) {
+      if (turns > 10_000) throw new Error('the followers did not all reach the long poll');
+      await nextTick();
+    }
     const { key, source, updated } = flipHealth(views, n + CHANGES);
     const started = process.hrtime.bigint();
     sources.find((s) => s.name === source)!.sink.replaceServices(new Map([[key, updated]]));
-    const body = (await poll) as { index: number; services: unknown[] };
-    samples.push(ms(process.hrtime.bigint() - started));
-    if (body.services.length !== 1) throw new Error(`expected one changed service, got ${body.services.length}`);
-    index = body.index;
+    const answers = await Promise.all(polls);
+    const times = answers.map((a) => ms(a.at - started)).sort((a, b) => a - b);
+    first.push(times[0]!);
+    last.push(times[times.length - 1]!);
+    for (const { body } of answers) {
+      if (body.services.length !== 1) throw new Error(`expected one changed service, got ${body.services.length}`);
+    }
+    index = answers[0]!.body.index;
   }
   await federation.stop();
-  return samples;
+  return { first, last };
 }
 
 async function main() {
@@ -181,13 +204,17 @@ async function main() {
 
   const feed = await feedLatency(views);
   console.log(
-    `change -> HTTP follower (200): p50 ${fmt(percentile(feed, 50))} ms  p99 ${fmt(percentile(feed, 99))} ms`,
+    `change -> ${FOLLOWERS} HTTP followers (${FEED_CHANGES}): last p50 ${fmt(percentile(feed.last, 50))} ms  p99 ${fmt(percentile(feed.last, 99))} ms   (first p50 ${fmt(percentile(feed.first, 50))} ms  p99 ${fmt(percentile(feed.first, 99))} ms)`,
   );
 
   collectGarbage();
-  const total = process.memoryUsage().heapUsed;
+  const memory = process.memoryUsage();
+  const peakRss = process.resourceUsage().maxRSS * 1024;
   console.log(
-    `process heap with views:   ${fmt(total / endpoints, 0)} bytes/endpoint in all (${fmt(total / 2 ** 20, 1)} MiB)`,
+    `process heap with views:   ${fmt(memory.heapUsed / endpoints, 0)} bytes/endpoint in all (${fmt(memory.heapUsed / 2 ** 20, 1)} MiB)`,
+  );
+  console.log(
+    `process RSS with views:    ${fmt(memory.rss / endpoints, 0)} bytes/endpoint now (${fmt(memory.rss / 2 ** 20, 1)} MiB), peak ${fmt(peakRss / endpoints, 0)} bytes/endpoint (${fmt(peakRss / 2 ** 20, 1)} MiB)`,
   );
 }
 

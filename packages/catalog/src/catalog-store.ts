@@ -168,6 +168,11 @@ export class CatalogStore implements CatalogReader {
     return this.version;
   }
 
+  /** How many waitForVersionAfter calls wait now (long polls held). */
+  waiting(): number {
+    return this.waiters.size;
+  }
+
   sourceStatuses(): SourceStatus[] {
     return [...this.sources.values()].map((record) => this.statusOf(record));
   }
