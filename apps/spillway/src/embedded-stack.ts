@@ -9,6 +9,7 @@ import {
 } from '@spillway/controller';
 import {
   admitDrill,
+  costOfBursts,
   type DrillFile,
   type DrillMode,
   DrillService,
@@ -111,6 +112,10 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         ...(fleet?.pki ? { probeIdentity: fleet.pki.probeFiles } : {}),
         restartRouter: (downMs) => restart(downMs),
         measuredLoad: (service, windowSeconds) => router?.measuredLoad(service, windowSeconds),
+        burstCost: async (service, sinceMs, untilMs) => {
+          const { bursts } = await controller.stores.bursts.page({ service, limit: 100 });
+          return costOfBursts(bursts, sinceMs, untilMs);
+        },
       });
     },
   });

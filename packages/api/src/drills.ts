@@ -83,6 +83,16 @@ export const DrillReport = z.object({
   reportedLoad: MeasuredLoad.nullable().describe(
     'what every client of the service (real ones and the probes) reported over LRS during the run; null when load reporting is off',
   ),
+  cost: z
+    .object({
+      total: z.number().min(0),
+      currency: z.string(),
+      bursts: z.array(z.object({ id: z.string(), total: z.number().min(0) })),
+    })
+    .nullable()
+    .describe(
+      "what the service's bursts active during the run cost (totals when it ended); null without prices or bursts",
+    ),
   timeline: z.array(TimelineEvent),
   expectations: z.array(ExpectationResult),
   error: z.string().optional(),

@@ -1,6 +1,7 @@
 import { endpointId, type MeasuredLoad, type Service } from '@spillway/model';
 import type { Logger } from '@spillway/observability';
 import { IDENTITY_PATH } from '@spillway/simulator';
+import type { DrillCost } from './burst-cost.js';
 import { type DrillFile, drillDeadlineSeconds, entryEndSeconds } from './drill-file.js';
 import type { DrillWorld, Undo } from './drill-world.js';
 import { type DrillReport, evaluateDrill } from './evaluate.js';
@@ -60,6 +61,9 @@ class DrillRun {
   private failedCount = 0;
   private skippedSends = 0;
   private reportedLoad: MeasuredLoad | undefined;
+  private cost: DrillCost | undefined;
+  /** Wall clock (epoch ms) when the timeline started: bursts active since then are the drill's. */
+  private startedAtMs = 0;
   private error: string | undefined;
   private last = 'starting';
 
@@ -91,6 +95,7 @@ class DrillRun {
       const ready = await this.unlessStopped(probes.ready(options.probeReadyMs ?? 30_000));
       if (ready !== STOPPED) {
         this.zero = performance.now();
+        this.startedAtMs = Date.now();
         this.recordView();
         probes.onSample((sample) => this.record(sample));
         await this.playTimeline();
@@ -105,6 +110,7 @@ class DrillRun {
       await this.undoAll();
       const endedAt = this.elapsed();
       this.reportedLoad = this.readReportedLoad(endedAt);
+      this.cost = await this.readCost();
       this.skippedSends = probes.skipped;
       await probes.stop();
       unwatch();
@@ -131,6 +137,7 @@ class DrillRun {
       end: this.end,
       skippedSends: this.skippedSends,
       ...(this.reportedLoad ? { reportedLoad: this.reportedLoad } : {}),
+      ...(this.cost ? { cost: this.cost } : {}),
       ...(this.error ? { error: this.error } : {}),
     };
   }
@@ -146,6 +153,18 @@ class DrillRun {
       return read(this.drill.target.service, Math.min(600, Math.max(1, Math.ceil(endedAt))));
     } catch (error) {
       this.options.logger.warn({ err: error }, 'drill: cannot read the load the clients reported');
+      return undefined;
+    }
+  }
+
+  /** What the target's bursts during the run cost, from the controller; undefined when unknown. */
+  private async readCost(): Promise<DrillCost | undefined> {
+    const read = this.options.world.parts.burstCost;
+    if (!read || this.startedAtMs === 0) return undefined;
+    try {
+      return (await read(this.drill.target.service, this.startedAtMs, Date.now())) ?? undefined;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'drill: cannot read the cost of the bursts');
       return undefined;
     }
   }

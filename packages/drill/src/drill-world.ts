@@ -1,5 +1,6 @@
 import type { CatalogReader, MeasuredLoad, TrafficPolicyReader } from '@spillway/model';
 import type { Fault } from '@spillway/simulator';
+import type { DrillCost } from './burst-cost.js';
 import type { DrillAction, DrillMode } from './drill-file.js';
 import type { ProbeMeshIdentity } from './probes/xds-probe-channel.js';
 
@@ -40,6 +41,11 @@ export interface DrillWorldParts {
    * clients as well as the probes. Undefined when load reporting is off.
    */
   readonly measuredLoad?: (service: string, windowSeconds: number) => MeasuredLoad | undefined;
+  /**
+   * What the service's bursts active between the two instants (epoch ms) cost (the controller's
+   * burst records, docs/burst-controller.md#cost-guard); null without prices. Undefined: no controller here.
+   */
+  readonly burstCost?: (service: string, sinceMs: number, untilMs: number) => Promise<DrillCost | null>;
 }
 
 /** One applied action's undo. */

@@ -1,4 +1,5 @@
 import type { MeasuredLoad } from '@spillway/model';
+import type { DrillCost } from './burst-cost.js';
 import { type DrillAction, type DrillFile, entryEndSeconds } from './drill-file.js';
 import {
   type BrokenPlace,
@@ -80,6 +81,8 @@ export interface DrillReport {
    * probes), from the router; null when load reporting is off or nothing could be read.
    */
   readonly reportedLoad: MeasuredLoad | null;
+  /** What the target's bursts that ran during the drill cost; null without prices or bursts. */
+  readonly cost: DrillCost | null;
   readonly timeline: readonly TimelineEvent[];
   readonly expectations: readonly ExpectationResult[];
   readonly error?: string;
@@ -119,6 +122,7 @@ export function evaluateDrill(drill: DrillFile, recording: DrillRecording): Dril
     entries,
     share: shareBuckets(drill, recording, samples),
     reportedLoad: recording.reportedLoad ?? null,
+    cost: recording.cost ?? null,
     timeline: timelineEvents(recording, entries),
     expectations,
     ...(recording.error ? { error: recording.error } : {}),

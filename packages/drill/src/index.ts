@@ -1,4 +1,5 @@
 export * from './admission.js';
+export * from './burst-cost.js';
 export * from './drill-file.js';
 export * from './drill-runner.js';
 export * from './drill-service.js';

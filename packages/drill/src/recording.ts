@@ -1,4 +1,5 @@
 import type { Environment, MeasuredLoad } from '@spillway/model';
+import type { DrillCost } from './burst-cost.js';
 import type { DrillAction } from './drill-file.js';
 
 /** Times are seconds since the timeline's zero (probes ready, first entry may start). */
@@ -54,6 +55,8 @@ export interface DrillRecording {
   readonly skippedSends?: number;
   /** What every client of the target reported over LRS during the run, read when it ended. */
   readonly reportedLoad?: MeasuredLoad;
+  /** What the target's bursts during the run cost, read when it ended. */
+  readonly cost?: DrillCost;
 }
 
 /** A place an action breaks, in catalog terms: probes reaching it have not failed over. */

@@ -26,6 +26,7 @@ export function formatDrillReport(report: DrillReport): string {
     '  share over time (published / measured cloud share, failed requests)',
     ...shareLines(report),
     ...reportedLoadLines(report),
+    ...costLines(report),
     '',
     '  expectations',
     ...report.expectations.map(
@@ -34,6 +35,18 @@ export function formatDrillReport(report: DrillReport): string {
   ];
   if (report.expectations.length === 0) lines.push('    (none)');
   return lines.join('\n');
+}
+
+/** What the bursts during the run cost, when the policy has prices. */
+function costLines(report: DrillReport): string[] {
+  const cost = report.cost;
+  if (!cost) return [];
+  const money = (amount: number) => `${amount.toFixed(2)} ${cost.currency}`;
+  return [
+    '',
+    `  cost of the bursts during the run: ${money(cost.total)}`,
+    ...cost.bursts.map((burst) => `    ${burst.id}  ${money(burst.total)}`),
+  ];
 }
 
 /** What the clients reported over LRS during the run, when the router measures it. */

@@ -2,8 +2,10 @@ import { silentLogger } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { overriddenCatalog, overriddenPolicies, RouterOverrides, type RunningRouter } from '@spillway/router';
 import { type Fault, type IdentityServer, startIdentityServer } from '@spillway/simulator';
+import { InMemoryBurstRecords } from '@spillway/state';
 import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { costOfBursts } from '../src/burst-cost.js';
 import { DrillFile } from '../src/drill-file.js';
 import { runDrill } from '../src/drill-runner.js';
 import { DrillWorld } from '../src/drill-world.js';
@@ -169,6 +171,67 @@ describe('runDrill with load reporting', () => {
       const [locality] = load?.localities ?? [];
       expect(locality?.requests).toBeGreaterThan(0);
       expect(locality?.errors).toBeLessThanOrEqual(locality?.requests ?? 0);
+    } finally {
+      await router.stop();
+      overrides.stop();
+      await server.stop();
+    }
+  }, 30_000);
+});
+
+describe('runDrill with a controller whose policy has prices', () => {
+  it("reports what the target's bursts during the run cost, from the burst records", async () => {
+    const server = await startIdentityServer({ identity: { cluster: 'k8s', zone: 'a', endpoint: 'a' }, port: 0 });
+    const catalog = new InMemoryCatalog();
+    catalog.setService({
+      name: 'echo',
+      namespace: 'demo',
+      endpoints: [endpoint('127.0.0.1', server.port, { region: 'dc1', zone: 'a' })],
+    });
+    const overrides = new RouterOverrides();
+    const traffic = new InMemoryTrafficPolicyStore();
+    const router = await startLoopbackRouter(catalog, traffic);
+    // The controller's records (apps/controller/src/burst-record.ts writes them): one burst that
+    // ended an hour before the drill, one that runs through it.
+    const bursts = new InMemoryBurstRecords();
+    const record = (id: string, createdAt: number, updatedAt: number, total: number, active: boolean) => ({
+      id,
+      service: 'echo.demo',
+      createdAt: new Date(createdAt).toISOString(),
+      updatedAt: new Date(updatedAt).toISOString(),
+      active,
+      cost: { total, hourly: active ? 2.4 : 0, currency: 'EUR', perBurstBudget: null },
+    });
+    const before = Date.now();
+    await bursts.put(record('old', before - 7_200_000, before - 3_600_000, 9, false));
+    let asked: { sinceMs: number; untilMs: number } | undefined;
+    try {
+      const world = new DrillWorld('live', {
+        xdsAddress: `127.0.0.1:${router.xdsPort}`,
+        catalog,
+        policies: traffic,
+        overrides,
+        burstCost: async (service, sinceMs, untilMs) => {
+          asked = { sinceMs, untilMs };
+          // The burst's controller keeps writing its record while the drill runs.
+          await bursts.put(record('running', before, untilMs, 1.25, true));
+          return costOfBursts((await bursts.page({ service, limit: 100 })).bursts, sinceMs, untilMs);
+        },
+      });
+      const report = await runDrill(
+        DrillFile.parse({
+          name: 'priced',
+          mode: 'live',
+          target: { service: 'echo.demo', clients: [{ region: 'dc1', zone: 'a' }] },
+          probes: { ratePerSecond: 20, method: '/spillway.simulator.Identity/Who' },
+          durationSeconds: 1,
+          timeline: [],
+        }),
+        { id: 'drill-cost', world, logger: silentLogger() },
+      );
+      expect(report.cost).toEqual({ total: 1.25, currency: 'EUR', bursts: [{ id: 'running', total: 1.25 }] });
+      expect(asked?.sinceMs).toBeGreaterThanOrEqual(before);
+      expect(asked?.untilMs).toBeGreaterThan(asked?.sinceMs ?? Number.POSITIVE_INFINITY);
     } finally {
       await router.stop();
       overrides.stop();

@@ -103,6 +103,16 @@ describe('formatDrillReport', () => {
     expect(formatDrillReport(zoneDownReport({}))).not.toContain('reported by the clients');
   });
 
+  it('shows what the bursts during the run cost, when the policy has prices', () => {
+    const cost = { total: 3.5, currency: 'EUR', bursts: [{ id: 'cart.shop-20260601T120000', total: 3.5 }] };
+    const text = formatDrillReport(zoneDownReport({}, { cost }));
+    expect(text).toContain(
+      ['  cost of the bursts during the run: 3.50 EUR', '    cart.shop-20260601T120000  3.50 EUR'].join('\n'),
+    );
+    expect(zoneDownReport({}, { cost }).cost).toEqual(cost);
+    expect(formatDrillReport(zoneDownReport({}))).not.toContain('cost of the bursts');
+  });
+
   it('shows an entry error', () => {
     const text = formatDrillReport(
       zoneDownReport({}, { applied: [{ index: 0, appliedAt: 3, undoneAt: 11, error: 'undo failed: timeout' }] }),
