@@ -96,7 +96,8 @@ const PHASE_STEPS: Record<BurstPhase, (ctx: DecisionContext) => void> = {
 
 function stepIdle(ctx: DecisionContext): void {
   if (ctx.level !== 'hot') {
-    clearBudgetHold(ctx); // a new signal episode's refusal is audited again
+    // A new signal episode's (or forecast's) refusal is audited again.
+    if (ctx.level === 'quiet' && !forecastHolds(ctx)) clearBudgetHold(ctx);
     startWarmingIfForecast(ctx);
     return;
   }

@@ -1,3 +1,4 @@
+import { refusedByBudget } from './budget-gate.js';
 import { planPath, SHARE_EPSILON } from './capacity.js';
 import { activeBurst, type DecisionContext, positionPhase, record, secondsMs, transition } from './context.js';
 import { describeForecast, type ForecastReading, shareNeededFor } from './forecast.js';
@@ -44,6 +45,8 @@ export function startWarmingIfForecast(ctx: DecisionContext): void {
   const { path, notes } = planPath(ctx.policy, ctx.policy.steps);
   if (path.length === 0) return;
   const share = warmShare(path, forecast);
+  // Warm capacity costs as much as capacity carrying traffic: the budgets apply to it too.
+  if (refusedByBudget(ctx, share, null)) return;
   const id = automaticBurstId(ctx.policy.service, ctx.now);
   const words = describeForecast(forecast);
   const prewarm: PrewarmRecord = {
@@ -94,7 +97,7 @@ export function stepWarming(ctx: DecisionContext): void {
   if (forecast !== null && forecast.crossingAt !== null) {
     prewarm.supportedAt = ctx.now;
     prewarm.crossingAt = forecast.crossingAt;
-    raiseWarmShare(ctx, burst, forecast);
+    if (raiseWarmShare(ctx, burst, forecast)) return; // refused by a budget; waitingOn says which
     burst.waitingOn = `the forecast crossing at ${formatTime(forecast.crossingAt)} or an SLO breach; capacity warm for share ${formatShare(burst.capacityShare)}`;
     return;
   }
@@ -111,15 +114,18 @@ export function warmReleaseAt(ctx: DecisionContext, prewarm: PrewarmRecord): num
   return prewarm.supportedAt + secondsMs(ctx.policy.predictive?.releaseAfterSeconds ?? 300);
 }
 
-function raiseWarmShare(ctx: DecisionContext, burst: ActiveBurst, forecast: ForecastReading): void {
+/** Warms capacity for a higher step when the forecast needs it; true when a budget refused it. */
+function raiseWarmShare(ctx: DecisionContext, burst: ActiveBurst, forecast: ForecastReading): boolean {
   const share = warmShare(burst.path, forecast);
-  if (share <= burst.capacityShare + SHARE_EPSILON) return;
+  if (share <= burst.capacityShare + SHARE_EPSILON) return false;
+  if (refusedByBudget(ctx, share, burst)) return true;
   record(
     ctx,
     'prewarm',
     `${describeForecast(forecast)}; warming more: capacity for share ${formatShare(burst.capacityShare)} → ${formatShare(share)}`,
   );
   burst.capacityShare = share;
+  return false;
 }
 
 function shiftOntoWarm(ctx: DecisionContext, burst: ActiveBurst, why: string): void {

@@ -1,11 +1,13 @@
-import { BurstPolicy } from '@spillway/model';
+import { BurstPolicy, PredictiveSettings } from '@spillway/model';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  type AuditEntry,
   accrueCost,
   type BurstState,
   dayIn,
   dayStartAfter,
+  decide,
   hourlyCost,
   initialBurstState,
   type ObservedCloud,
@@ -188,5 +190,38 @@ describe('budgets', () => {
     s.until((x) => x.state.phase === 'holding', FIRING);
     expect(s.state.burst?.cost).toBeUndefined();
     expect(s.decisions.every((d) => d.costAccrued === 0)).toBe(true);
+  });
+});
+
+describe('budgets and pre-warming', () => {
+  it('does not warm capacity the budget cannot carry, and audits it once', () => {
+    const predictive = PredictiveSettings.parse({ enabled: true, rateQuery: 'rate', capacityRps: 1000 });
+    const policy = { ...pricedPolicy({ dailyBudget: 0.05 }), predictive };
+    const quiet = { alertFiring: false, slo: 'recovered' as const };
+    let state = initialBurstState();
+    const audit: AuditEntry[] = [];
+    for (let i = 0; i < 5; i++) {
+      const now = Date.UTC(2026, 5, 1, 12, 0, i * 10);
+      const forecast = {
+        at: now,
+        method: 'holt' as const,
+        observedRps: 900,
+        capacityRps: 1000,
+        leadTimeSeconds: 120,
+        crossingAt: now + 60_000,
+        peakRps: 1300,
+        levelRps: 900,
+        trendRpsPerSecond: 2,
+      };
+      const decision = decide({ policy, state, now, signals: quiet, observed: held(0, 0), forecast });
+      state = decision.state;
+      audit.push(...decision.audit);
+      expect(decision.actions).toEqual([]);
+    }
+    expect(state.phase).toBe('idle');
+    expect(audit).toHaveLength(1);
+    expect(audit[0]?.reason).toMatch(
+      /^burst not started: dailyBudget 0\.05 EUR for 2026-06-01 \(Europe\/Berlin\) would be exceeded/,
+    );
   });
 });
