@@ -5,6 +5,7 @@ import {
   type AuditEntry,
   accrueCost,
   type BurstState,
+  budgetRefusal,
   dayIn,
   dayStartAfter,
   decide,
@@ -12,7 +13,9 @@ import {
   initialBurstState,
   type ObservedCloud,
 } from '../src/index.js';
+import { policyArb, ticksArb } from './support/arbitraries.js';
 import { storyPolicy } from './support/policy.js';
+import { runTicks } from './support/run.js';
 import { FIRING, Scenario } from './support/scenario.js';
 
 const HOUR = 3_600_000;
@@ -222,6 +225,66 @@ describe('budgets and pre-warming', () => {
     expect(audit).toHaveLength(1);
     expect(audit[0]?.reason).toMatch(
       /^burst not started: dailyBudget 0\.05 EUR for 2026-06-01 \(Europe\/Berlin\) would be exceeded/,
+    );
+  });
+});
+
+describe('cost guard properties', () => {
+  const RUNS = { numRuns: 150, seed: 20261205 };
+  const pricesArb = fc.record({
+    nodeHourly: fc.double({ min: 0, max: 50, noNaN: true }),
+    replicaHourly: fc.double({ min: 0, max: 5, noNaN: true }),
+    dailyResetTimeZone: fc.constantFrom('UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata'),
+  });
+  const budgetsArb = fc.record(
+    {
+      perBurstBudget: fc.double({ min: 0.01, max: 5, noNaN: true }),
+      dailyBudget: fc.double({ min: 0.01, max: 10, noNaN: true }),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('capacity is asked for only when its dwell fits both budgets', () => {
+    fc.assert(
+      fc.property(policyArb, pricesArb, budgetsArb, ticksArb(), (base, prices, budgets, ticks) => {
+        const policy = BurstPolicy.parse({ ...base, cost: { ...prices, ...budgets } });
+        for (const { input, decision } of runTicks(policy, ticks)) {
+          const before = input.state.burst;
+          const after = decision.state.burst;
+          if (after === null) continue;
+          const sameBurst = before?.id === after.id;
+          const raised = after.capacityShare > (sameBurst ? (before?.capacityShare ?? 0) : 0) + 1e-9;
+          if (raised) {
+            expect(
+              budgetRefusal(
+                { policy, state: decision.state, now: input.now },
+                after.capacityShare,
+                after.cost?.total ?? 0,
+              ),
+            ).toBeNull();
+          }
+          if (sameBurst && before?.cost && after.cost)
+            expect(after.cost.total).toBeGreaterThanOrEqual(before.cost.total);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('prices without budgets change no decision', () => {
+    fc.assert(
+      fc.property(policyArb, pricesArb, ticksArb(), (base, prices, ticks) => {
+        const priced = BurstPolicy.parse({ ...base, cost: prices });
+        const plain = runTicks(base, ticks);
+        // The only difference allowed: the cost in reasons ("; cost so far 0.12 USD").
+        const plainText = (value: unknown) => JSON.stringify(value).replace(/; cost so far \d+\.\d\d [A-Z]{3}/g, '');
+        runTicks(priced, ticks).forEach((step, i) => {
+          expect(plainText(step.decision.actions)).toBe(plainText(plain[i]?.decision.actions));
+          expect(step.decision.state.phase).toBe(plain[i]?.decision.state.phase);
+          expect(plainText(step.decision.audit)).toBe(plainText(plain[i]?.decision.audit));
+        });
+      }),
+      RUNS,
     );
   });
 });
