@@ -221,7 +221,7 @@ export function summarise(report: DrillReport): string {
   ).slice(0, 4096);
 }
 
-function condition(
+export function condition(
   previous: DrillStatus | undefined,
   type: string,
   status: 'True' | 'False',

@@ -282,7 +282,7 @@ export const CustomResourcesSettings = z.strictObject({
   /** Path to a kubeconfig; absent: in-cluster config or $KUBECONFIG / ~/.kube/config. */
   kubeconfig: FilePath.optional(),
   context: z.string().min(1).optional(),
-  /** Run Drill resources through the drill service (where one runs: `spillway up`). */
+  /** Run Drill resources through the drill service (`spillway up`); `spillway controller`, which has none, marks them Error saying so. */
   drills: z.boolean().default(true),
   /** How often BurstPolicy status (phase, share) is compared with the burst and patched when it differs. */
   statusIntervalSeconds: Seconds.max(300).default(5),

@@ -1,4 +1,4 @@
-import { BURST_POLICY_RESOURCE, CUSTOM_RESOURCE_GROUP } from '@spillway/model';
+import { BURST_POLICY_RESOURCE, CUSTOM_RESOURCE_GROUP, DRILL_RESOURCE } from '@spillway/model';
 import type { KubernetesObject } from './kubernetes-object.js';
 import { labels } from './labels.js';
 import { customResourceNamespace, inClusterClusters, objectName, type SpillwayProcess } from './process-config.js';
@@ -44,10 +44,12 @@ function federationRbac(values: ManifestValues): KubernetesObject[] {
 function controllerRbac(values: ManifestValues): KubernetesObject[] {
   const namespace = customResourceNamespace(values);
   const resources: PolicyRule[] = [
-    // BurstPolicy objects only: Drill objects are run by `spillway up` (embedded), and no process
-    // of the distributed mode reads them.
     { apiGroups: [CUSTOM_RESOURCE_GROUP], resources: [BURST_POLICY_RESOURCE.plural], verbs: ['get', 'list', 'watch'] },
     { apiGroups: [CUSTOM_RESOURCE_GROUP], resources: [`${BURST_POLICY_RESOURCE.plural}/status`], verbs: ['patch'] },
+    // Drill objects are run by `spillway up` only; the controller answers them (status Error and
+    // a Warning event saying so) rather than leave them looking as if they waited.
+    { apiGroups: [CUSTOM_RESOURCE_GROUP], resources: [DRILL_RESOURCE.plural], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [CUSTOM_RESOURCE_GROUP], resources: [`${DRILL_RESOURCE.plural}/status`], verbs: ['patch'] },
     // Warning events (core v1) about objects it cannot use.
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   ];

@@ -191,10 +191,12 @@ describe('RBAC: each process may do what it does, nothing more', () => {
     });
   });
 
-  it('controller: BurstPolicy objects where they live (not Drills: the distributed mode runs none), their status, events, and the Scale of the Deployments it bursts', () => {
+  it('controller: BurstPolicy objects where they live, their status, Drills to answer (the distributed mode runs none), events, and the Scale of the Deployments it bursts', () => {
     expect(rulesOf(find(objects, 'Role', 'spillway-controller', 'policies'))).toEqual([
       { apiGroups: ['spillway.dev'], resources: ['burstpolicies'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['spillway.dev'], resources: ['burstpolicies/status'], verbs: ['patch'] },
+      { apiGroups: ['spillway.dev'], resources: ['drills'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['spillway.dev'], resources: ['drills/status'], verbs: ['patch'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create'] },
     ]);
     // checkout.shop scales through this cluster; search.shop through another kubeconfig (not ours to grant).

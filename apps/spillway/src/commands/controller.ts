@@ -1,18 +1,28 @@
 import { API_VERSION, operationalRouteOptions, registerOpenApi } from '@spillway/api';
 import { RemoteCatalog } from '@spillway/catalog';
+import type { SpillwayConfig } from '@spillway/config';
 import { registerConsole } from '@spillway/console';
-import { alertBookLimits, RemoteMeasuredLoad, redisStores, startController } from '@spillway/controller';
+import {
+  alertBookLimits,
+  customResourcesKubeConfig,
+  RemoteMeasuredLoad,
+  type RunningController,
+  redisStores,
+  startController,
+} from '@spillway/controller';
 import {
   createLogger,
   createMetricsRegistry,
   enforceHttpLimits,
   httpServerOptions,
   installProblemHandlers,
+  type Logger,
   registerOperationalRoutes,
 } from '@spillway/observability';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { setUpAuth } from '../auth-setup.js';
 import { reloadConfigOnChange } from '../config-reload.js';
+import { DrillRefusal } from '../drill-refusal.js';
 import { httpTransport, serviceClientTls } from '../http-transport.js';
 import { CliError, loadConfigOrDefault } from '../load-config.js';
 import { redisAccessFromConfig } from '../redis-access.js';
@@ -66,6 +76,7 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
     registry,
     ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}),
   });
+  const drillRefusal = refuseDrills(config, running, logger);
   const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
   const app: FastifyInstance = enforceHttpLimits(
     Fastify({
@@ -98,9 +109,29 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
   stopOnSignals(logger, async () => {
     stopReloads?.();
     await app.close();
+    await drillRefusal?.stop();
     await running.stop();
     await catalog.stop();
     federationTls?.close();
     routerTls?.close();
   });
+}
+
+/**
+ * With `customResources.drills` on, Drill objects are answered (status Error, a Warning event):
+ * this process has no drill service, and an unanswered Drill would look like one still waiting.
+ */
+function refuseDrills(config: SpillwayConfig, running: RunningController, logger: Logger): DrillRefusal | undefined {
+  const settings = config.customResources;
+  if (!settings?.drills) return undefined;
+  const refusal = new DrillRefusal({
+    kubeConfig: customResourcesKubeConfig(settings),
+    namespace: settings.namespace,
+    isLeader: () => running.controller.isLeader(),
+    owner: running.controller.owner,
+    logger,
+    intervalMs: settings.statusIntervalSeconds * 1000,
+  });
+  refusal.start();
+  return refusal;
 }
