@@ -60,6 +60,22 @@ export function dayStartAfter(fromMs: number, toMs: number, timeZone: string): n
   return at;
 }
 
+/** No day is longer than this (a DST change adds at most an hour; Lord Howe half of one). */
+const LONGEST_DAY_MS = 25 * HOUR_MS;
+
+/** The first millisecond after `now` that falls on the next day in `timeZone` (its midnight). */
+export function nextDayStart(now: number, timeZone: string): number {
+  const today = dayIn(now, timeZone);
+  let before = now; // today
+  let at = now + LONGEST_DAY_MS + 1; // a later day
+  while (at - before > 1) {
+    const middle = Math.floor((before + at) / 2);
+    if (dayIn(middle, timeZone) === today) before = middle;
+    else at = middle;
+  }
+  return at;
+}
+
 /** Today's spending in the policy's time zone: what is stored, or a fresh day after midnight. */
 export function spendingToday(state: BurstState, cost: CostSettings, now: number): DailySpending {
   const day = dayIn(now, cost.dailyResetTimeZone);

@@ -1,6 +1,6 @@
 import { applyCommands } from './commands.js';
 import { createContext, type DecisionContext, secondsMs } from './context.js';
-import { accrueCost, startMeter } from './cost.js';
+import { accrueCost, nextDayStart, startMeter } from './cost.js';
 import { refreshIntents } from './intents.js';
 import { dwellEndsAt, enforceSafety, stepPhases, trackSignal } from './phases.js';
 import { followPolicy } from './policy-change.js';
@@ -43,13 +43,25 @@ export function decide(input: DecideInput): BurstDecision {
 
 /** The earliest future moment at which time alone could change the decision. */
 function nextDecisionAt(ctx: DecisionContext): number | null {
+  const moments = [...budgetMoments(ctx), ...burstMoments(ctx)];
+  const future = moments.filter((moment) => moment > ctx.now);
+  return future.length === 0 ? null : Math.min(...future);
+}
+
+function burstMoments(ctx: DecisionContext): number[] {
   const burst = ctx.state.burst;
-  if (burst === null) return null;
+  if (burst === null) return [];
   const moments: number[] = [];
   if (burst.quietSince !== null) moments.push(burst.quietSince + secondsMs(ctx.policy.cooldownSeconds));
   if (['scaling-out', 'shifting', 'draining'].includes(ctx.state.phase)) moments.push(dwellEndsAt(ctx, burst));
   if (burst.origin === 'manual' && burst.manual?.expiresAt != null) moments.push(burst.manual.expiresAt);
   if (ctx.state.phase === 'warming' && burst.prewarm != null) moments.push(warmReleaseAt(ctx, burst.prewarm));
-  const future = moments.filter((moment) => moment > ctx.now);
-  return future.length === 0 ? null : Math.min(...future);
+  return moments;
+}
+
+/** A step (or a start) the day's budget holds back may go ahead at the zone's next midnight. */
+function budgetMoments(ctx: DecisionContext): number[] {
+  const cost = ctx.policy.cost;
+  if (ctx.state.budgetHold?.budget !== 'dailyBudget' || cost === undefined) return [];
+  return [nextDayStart(ctx.now, cost.dailyResetTimeZone)];
 }

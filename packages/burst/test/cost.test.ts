@@ -11,6 +11,7 @@ import {
   decide,
   hourlyCost,
   initialBurstState,
+  nextDayStart,
   type ObservedCloud,
 } from '../src/index.js';
 import { policyArb, ticksArb } from './support/arbitraries.js';
@@ -135,6 +136,14 @@ describe('the day in a time zone (Intl)', () => {
     );
   });
 
+  it("finds the zone's next midnight, on DST days too", () => {
+    expect(nextDayStart(Date.UTC(2026, 2, 28, 12), 'Europe/Berlin')).toBe(Date.UTC(2026, 2, 28, 23));
+    expect(nextDayStart(Date.UTC(2026, 2, 29, 0, 30), 'Europe/Berlin')).toBe(Date.UTC(2026, 2, 29, 22));
+    expect(nextDayStart(Date.UTC(2026, 10, 1, 4), 'America/New_York')).toBe(Date.UTC(2026, 10, 2, 5));
+    expect(nextDayStart(Date.UTC(2026, 10, 2, 4, 59, 59, 999), 'America/New_York')).toBe(Date.UTC(2026, 10, 2, 5));
+    expect(nextDayStart(Date.UTC(2026, 5, 1, 0), 'UTC')).toBe(Date.UTC(2026, 5, 2, 0));
+  });
+
   it("counts only the part after the zone's midnight toward the new day", () => {
     const policy = pricedPolicy({});
     const beforeMidnight = Date.UTC(2026, 2, 29, 21, 59); // 23:59 CEST, the DST day
@@ -186,6 +195,9 @@ describe('budgets', () => {
         'and capacity for share 0.10 (5.04 EUR/h) held for its dwell of 60 s costs 0.08 EUR',
     );
     expect(s.state.dailySpending).toMatchObject({ day: '2026-03-30', spent: 0 });
+    // While refused, the decision asked to be looked at again at the zone's midnight.
+    const refused = s.decisions.find((d) => d.audit.some((entry) => entry.decision === 'refusal'));
+    expect(refused?.nextDecisionAt).toBe(Date.UTC(2026, 2, 29, 22));
   });
 
   it('a policy without cost spends nothing and never refuses for a budget', () => {
