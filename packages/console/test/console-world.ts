@@ -80,4 +80,6 @@ policies:
     minDwellSeconds: 1
     cooldownSeconds: 1
     capacity: { replicasAtFullShare: 4, maxReplicas: 4, maxNodes: 1 }
+    # Priced, with no capacity it manages (static clusters): the page shows a cost of 0.
+    cost: { nodeHourly: 0.5, currency: EUR, perBurstBudget: 12, dailyResetTimeZone: Europe/Berlin }
 `;

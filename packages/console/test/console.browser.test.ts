@@ -92,6 +92,10 @@ describe('the console in Chromium', () => {
     await expect(page.getByText('holding', { exact: false }).first().isVisible()).resolves.toBe(true);
     // Load is measured here, but no client reports it: the console says so rather than guessing.
     await page.getByText(/no reports over \d+ s \(0 requests\): no-data/).waitFor();
+    // The running cost, from the policy's prices (nothing it manages is priced here).
+    await expect(page.getByTestId('burst-cost').textContent()).resolves.toBe(
+      '0.00 EUR so far, 0.00 EUR/h now, budget 12.00 EUR',
+    );
     await shot(page, 'burst-holding');
 
     // Where the share went: the router now serves the cloud locality for every client locality.

@@ -18,6 +18,8 @@ interface Burst extends BurstRow {
   abort?: { reason: string; actor: string; at: string } | null;
   measured?: Measured | null;
   measuredError?: string;
+  /** The running cost for a policy with prices (docs/burst-controller.md#cost-guard). */
+  cost?: { total: number; hourly: number; currency: string; perBurstBudget: number | null } | null;
   history: AuditRow[];
 }
 
@@ -89,6 +91,8 @@ export function BurstDetail(props: { id: string }) {
             <dd>{percent(data.appliedShare)}</dd>
             <dt>Measured (LRS)</dt>
             <dd>{measuredText(data)}</dd>
+            <dt>Cost</dt>
+            <dd data-testid="burst-cost">{costText(data)}</dd>
             <dt>Waiting on</dt>
             <dd>{data.waitingOn ?? 'nothing'}</dd>
             <dt>Capacity requested / ready</dt>
@@ -169,6 +173,15 @@ function AbortForm(props: { path: string; sent: boolean; onDone: () => void }) {
       {error ? <p role="alert">{error}</p> : null}
     </form>
   );
+}
+
+/** `1.24 USD so far, 2.40 USD/h now, budget 5.00 USD`; says so for a policy without prices. */
+function costText(burst: Burst): string {
+  const cost = burst.cost;
+  if (!cost) return 'not priced (the policy has no cost)';
+  const money = (amount: number) => `${amount.toFixed(2)} ${cost.currency}`;
+  const budget = cost.perBurstBudget === null ? '' : `, budget ${money(cost.perBurstBudget)}`;
+  return `${money(cost.total)} so far, ${money(cost.hourly)}/h now${budget}`;
 }
 
 function measuredText(burst: Burst): string {
