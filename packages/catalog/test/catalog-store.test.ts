@@ -1,7 +1,7 @@
 import type { Endpoint, ServiceKey } from '@spillway/model';
+import { ManualClock } from '@spillway/test/support/manual-clock';
 import { describe, expect, it } from 'vitest';
 import { CatalogStore } from '../src/catalog-store.js';
-import { ManualClock } from './manual-clock.js';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 

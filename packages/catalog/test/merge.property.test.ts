@@ -1,10 +1,10 @@
 import { endpointId, type Service, type ServiceKey } from '@spillway/model';
+import { ManualClock } from '@spillway/test/support/manual-clock';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CatalogStore } from '../src/catalog-store.js';
 import { mergeCatalog, type SourceView } from '../src/merge.js';
 import { type Operation, operationArb, SOURCES, viewArb } from './arbitraries.js';
-import { ManualClock } from './manual-clock.js';
 
 const GRACE_MS = 30_000;
 

@@ -21,13 +21,15 @@ export interface RouterOverridesOptions {
   readonly registry?: Registry;
   /** Stamps `createdAt` / `expiresAt` (default `Date.now`). Expiry itself runs on a timer of `ttlMs`. */
   readonly now?: () => number;
+  /** Runs each expiry after `ms`; returns its cancel (default: an `unref()`ed setTimeout). For tests. */
+  readonly setTimer?: (callback: () => void, ms: number) => () => void;
 }
 
 type Ending = 'removed' | 'expired' | 'owner-removed' | 'stopped';
 
 interface Entry {
   readonly active: ActiveOverride;
-  readonly timer: NodeJS.Timeout;
+  readonly cancelExpiry: () => void;
 }
 
 /**
@@ -43,6 +45,7 @@ export class RouterOverrides {
   private readonly listeners = new Set<OverridesListener>();
   private readonly logger: Logger | undefined;
   private readonly now: () => number;
+  private readonly setTimer: (callback: () => void, ms: number) => () => void;
   private readonly activeGauge: Gauge | undefined;
   private readonly expiredCounter: Counter | undefined;
   private changes = 0;
@@ -51,6 +54,7 @@ export class RouterOverrides {
   constructor(options: RouterOverridesOptions = {}) {
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
+    this.setTimer = options.setTimer ?? unrefTimer;
     if (options.registry) {
       const registers = [options.registry];
       this.activeGauge = new Gauge({
@@ -92,9 +96,8 @@ export class RouterOverrides {
       createdAt: new Date(createdAt).toISOString(),
       expiresAt: new Date(createdAt + grant.ttlMs).toISOString(),
     });
-    const timer = setTimeout(() => this.end([active.id], 'expired'), grant.ttlMs);
-    timer.unref();
-    this.entries.set(active.id, { active, timer });
+    const cancelExpiry = this.setTimer(() => this.end([active.id], 'expired'), grant.ttlMs);
+    this.entries.set(active.id, { active, cancelExpiry });
     this.changes++;
     this.activeGauge?.set(this.entries.size);
     this.logger?.info(
@@ -144,7 +147,7 @@ export class RouterOverrides {
     for (const id of ids) {
       const entry = this.entries.get(id);
       if (!entry) continue;
-      clearTimeout(entry.timer);
+      entry.cancelExpiry();
       this.entries.delete(id);
       ended.push(entry.active);
     }
@@ -172,6 +175,13 @@ export class RouterOverrides {
       }
     }
   }
+}
+
+/** An expiry must not keep the process alive: the process ending ends what overrides alter. */
+function unrefTimer(callback: () => void, ms: number): () => void {
+  const timer = setTimeout(callback, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
 }
 
 function scopeOf(overrides: readonly ActiveOverride[]): OverrideScope {

@@ -1,4 +1,7 @@
-/** A clock and timer the test moves by hand, so grace periods need no waiting. */
+/**
+ * A clock and timer the test moves by hand, so grace periods and deadlines need no waiting and
+ * never run out early on a busy machine. Pass `now` and `setTimer` where a part takes them.
+ */
 export class ManualClock {
   private time = 1_700_000_000_000;
   private timers: { at: number; callback: () => void; cancelled: boolean }[] = [];
