@@ -6,6 +6,11 @@ const Intent = z
   .looseObject({ burstId: z.string(), value: z.number(), seq: z.number(), satisfied: z.boolean(), mode: z.string() })
   .nullable();
 
+/** A burst's cost meter (policies with `cost`): money is summed on, so it must be numbers. */
+const CostMeter = z
+  .looseObject({ total: z.number().min(0), hourly: z.number().min(0), accruedAt: z.number(), currency: z.string() })
+  .nullish();
+
 /**
  * The persisted burst state, checked at the door when read back from Redis: the shape the
  * decision core relies on. A state that fails it is reported as corrupt, not decided on.
@@ -13,10 +18,11 @@ const Intent = z
 export const StoredBurstState = z
   .looseObject({
     phase: z.enum(BURST_PHASES),
-    burst: z.looseObject({ id: z.string(), share: z.number(), path: z.array(z.number()) }).nullable(),
+    burst: z.looseObject({ id: z.string(), share: z.number(), path: z.array(z.number()), cost: CostMeter }).nullable(),
     lastShareChangeAt: z.number().nullable(),
     autoSuppressed: z.boolean(),
     seq: z.number().int(),
     intents: z.looseObject({ traffic: Intent, replicas: Intent, nodes: Intent }),
+    dailySpending: z.looseObject({ day: z.string(), timeZone: z.string(), spent: z.number().min(0) }).optional(),
   })
   .transform((value) => value as unknown as BurstState);

@@ -25,5 +25,33 @@ describe('StoredBurstState', () => {
 
   it('rejects a state the core could not decide on', () => {
     expect(StoredBurstState.safeParse({ ...initialBurstState(), phase: 'exploding' }).success).toBe(false);
+    const spending = { day: '2026-06-01', timeZone: 'UTC', spent: '12' };
+    const badSpending = StoredBurstState.safeParse({ ...initialBurstState(), dailySpending: spending });
+    expect(badSpending.error?.issues[0]?.path).toEqual(['dailySpending', 'spent']);
+  });
+
+  it("round-trips a priced burst's cost meter and the day's spending", () => {
+    const policy = BurstPolicy.parse({
+      service: 'checkout.shop',
+      capacity: { replicasAtFullShare: 10, maxReplicas: 10, maxNodes: 3 },
+      cloud: { deployment: { cluster: 'eks', namespace: 'shop', name: 'checkout' } },
+      cost: { nodeHourly: 1, replicaHourly: 0.5, dailyBudget: 100, dailyResetTimeZone: 'Europe/Berlin' },
+    });
+    const observed = { cloudReadyEndpoints: 2, cloudHealthy: true, replicasReady: 3, nodesReady: 0, appliedShare: 0 };
+    const signals = { alertFiring: false, slo: 'unknown' as const };
+    const started = decide({
+      policy,
+      state: initialBurstState(),
+      now: 1_000,
+      signals,
+      observed,
+      commands: { start: { id: 'b-1', share: 0.3, reason: 'test', actor: 'me' } },
+    });
+    const { state } = decide({ policy, state: started.state, now: 3_601_000, signals, observed });
+    expect(state.burst?.cost?.total).toBeCloseTo(1.5, 9);
+    expect(state.dailySpending?.spent).toBeCloseTo(1.5, 9);
+    expect(StoredBurstState.parse(JSON.parse(JSON.stringify(state)))).toEqual(state);
+    const corrupt = { ...state, burst: { ...state.burst, cost: { ...state.burst?.cost, total: null } } };
+    expect(StoredBurstState.safeParse(corrupt).success).toBe(false);
   });
 });
