@@ -148,6 +148,21 @@ describe('config policies', () => {
       expect.stringMatching(/policies\[0\]\.cloud\.deployment\.cluster: no cluster named "nowhere"/),
     ]);
   });
+
+  it("names a policy's cost field that is wrong: an unknown time zone, a negative price", () => {
+    expect(
+      problems(
+        withPolicy(
+          '  - service: checkout.shop\n    capacity: { replicasAtFullShare: 20, maxReplicas: 20, maxNodes: 4 }\n    cost: { nodeHourly: -1, dailyResetTimeZone: Europe/Atlantis }\n',
+        ),
+      ),
+    ).toEqual([
+      expect.stringMatching(/^spillway\.yaml:6:\d+: policies\[0\]\.cost\.nodeHourly: .*>=0/),
+      expect.stringMatching(
+        /^spillway\.yaml:6:\d+: policies\[0\]\.cost\.dailyResetTimeZone: expected an IANA time zone name such as Europe\/Berlin or UTC/,
+      ),
+    ]);
+  });
 });
 
 describe('xdsAuthorization', () => {
