@@ -502,8 +502,7 @@ export class BurstController {
   ): Promise<void> {
     const moments = held.map((alert) => alert.expiresAt);
     if (nextDecisionAt !== null) moments.push(nextDecisionAt);
-    const atRest = state.phase === 'idle' && state.burst === null && held.length === 0 && slo !== 'breached';
-    if (!atRest) moments.push(now + this.capacityTtlMs);
+    if (!atRest(state, held, slo)) moments.push(now + this.capacityTtlMs);
     if (moments.length > 0) await this.due.schedule(service, Math.min(...moments));
   }
 
@@ -532,7 +531,10 @@ export class BurstController {
       slo: slo.slo,
       detail: [firing.length ? `alert ${firing.join(', ')} firing` : '', slo.reason ?? ''].filter(Boolean).join('; '),
     };
-    const observed = this.withMeasuredShare(this.observer.observe(policy, now), service);
+    // A decision at rest does not use the cloud's capacity: it is read only for one that may (a
+    // signal, a command, a burst), so a new leader's pass over every policy reads none of it.
+    const readCapacity = !atRest(before, held, slo.slo) || pending.length > 0 || this.retiring.has(service);
+    const observed = this.withMeasuredShare(this.observer.observe(policy, now, readCapacity), service);
     const forecast = this.forecasts.forecast(policy, before.leadTime);
     this.metrics.forecast(service, forecast);
     let state = before;
@@ -929,6 +931,11 @@ function takeAll(set: Set<string>): string[] {
   const items = [...set];
   set.clear();
   return items;
+}
+
+/** Nothing under way and nothing asking for a burst: only an event can change the decision. */
+function atRest(state: BurstState, held: readonly HeldAlert[], slo: BurstSignals['slo']): boolean {
+  return state.phase === 'idle' && state.burst === null && held.length === 0 && slo !== 'breached';
 }
 
 /** Names of the alerts, sorted, each once. */

@@ -45,11 +45,12 @@ export class CloudObserver {
     private readonly onRead: (service: string) => void,
   ) {}
 
-  observe(policy: BurstPolicy, now: number): ObservedCloud {
+  /** `readCapacity` false: the capacity as last read (none: 0), without asking the cloud again. */
+  observe(policy: BurstPolicy, now: number, readCapacity = true): ObservedCloud {
     const endpoints = this.catalog.current().services.get(policy.service)?.endpoints ?? [];
     const cloud = endpoints.filter((endpoint) => endpoint.environment === 'cloud');
     const ready = cloud.filter((endpoint) => endpoint.health === 'healthy').length;
-    this.refreshCapacity(policy, now);
+    if (readCapacity) this.refreshCapacity(policy, now);
     const capacity = this.capacity.get(policy.service);
     return {
       cloudReadyEndpoints: ready,

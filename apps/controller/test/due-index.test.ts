@@ -103,9 +103,12 @@ afterAll(async () => {
 });
 
 describe('the due index', () => {
-  it('after the start-up pass, ticks visit no idle service', async () => {
+  it('after the start-up pass (which read no capacity for services at rest), ticks visit no idle service', async () => {
     // The start-up pass (leadership) visited every policy once.
     for (const service of [SERVICE, ...IDLE]) expect(visits.get(service)).toBeGreaterThanOrEqual(1);
+    // A decision at rest does not use the cloud's capacity, so none was read for it.
+    expect(leader!.eks.describeRequests('burst', 'spot')).toEqual([]);
+    expect(leader!.k8s.deploymentRequests('shop', 'checkout', 'GET')).toEqual([]);
     visits.clear();
     const from = takes;
     await waitFor(() => takes >= from + 10, { message: 'ten ticks' });
@@ -126,6 +129,8 @@ describe('the due index', () => {
       { timeoutMs: 20_000, message: 'the leader starting the burst' },
     );
     expect(burst).toMatchObject({ service: SERVICE, origin: 'signal' });
+    // Once a signal asks for a burst, the capacity is read.
+    await waitFor(() => leader!.eks.describeRequests('burst', 'spot').length > 0, { message: 'DescribeNodegroup' });
     // The idle services were still not looked at.
     for (const service of IDLE) expect(visits.get(service)).toBeUndefined();
   });
