@@ -1,6 +1,7 @@
 import { applyCommands } from './commands.js';
-import { createContext, type DecisionContext, secondsMs } from './context.js';
+import { createContext, type DecisionContext } from './context.js';
 import { accrueCost, nextDayStart, startMeter } from './cost.js';
+import { cooldownMs } from './flap-damping.js';
 import { refreshIntents } from './intents.js';
 import { dwellEndsAt, enforceSafety, stepPhases, trackSignal } from './phases.js';
 import { followPolicy } from './policy-change.js';
@@ -52,7 +53,7 @@ function burstMoments(ctx: DecisionContext): number[] {
   const burst = ctx.state.burst;
   if (burst === null) return [];
   const moments: number[] = [];
-  if (burst.quietSince !== null) moments.push(burst.quietSince + secondsMs(ctx.policy.cooldownSeconds));
+  if (burst.quietSince !== null) moments.push(burst.quietSince + cooldownMs(ctx, burst));
   if (['scaling-out', 'shifting', 'draining'].includes(ctx.state.phase)) moments.push(dwellEndsAt(ctx, burst));
   if (burst.origin === 'manual' && burst.manual?.expiresAt != null) moments.push(burst.manual.expiresAt);
   if (ctx.state.phase === 'warming' && burst.prewarm != null) moments.push(warmReleaseAt(ctx, burst.prewarm));

@@ -14,6 +14,7 @@ import {
   secondsMs,
   transition,
 } from './context.js';
+import { cooldownMs, dampRebreach, noteStepDown, relaxDamping } from './flap-damping.js';
 import { automaticBurstId, formatShare, formatTime, plural } from './format.js';
 import { judgeMeasuredShare } from './measured-share.js';
 import { forecastHolds, forecastNeed, startWarmingIfForecast, stepWarming } from './prewarm.js';
@@ -35,12 +36,13 @@ export function trackSignal(ctx: DecisionContext): void {
     record(ctx, 'signal', `${describeSignals(ctx.policy, ctx.signals)}; automatic bursts re-armed after the abort`);
   }
   const burst = state.burst;
+  relaxDamping(ctx, burst);
   if (burst === null || burst.origin !== 'signal' || !RISING.includes(state.phase)) return;
   // A predictive policy's load above on-prem capacity (now or within the lead time) is not quiet.
   const quiet = level === 'quiet' && !forecastHolds(ctx);
   if (quiet && burst.quietSince === null) {
     burst.quietSince = ctx.now;
-    const until = formatTime(ctx.now + secondsMs(ctx.policy.cooldownSeconds));
+    const until = formatTime(ctx.now + cooldownMs(ctx, burst));
     record(ctx, 'signal', `${describeSignals(ctx.policy, ctx.signals)}; cooldown until ${until}`);
   } else if (!quiet && burst.quietSince !== null) {
     burst.quietSince = null;
@@ -225,7 +227,7 @@ export function dwellEndsAt(ctx: DecisionContext, burst: ActiveBurst): number {
 
 function finishIfDue(ctx: DecisionContext, burst: ActiveBurst): boolean {
   if (burst.origin === 'manual') return expireIfDue(ctx, burst);
-  if (burst.quietSince === null || ctx.now - burst.quietSince < secondsMs(ctx.policy.cooldownSeconds)) return false;
+  if (burst.quietSince === null || ctx.now - burst.quietSince < cooldownMs(ctx, burst)) return false;
   const since = formatTime(burst.quietSince);
   transition(ctx, 'draining', 'phase', `signal quiet since ${since}, cooldown over; stepping the share back down`);
   return true;
@@ -264,6 +266,7 @@ function stepDraining(ctx: DecisionContext): void {
   const burst = activeBurst(ctx);
   if (ctx.level === 'hot') {
     resumeAutomatic(ctx, burst, `${describeSignals(ctx.policy, ctx.signals)} again while draining; resuming`);
+    dampRebreach(ctx, burst);
     return;
   }
   if (forecastHolds(ctx)) {
@@ -287,6 +290,7 @@ function stepDraining(ctx: DecisionContext): void {
   const down = nextDown(burst);
   const reason = `${describeSignals(ctx.policy, ctx.signals)}; share ${formatShare(burst.share)} → ${formatShare(down)}`;
   commitShare(ctx, burst, down, reason);
+  noteStepDown(ctx, burst);
   record(ctx, 'step', reason);
 }
 
@@ -304,6 +308,7 @@ function stepScalingIn(ctx: DecisionContext): void {
   const burst = activeBurst(ctx);
   if (ctx.level === 'hot') {
     resumeAutomatic(ctx, burst, `${describeSignals(ctx.policy, ctx.signals)} again while scaling in; resuming`);
+    dampRebreach(ctx, burst);
     return;
   }
   releaseToFloor(ctx, burst, `burst ${burst.id} ended`);

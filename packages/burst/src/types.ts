@@ -120,6 +120,18 @@ export interface ActiveBurst {
   prewarm?: PrewarmRecord | null;
   /** The running cost, for policies with `cost`; absent otherwise. */
   cost?: BurstCost | null;
+  /** Flap damping of an automatic burst (see flap-damping.ts); absent or null: none. */
+  damping?: FlapDamping | null;
+}
+
+/** An automatic burst's last step down and the cooldown its re-breaches have earned it. */
+export interface FlapDamping {
+  /** The cooldown in force for this burst: the policy's, doubled per re-breach, bounded. */
+  cooldownSeconds: number;
+  /** Epoch ms of the last step down not yet followed by a re-breach; null: none pending. */
+  steppedDownAt: number | null;
+  /** The share that step down went to. */
+  steppedDownTo: number;
 }
 
 /** A burst's cost meter: what it has spent so far and the rate of the capacity it holds now. */
@@ -239,6 +251,7 @@ export type AuditDecision =
   | 'safety'
   | 'abort'
   | 'refusal'
+  | 'damping'
   | 'end';
 
 export interface AuditEntry {

@@ -1,0 +1,71 @@
+import { type DecisionContext, record, secondsMs } from './context.js';
+import { formatShare, formatTime } from './format.js';
+import type { ActiveBurst } from './types.js';
+
+/**
+ * Flap damping for automatic bursts, after BGP route-flap damping (RFC 2439) and the back-off
+ * of the Kubernetes HPA's scale-down: when the signal breaches again soon after a step down,
+ * the step down was the cause (the load is still above on-prem capacity), so this burst's
+ * cooldown doubles before it tries again. Without it a reactive burst under sustained overload
+ * drains, re-breaches and climbs back every cooldown + a few minutes, each time burning error
+ * budget and churning capacity. Manual bursts, aborts and safety drops never read it.
+ */
+
+/** A re-breach within this many policy cooldowns of a step down counts against the step down. */
+export const REBREACH_WINDOW_COOLDOWNS = 2;
+/** The damped cooldown never exceeds this many policy cooldowns, so a burst still ends. */
+export const MAX_COOLDOWN_FACTOR = 8;
+
+/** The cooldown that applies to `burst` now: the policy's, or its damped one. */
+export function cooldownMs(ctx: DecisionContext, burst: ActiveBurst): number {
+  return secondsMs(burst.damping?.cooldownSeconds ?? ctx.policy.cooldownSeconds);
+}
+
+/** Remembers a step down of an automatic burst, so that a re-breach soon after is recognised. */
+export function noteStepDown(ctx: DecisionContext, burst: ActiveBurst): void {
+  if (burst.origin !== 'signal') return;
+  const cooldownSeconds = burst.damping?.cooldownSeconds ?? ctx.policy.cooldownSeconds;
+  burst.damping = { cooldownSeconds, steppedDownAt: ctx.now, steppedDownTo: burst.share };
+}
+
+/**
+ * The signal is hot again while the burst is coming down: if that is within the window of the
+ * last step down, the cooldown doubles (bounded) and the decision is audited with its reason.
+ */
+export function dampRebreach(ctx: DecisionContext, burst: ActiveBurst): void {
+  const damping = burst.damping;
+  if (burst.origin !== 'signal' || damping == null || damping.steppedDownAt === null) return;
+  const after = ctx.now - damping.steppedDownAt;
+  if (after > rebreachWindowMs(ctx)) return;
+  const base = ctx.policy.cooldownSeconds;
+  const doubled = Math.min(damping.cooldownSeconds * 2, base * MAX_COOLDOWN_FACTOR);
+  const bounded = doubled === damping.cooldownSeconds ? ` (the bound, ${MAX_COOLDOWN_FACTOR} × the policy's)` : '';
+  burst.damping = { ...damping, cooldownSeconds: doubled, steppedDownAt: null };
+  const seconds = Math.round(after / 1000);
+  record(
+    ctx,
+    'damping',
+    `re-breached ${seconds} s after stepping down to ${formatShare(damping.steppedDownTo)}: cooldown now ${doubled} s${bounded}`,
+  );
+}
+
+/**
+ * A step down that the signal did not follow with a breach within the window held: the load
+ * has come down, so the burst's cooldown goes back to the policy's.
+ */
+export function relaxDamping(ctx: DecisionContext, burst: ActiveBurst | null): void {
+  const damping = burst?.damping;
+  if (burst == null || damping == null || damping.steppedDownAt === null) return;
+  if (ctx.now - damping.steppedDownAt <= rebreachWindowMs(ctx)) return;
+  const base = ctx.policy.cooldownSeconds;
+  if (damping.cooldownSeconds !== base) {
+    const since = formatTime(damping.steppedDownAt);
+    const share = formatShare(damping.steppedDownTo);
+    record(ctx, 'damping', `no re-breach since stepping down to ${share} at ${since}: cooldown back to ${base} s`);
+  }
+  burst.damping = null;
+}
+
+function rebreachWindowMs(ctx: DecisionContext): number {
+  return secondsMs(ctx.policy.cooldownSeconds * REBREACH_WINDOW_COOLDOWNS);
+}
