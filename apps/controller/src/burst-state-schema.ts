@@ -11,6 +11,15 @@ const CostMeter = z
   .looseObject({ total: z.number().min(0), hourly: z.number().min(0), accruedAt: z.number(), currency: z.string() })
   .nullish();
 
+/** A burst's flap damping: its cooldown decides when the burst comes down, so it must be a number. */
+const FlapDamping = z
+  .looseObject({
+    cooldownSeconds: z.number().positive(),
+    steppedDownAt: z.number().nullable(),
+    steppedDownTo: z.number(),
+  })
+  .nullish();
+
 /**
  * The persisted burst state, checked at the door when read back from Redis: the shape the
  * decision core relies on. A state that fails it is reported as corrupt, not decided on.
@@ -18,7 +27,15 @@ const CostMeter = z
 export const StoredBurstState = z
   .looseObject({
     phase: z.enum(BURST_PHASES),
-    burst: z.looseObject({ id: z.string(), share: z.number(), path: z.array(z.number()), cost: CostMeter }).nullable(),
+    burst: z
+      .looseObject({
+        id: z.string(),
+        share: z.number(),
+        path: z.array(z.number()),
+        cost: CostMeter,
+        damping: FlapDamping,
+      })
+      .nullable(),
     lastShareChangeAt: z.number().nullable(),
     autoSuppressed: z.boolean(),
     seq: z.number().int(),

@@ -54,4 +54,38 @@ describe('StoredBurstState', () => {
     const corrupt = { ...state, burst: { ...state.burst, cost: { ...state.burst?.cost, total: null } } };
     expect(StoredBurstState.safeParse(corrupt).success).toBe(false);
   });
+
+  it("round-trips a burst's flap damping, and rejects one whose cooldown is not a number", () => {
+    const policy = BurstPolicy.parse({
+      service: 'checkout.shop',
+      triggers: { alerts: [{ alertname: 'Burn' }] },
+      capacity: { replicasAtFullShare: 10, maxReplicas: 10, maxNodes: 3 },
+      cloud: { deployment: { cluster: 'eks', namespace: 'shop', name: 'checkout' } },
+      steps: [0.5],
+      maxShare: 0.5,
+    });
+    // Sustained overload: up to 0.5, quiet for the cooldown, down, and the alert fires again.
+    let state = initialBurstState();
+    let applied = 0;
+    const firing = (now: number) => now < 120_000 || now >= 660_000;
+    for (let now = 15_000; now <= 720_000; now += 15_000) {
+      const observed = {
+        cloudReadyEndpoints: 5,
+        cloudHealthy: true,
+        replicasReady: 5,
+        nodesReady: 0,
+        appliedShare: applied,
+      };
+      const decision = decide({ policy, state, now, signals: { alertFiring: firing(now), slo: 'unknown' }, observed });
+      state = decision.state;
+      applied = state.burst?.share ?? 0;
+    }
+    expect(state.burst?.damping?.cooldownSeconds).toBe(600);
+    expect(StoredBurstState.parse(JSON.parse(JSON.stringify(state)))).toEqual(state);
+    const corrupt = {
+      ...state,
+      burst: { ...state.burst, damping: { ...state.burst?.damping, cooldownSeconds: '600' } },
+    };
+    expect(StoredBurstState.safeParse(corrupt).error?.issues[0]?.path).toEqual(['burst', 'damping', 'cooldownSeconds']);
+  });
 });
