@@ -139,7 +139,9 @@ export const MeasuredShare = z.object({
 export type MeasuredShare = z.infer<typeof MeasuredShare>;
 
 export const BurstDetail = Burst.extend({
-  measured: MeasuredShare.nullable().describe('for a running burst when load is measured; null otherwise'),
+  measured: MeasuredShare.nullable()
+    .default(null)
+    .describe('for a running burst when load is measured; null otherwise (and from servers before it)'),
   measuredError: z.string().optional().describe('why the router could not be asked for the measured share'),
   history: z.array(AuditEntry).describe("the burst's audit entries, oldest first"),
   degraded: ReconcileError,
