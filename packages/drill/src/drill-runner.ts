@@ -34,7 +34,27 @@ export interface DrillRunOptions {
   readonly onProgress?: (progress: DrillProgress) => void;
   /** How long probes may take to get their first answers (default 30 s). */
   readonly probeReadyMs?: number;
+  /**
+   * The clock the deadline runs on (default: the process's). The timeline and the measurements
+   * stay on the real clock; a test moves this one by hand to put the deadline after what it waits for.
+   */
+  readonly deadlineClock?: DeadlineClock;
 }
+
+export interface DeadlineClock {
+  /** Milliseconds on a monotonic scale. */
+  now(): number;
+  /** Calls `callback` after `ms`; returns its cancel. */
+  setTimer(callback: () => void, ms: number): () => void;
+}
+
+const processClock: DeadlineClock = {
+  now: () => performance.now(),
+  setTimer: (callback, ms) => {
+    const timer = setTimeout(callback, ms);
+    return () => clearTimeout(timer);
+  },
+};
 
 /**
  * Runs one drill: probes first (until every client has an answer), then the timeline against the
@@ -49,8 +69,9 @@ export async function runDrill(drill: DrillFile, options: DrillRunOptions): Prom
 
 class DrillRun {
   private zero = 0;
-  /** When execute() began: the deadline counts from here, probe start-up included. */
-  private readonly began = performance.now();
+  private readonly deadlineClock: DeadlineClock;
+  /** When execute() began, on the deadline clock: the deadline counts from here, probe start-up included. */
+  private readonly began: number;
   private readonly samples: DrillSample[] = [];
   private readonly views: ViewSample[] = [];
   private readonly applied = new Map<number, { appliedAt?: number; undoneAt?: number; error?: string; undo?: Undo }>();
@@ -70,11 +91,14 @@ class DrillRun {
   constructor(
     private readonly drill: DrillFile,
     private readonly options: DrillRunOptions,
-  ) {}
+  ) {
+    this.deadlineClock = options.deadlineClock ?? processClock;
+    this.began = this.deadlineClock.now();
+  }
 
   async execute(): Promise<DrillReport> {
     const { drill, options } = this;
-    const deadline = setTimeout(() => this.stop('deadline'), drillDeadlineSeconds(drill) * 1000);
+    const cancelDeadline = this.deadlineClock.setTimer(() => this.stop('deadline'), drillDeadlineSeconds(drill) * 1000);
     const onAbort = () => this.stop('aborted');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) this.stop('aborted');
@@ -104,7 +128,7 @@ class DrillRun {
       if (!this.stopped.signal.aborted) this.fail(error);
     } finally {
       clearInterval(ticker);
-      clearTimeout(deadline);
+      cancelDeadline();
       options.signal?.removeEventListener('abort', onAbort);
       this.progress('rolling back');
       await this.undoAll();
@@ -188,7 +212,7 @@ class DrillRun {
     const entry = this.drill.timeline[index]!;
     const state: { appliedAt?: number; error?: string; undo?: Undo } = {};
     this.applied.set(index, state);
-    const ttlMs = Math.max(1, drillDeadlineSeconds(this.drill) * 1000 - (performance.now() - this.began));
+    const ttlMs = Math.max(1, drillDeadlineSeconds(this.drill) * 1000 - (this.deadlineClock.now() - this.began));
     // Measured from the moment it starts: the world may react before apply() resolves.
     const startedAt = this.elapsed();
     const applying = this.options.world.apply(entry.action, {

@@ -3,6 +3,8 @@ import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { overriddenCatalog, overriddenPolicies, RouterOverrides, type RunningRouter } from '@spillway/router';
 import { type Fault, type IdentityServer, startIdentityServer } from '@spillway/simulator';
 import { InMemoryBurstRecords } from '@spillway/state';
+import { ManualClock } from '@spillway/test/support/manual-clock';
+import { waitFor } from '@spillway/test/support/wait';
 import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costOfBursts } from '../src/burst-cost.js';
@@ -23,10 +25,21 @@ describe('runDrill rolls everything back', () => {
   const routerPolicies = overriddenPolicies(traffic, overrides);
   const servers: IdentityServer[] = [];
   let router: RunningRouter;
+  /** Since when zone b has answered every probe alone (undefined: zone a answered last). */
+  const answers = { bAloneSince: undefined as number | undefined };
+  const answered = (zone: string) => {
+    if (zone === 'a') answers.bAloneSince = undefined;
+    else answers.bAloneSince ??= performance.now();
+  };
 
   beforeAll(async () => {
     for (const zone of ['a', 'b']) {
-      servers.push(await startIdentityServer({ identity: { cluster: 'k8s', zone, endpoint: zone }, port: 0 }));
+      // delayMs is read on every call: here it only notes which zone answered.
+      const delayMs = () => {
+        answered(zone);
+        return 0;
+      };
+      servers.push(await startIdentityServer({ identity: { cluster: 'k8s', zone, endpoint: zone }, port: 0, delayMs }));
     }
     catalog.setService({
       name: 'echo',
@@ -47,6 +60,7 @@ describe('runDrill rolls everything back', () => {
   /** A simulated world whose faults are recorded and whose router restart never comes back. */
   function hangingWorld() {
     const active: Fault[] = [];
+    const restarts = { asked: 0 };
     const world = new DrillWorld('simulated', {
       xdsAddress: `127.0.0.1:${router.xdsPort}`,
       catalog: routerCatalog,
@@ -60,9 +74,12 @@ describe('runDrill rolls everything back', () => {
             1,
           ),
       },
-      restartRouter: () => new Promise(() => undefined),
+      restartRouter: () => {
+        restarts.asked++;
+        return new Promise(() => undefined);
+      },
     });
-    return { world, active };
+    return { world, active, restarts };
   }
 
   const drill = (extra: object = {}) =>
@@ -81,16 +98,40 @@ describe('runDrill rolls everything back', () => {
     });
 
   it('at the deadline a hung entry stops the run: overrides removed, faults recovered, outcome rolled-back', async () => {
-    const { world, active } = hangingWorld();
+    const { world, active, restarts } = hangingWorld();
+    // The deadline is moved by hand once the run is where the test needs it: on a busy machine a
+    // real 4 s deadline (probe start-up included) can pass before the drain, or before probes
+    // have settled in zone b. The timeline and the measurements stay on the real clock.
+    const clock = new ManualClock();
+    const settleSeconds = 2;
+    const hung = drill({ deadlineSeconds: 30, settleSeconds, probes: { ratePerSecond: 40, timeoutMs: 10_000 } });
     let sawDrain = false;
-    const report = await runDrill(drill(), {
+    answers.bAloneSince = undefined;
+    const run = runDrill(hung, {
       id: 'drill-deadline',
       world,
       logger: silentLogger(),
+      deadlineClock: clock,
       onProgress: () => {
         if (overrides.list().some((o) => o.override.kind === 'drain')) sawDrain = true;
       },
     });
+    let finished = false;
+    void run.then(() => {
+      finished = true;
+    });
+    // The router restart hangs; only zone b has answered for the settle time (plus 1 s, which
+    // covers probes in flight while the client switched zones).
+    await waitFor(
+      () =>
+        restarts.asked === 1 &&
+        answers.bAloneSince !== undefined &&
+        performance.now() - answers.bAloneSince > (settleSeconds + 1) * 1000,
+      { timeoutMs: 20_000, message: 'the restart hanging, with probes settled in zone b' },
+    );
+    expect(finished).toBe(false); // held by the hung entry, nothing else
+    clock.advance(30_000);
+    const report = await run;
     expect(sawDrain).toBe(true);
     expect(report.outcome).toBe('rolled-back');
     expect(report.end).toBe('deadline');
