@@ -41,7 +41,7 @@ import { BurstPolicyResources } from './custom-resources/burst-policy-resources.
 import { customResourcesKubeConfig } from './custom-resources/kube-config.js';
 import { registerAlertRoutes } from './http/alert-routes.js';
 import { registerBurstRoutes } from './http/burst-routes.js';
-import { DenialAudit } from './http/denial-audit.js';
+import { DenialAudit, type DenialAuditOptions } from './http/denial-audit.js';
 import { LivePolicySet } from './policies/live-policy-set.js';
 
 /** Where the controller keeps its state: in memory (embedded) or in Redis (distributed). */
@@ -104,6 +104,8 @@ export interface ControllerOptions {
   readonly capacityTtlMs?: number;
   /** The router's measured load (LRS): in-process in embedded mode, over HTTP otherwise. */
   readonly measuredLoad?: MeasuredLoadReader;
+  /** Bounds and clock of the refused-request audit (defaults: see DenialAuditOptions). */
+  readonly denialAudit?: DenialAuditOptions;
 }
 
 export interface RunningController {
@@ -151,7 +153,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     groupMembers: groupMembers(config, registry),
   });
   const unfollow = policies.subscribe(() => intake.setPolicies(policies.current()));
-  const denials = new DenialAudit(stores.audit, registry, logger.child({ component: 'auth' }));
+  const denials = new DenialAudit(stores.audit, registry, logger.child({ component: 'auth' }), options.denialAudit);
   await controller.start();
   const resources = watchBurstPolicies(options, policies, controller, stores);
   const reloads = new ConfigReloads({

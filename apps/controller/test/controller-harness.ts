@@ -39,6 +39,8 @@ export async function startHarness(
     loadReports?: boolean;
     /** A Prometheus (or the simulator's Prometheus-shaped server) for SLOs and forecasts. */
     prometheusUrl?: string;
+    /** The refused-request audit's clock, to move its minute by hand. */
+    denialClock?: () => number;
   } = {},
 ) {
   const cloudFakes = await startCloudFakes({ kubernetesToken: 'k8s-token', readyStep: 1, nodegroupUpdates: 2 });
@@ -107,6 +109,7 @@ export async function startHarness(
     ...(options.stores ? { stores: options.stores } : {}),
     ...(measuredLoad ? { measuredLoad } : {}),
     ...(options.prometheusUrl ? { prometheusUrl: options.prometheusUrl } : {}),
+    ...(options.denialClock ? { denialAudit: { now: options.denialClock } } : {}),
   });
 
   const app = enforceHttpLimits(Fastify(httpServerOptions({ bodyLimitBytes: options.bodyLimit ?? 64 * 1024 })));
