@@ -49,7 +49,7 @@ export interface PredictiveScenario {
   durationSeconds: number;
   load: Omit<
     ServiceLoad,
-    'service' | 'capacityRpsPerEndpoint' | 'p99BaseSeconds' | 'p99CapSeconds' | 'baseErrorRatio'
+    'service' | 'capacityRpsPerEndpoint' | 'p99BaseSeconds' | 'p99CapSeconds' | 'baseErrorRatio' | 'noisePeriodSeconds'
   > &
     Partial<ServiceLoad>;
   /** Forecast resolution: 15 s for short scenarios, 60 s for days. */
