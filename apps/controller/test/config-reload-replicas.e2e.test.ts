@@ -1,32 +1,23 @@
 import { ConfigError, type ConfigReload } from '@spillway/config';
-import { type RunningRedis, startRedis } from '@spillway/test/support/redis';
-import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisHarness, SERVICE, startRedisHarness, withDeadline } from './support/redis-controller.js';
+import { type ControllerPair, startControllerPair } from './support/controller-pair.js';
+import { type RedisHarness, SERVICE } from './support/redis-controller.js';
 
 /**
  * Two controller replicas on one real Redis reload the same file (as a ConfigMap is seen by every
  * pod): each applies it, and the shared audit holds one entry per change, the leader's.
  */
-let redis: RunningRedis | undefined;
+let pair: ControllerPair | undefined;
 let first: RedisHarness | undefined;
 let second: RedisHarness | undefined;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  first = await startRedisHarness({ redisUrl: redis.url });
-  await waitFor(() => first!.running.controller.isLeader(), { message: 'the first controller leading' });
-  second = await startRedisHarness({ redisUrl: redis.url, cloud: first.cloud });
+  pair = await startControllerPair();
+  ({ first, second } = pair);
 }, 60_000);
 
 afterAll(async () => {
-  const results = await Promise.allSettled([
-    second ? withDeadline(second.stop(), 30_000) : undefined,
-    first ? withDeadline(first.stop(), 30_000) : undefined,
-  ]);
-  await redis?.stop();
-  const failed = results.find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  await pair?.stop();
 });
 
 const FILE = '/etc/spillway/spillway.yaml';

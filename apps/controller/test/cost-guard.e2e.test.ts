@@ -1,9 +1,8 @@
-import { type CloudFakes, startCloudFakes } from '@spillway/test/support/burst-world';
-import { type RunningRedis, startRedis } from '@spillway/test/support/redis';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type Json, TOKENS } from './controller-harness.js';
-import { type RedisHarness, SERVICE, startRedisHarness, withDeadline } from './support/redis-controller.js';
+import { type ControllerPair, startControllerPair } from './support/controller-pair.js';
+import { type RedisHarness, SERVICE } from './support/redis-controller.js';
 
 /**
  * The cost guard on a real Redis with two controllers and one set of cloud fakes. The policy
@@ -22,29 +21,17 @@ const COST = {
   dailyResetTimeZone: 'Europe/Berlin',
 };
 
-let redis: RunningRedis | undefined;
-/** Outlives both controllers (a harness that started the fakes would close them when it stops). */
-let cloud: CloudFakes | undefined;
+let pair: ControllerPair | undefined;
 let first: RedisHarness | undefined;
 let second: RedisHarness | undefined;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  cloud = await startCloudFakes({ kubernetesToken: 'k8s-token', readyStep: 1, nodegroupUpdates: 2 });
-  first = await startRedisHarness({ redisUrl: redis.url, cloud, policy: { cost: COST } });
-  await waitFor(() => first!.running.controller.isLeader(), { message: 'the first controller leading' });
-  second = await startRedisHarness({ redisUrl: redis.url, cloud, policy: { cost: COST } });
+  pair = await startControllerPair({ policy: { cost: COST } });
+  ({ first, second } = pair);
 }, 60_000);
 
 afterAll(async () => {
-  const results = await Promise.allSettled([
-    second ? withDeadline(second.stop(), 30_000) : undefined,
-    first ? withDeadline(first.stop(), 30_000) : undefined,
-  ]);
-  await cloud?.close();
-  await redis?.stop();
-  const failed = results.find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  await pair?.stop();
 });
 
 async function refusals(url: string, id: string): Promise<Json[]> {

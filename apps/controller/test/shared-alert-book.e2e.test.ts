@@ -1,8 +1,8 @@
-import { type RunningRedis, startRedis } from '@spillway/test/support/redis';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type Json, TOKENS } from './controller-harness.js';
-import { type RedisHarness, SERVICE, startRedisHarness, withDeadline } from './support/redis-controller.js';
+import { type ControllerPair, startControllerPair } from './support/controller-pair.js';
+import { type RedisHarness, SERVICE } from './support/redis-controller.js';
 import { webhookBody } from './support/webhook-body.js';
 
 /**
@@ -12,25 +12,17 @@ import { webhookBody } from './support/webhook-body.js';
  * minDwell 2 s, cooldown 3 s; 0.25 needs 3 replicas on 2 nodes.
  */
 
-let redis: RunningRedis | undefined;
+let pair: ControllerPair | undefined;
 let first: RedisHarness | undefined;
 let second: RedisHarness | undefined;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  first = await startRedisHarness({ redisUrl: redis.url });
-  await waitFor(() => first!.running.controller.isLeader(), { message: 'the first controller leading' });
-  second = await startRedisHarness({ redisUrl: redis.url, cloud: first.cloud });
+  pair = await startControllerPair();
+  ({ first, second } = pair);
 }, 60_000);
 
 afterAll(async () => {
-  const results = await Promise.allSettled([
-    second ? withDeadline(second.stop(), 30_000) : undefined,
-    first ? withDeadline(first.stop(), 30_000) : undefined,
-  ]);
-  await redis?.stop();
-  const failed = results.find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  await pair?.stop();
 });
 
 const alert = { alertname: 'SpillwayErrorBudgetBurn', service: SERVICE, severity: 'page' };
