@@ -45,7 +45,10 @@ export class CloudObserver {
     private readonly onRead: (service: string) => void,
   ) {}
 
-  /** `readCapacity` false: the capacity as last read (none: 0), without asking the cloud again. */
+  /**
+   * `readCapacity` false: the capacity as last read, without asking the cloud again. Before the
+   * first read completes the capacity is 0 and marked `capacityUnread`.
+   */
   observe(policy: BurstPolicy, now: number, readCapacity = true): ObservedCloud {
     const endpoints = this.catalog.current().services.get(policy.service)?.endpoints ?? [];
     const cloud = endpoints.filter((endpoint) => endpoint.environment === 'cloud');
@@ -58,6 +61,7 @@ export class CloudObserver {
       cloudHealthy: ready > 0 && ready * 2 >= cloud.length,
       replicasReady: capacity?.replicasReady ?? 0,
       nodesReady: capacity?.nodesReady ?? 0,
+      ...(capacity === undefined ? { capacityUnread: true } : {}),
       appliedShare: this.traffic.get(policy.service)?.cloudShare ?? 0,
     };
   }

@@ -21,6 +21,9 @@ const COST = {
   dailyResetTimeZone: 'Europe/Berlin',
 };
 
+/** How long the Kubernetes API takes to answer while the leader changes. */
+const READ_DELAY_MS = 3_000;
+
 let pair: ControllerPair | undefined;
 let first: RedisHarness | undefined;
 let second: RedisHarness | undefined;
@@ -80,8 +83,25 @@ describe('cost guard (real Redis, two controllers)', () => {
 
   it('keeps counting the cost across a leader change: nothing is reset, the refusal is not repeated', async () => {
     const before = (await api(first!.url, 'GET', `/v1/bursts/${id}`)).body.cost.total as number;
+    // A slow Kubernetes API: the new leader decides for seconds before its first read of the
+    // Deployment lands. Meanwhile it knows no capacity, which must not be billed as none.
+    pair!.cloud.k8s.delayMs = READ_DELAY_MS;
     await first!.stop();
+    const handedOver = await second!.stores.states.get(SERVICE);
+    const meter = handedOver?.burst?.cost;
+    if (!meter) throw new Error('no meter in the stored state');
     await waitFor(() => second!.running.controller.isLeader(), { timeoutMs: 30_000, message: 'the second leading' });
+    // Once the new leader has decided past the slow read, everything since the hand-over was
+    // charged at 1 node + 1 replica (11 a second): the same capacity, held throughout.
+    const metered = await waitFor(
+      async () => {
+        const cost = (await second!.stores.states.get(SERVICE))?.burst?.cost;
+        return cost && cost.accruedAt > meter.accruedAt + READ_DELAY_MS && cost.hourly === 39_600 ? cost : undefined;
+      },
+      { timeoutMs: 30_000, message: 'the new leader deciding after its first read' },
+    );
+    pair!.cloud.k8s.delayMs = 0;
+    expect(metered.total - meter.total).toBeCloseTo((11 * (metered.accruedAt - meter.accruedAt)) / 1000, 3);
     // The new leader charges the time without a leader too: 1 node + 1 replica (11 a second) held.
     const after = await waitFor(
       async () => {

@@ -88,7 +88,9 @@ export function spendingToday(state: BurstState, cost: CostSettings, now: number
  * Runs the meter of the active burst up to `now`: the capacity held since the last decision at
  * the rate observed then, added to the burst's total and to the day's spending (only the part
  * after midnight counts for a day that began meanwhile). Then the rate is set from what is held
- * now. Returns the amount accrued (0 for a second decision at the same `now`).
+ * now; before the capacity has been read (`capacityUnread`, a new leader) the stored rate goes on,
+ * as it does for the time without a leader: an unread 0 would bill held capacity as free.
+ * Returns the amount accrued (0 for a second decision at the same `now`).
  */
 export function accrueCost(policy: BurstPolicy, state: BurstState, observed: ObservedCloud, now: number): number {
   const cost = policy.cost;
@@ -106,7 +108,7 @@ export function accrueCost(policy: BurstPolicy, state: BurstState, observed: Obs
   state.dailySpending = { ...today, spent: today.spent + todayPart };
   burst.cost = {
     total: meter.total + amount,
-    hourly: hourlyCost(policy, cost, heldCapacity(observed)),
+    hourly: observed.capacityUnread ? meter.hourly : hourlyCost(policy, cost, heldCapacity(observed)),
     accruedAt: now,
     currency: cost.currency,
   };

@@ -43,6 +43,11 @@ export interface ObservedCloud {
   replicasReady: number;
   /** Ready nodes in the EKS nodegroup. */
   nodesReady: number;
+  /**
+   * True while this process has not read the cloud's capacity yet (a new leader before its first
+   * read): `replicasReady` and `nodesReady` are 0 then and say nothing. Absent: they are a reading.
+   */
+  capacityUnread?: boolean;
   /** The cloud share the router's traffic policy holds now. */
   appliedShare: number;
   /** The cloud share clients reported over LRS (`GET /v1/load`); absent: not read. */

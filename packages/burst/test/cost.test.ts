@@ -95,6 +95,20 @@ describe('cost model', () => {
     expect(state.dailySpending?.spent).toBeCloseTo(0.3, 9);
   });
 
+  it('goes on at the stored rate until the capacity has been read (a new leader), then at what is read', () => {
+    const policy = pricedPolicy({});
+    const t = Date.UTC(2026, 5, 1, 10, 0, 0);
+    const state = meteredState(7.2, t); // 2 nodes held when the last leader stopped
+    const unread: ObservedCloud = { ...held(0, 0), capacityUnread: true };
+    // The first pass charges the time without a leader and keeps the rate: the 0s are not a reading.
+    expect(accrueCost(policy, state, unread, t + 60_000)).toBeCloseTo(0.12, 9);
+    expect(state.burst?.cost?.hourly).toBeCloseTo(7.2, 9);
+    // Until the read lands, the held capacity is charged at that rate, not at 0.
+    expect(accrueCost(policy, state, held(2, 0), t + 120_000)).toBeCloseTo(0.12, 9);
+    expect(state.burst?.cost?.total).toBeCloseTo(1.24, 9);
+    expect(state.dailySpending?.spent).toBeCloseTo(0.24, 9);
+  });
+
   it('totals the same however the time is cut into decisions', () => {
     const policy = pricedPolicy({});
     fc.assert(
