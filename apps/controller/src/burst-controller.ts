@@ -4,6 +4,7 @@ import {
   type BurstCommands,
   type BurstSignals,
   type BurstState,
+  cooldownFactor,
   DEFAULT_MEASURED_SHARE,
   type AuditEntry as DecisionAudit,
   decide,
@@ -567,7 +568,8 @@ export class BurstController {
         pending.map((command) => command.id),
       );
     // A policy removed while this pass ran shows nothing (onPolicies has removed its series).
-    if (this.reconciledPolicy(service)) this.metrics.observe(service, state.phase, state.burst?.share ?? 0);
+    if (this.reconciledPolicy(service))
+      this.metrics.observe(service, state.phase, state.burst?.share ?? 0, cooldownFactor(policy, state.burst));
     // Counters stay when a policy goes: what was spent was spent.
     if (policy.cost && costAccrued > 0) this.metrics.cost(service, policy.cost.currency, costAccrued);
     await this.judgeMeasuredShare(policy, before, state, observed, now);
@@ -761,7 +763,7 @@ export class BurstController {
       observed: { ...world },
     });
     for (const action of recovery.actions) await this.enqueue(service, action);
-    this.metrics.observe(service, recovery.state.phase, 0);
+    this.metrics.observe(service, recovery.state.phase, 0, 1);
     // The commands still waiting, and the capacity the recovery releases, are looked at again.
     await this.due.schedule(service, now + this.capacityTtlMs);
   }

@@ -28,6 +28,7 @@ export class ControllerMetrics {
   private readonly divergences: Counter<'service'>;
   private readonly forecastRps: Gauge<'service' | 'kind'>;
   private readonly leadTime: Gauge<'service'>;
+  private readonly cooldown: Gauge<'service'>;
   private readonly spent: Counter<'service' | 'currency'>;
 
   constructor(registry: Registry) {
@@ -53,6 +54,12 @@ export class ControllerMetrics {
     this.leadTime = new Gauge({
       name: 'spillway_burst_lead_time_seconds',
       help: 'Predictive policies: the capacity lead time planned with (learned from scale-outs, else the default)',
+      labelNames: ['service'],
+      registers,
+    });
+    this.cooldown = new Gauge({
+      name: 'spillway_burst_cooldown_factor',
+      help: "Flap damping: the burst's cooldown in policy cooldowns (1 undamped; doubles per re-breach after a step down, up to damping.maxFactor)",
       labelNames: ['service'],
       registers,
     });
@@ -195,9 +202,10 @@ export class ControllerMetrics {
     this.spent.inc({ service, currency }, amount);
   }
 
-  observe(service: string, phase: BurstPhase, share: number): void {
+  observe(service: string, phase: BurstPhase, share: number, cooldownFactor: number): void {
     for (const candidate of BURST_PHASES) this.phase.set({ service, phase: candidate }, candidate === phase ? 1 : 0);
     this.share.set({ service }, share);
+    this.cooldown.set({ service }, cooldownFactor);
   }
 
   /**
@@ -206,7 +214,7 @@ export class ControllerMetrics {
    */
   forget(service: string): void {
     for (const phase of BURST_PHASES) this.phase.remove({ service, phase });
-    for (const gauge of [this.share, this.measured, this.diverging]) gauge.remove({ service });
+    for (const gauge of [this.share, this.measured, this.diverging, this.cooldown]) gauge.remove({ service });
     this.forecast(service, null);
   }
 

@@ -71,6 +71,8 @@ describe('predictive pre-warming in the controller', () => {
       /spillway_burst_forecast_requests_per_second\{service="checkout.shop",kind="capacity"\} 1000/,
     );
     expect(metrics).toMatch(/spillway_burst_lead_time_seconds\{service="checkout.shop"\} \d+/);
+    // No re-breach after a step down: the burst's cooldown is the policy's (flap damping's factor 1).
+    expect(metrics).toMatch(/spillway_burst_cooldown_factor\{service="checkout.shop"\} 1$/m);
 
     // The forecast does not come true: after releaseAfterSeconds the warm capacity goes, traffic never moved.
     rising = false;

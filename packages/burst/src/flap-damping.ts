@@ -1,3 +1,4 @@
+import { type BurstPolicy, type DampingSettings, DEFAULT_DAMPING } from '@spillway/model';
 import { type DecisionContext, record, secondsMs } from './context.js';
 import { formatShare, formatTime } from './format.js';
 import type { ActiveBurst } from './types.js';
@@ -11,14 +12,27 @@ import type { ActiveBurst } from './types.js';
  * budget and churning capacity. Manual bursts, aborts and safety drops never read it.
  */
 
-/** A re-breach within this many policy cooldowns of a step down counts against the step down. */
-export const REBREACH_WINDOW_COOLDOWNS = 2;
-/** The damped cooldown never exceeds this many policy cooldowns, so a burst still ends. */
-export const MAX_COOLDOWN_FACTOR = 8;
+/** The policy's window (in cooldowns) and cap (a factor of its cooldown); defaults when it sets none. */
+export function dampingOf(ctx: DecisionContext): DampingSettings {
+  return ctx.policy.damping ?? DEFAULT_DAMPING;
+}
 
-/** The cooldown that applies to `burst` now: the policy's, or its damped one. */
+/** The cooldown that applies to `burst` now: the policy's, or its damped one (within the policy's cap). */
 export function cooldownMs(ctx: DecisionContext, burst: ActiveBurst): number {
-  return secondsMs(burst.damping?.cooldownSeconds ?? ctx.policy.cooldownSeconds);
+  const base = ctx.policy.cooldownSeconds;
+  const damped = burst.damping?.cooldownSeconds ?? base;
+  return secondsMs(Math.min(damped, base * dampingOf(ctx).maxFactor));
+}
+
+/**
+ * How many policy cooldowns the burst's cooldown is now: 1 without damping, up to the policy's
+ * maxFactor (a cap lowered mid-burst applies at once). What `spillway_burst_cooldown_factor` shows.
+ */
+export function cooldownFactor(policy: BurstPolicy, burst: ActiveBurst | null): number {
+  const damped = burst?.damping?.cooldownSeconds;
+  if (damped == null) return 1;
+  const { maxFactor } = policy.damping ?? DEFAULT_DAMPING;
+  return Math.max(1, Math.min(damped / policy.cooldownSeconds, maxFactor));
 }
 
 /** Remembers a step down of an automatic burst, so that a re-breach soon after is recognised. */
@@ -38,8 +52,9 @@ export function dampRebreach(ctx: DecisionContext, burst: ActiveBurst): void {
   const after = ctx.now - damping.steppedDownAt;
   if (after > rebreachWindowMs(ctx)) return;
   const base = ctx.policy.cooldownSeconds;
-  const doubled = Math.min(damping.cooldownSeconds * 2, base * MAX_COOLDOWN_FACTOR);
-  const bounded = doubled === damping.cooldownSeconds ? ` (the bound, ${MAX_COOLDOWN_FACTOR} × the policy's)` : '';
+  const { maxFactor } = dampingOf(ctx);
+  const doubled = Math.min(damping.cooldownSeconds * 2, base * maxFactor);
+  const bounded = doubled === damping.cooldownSeconds ? ` (the bound, ${maxFactor} × the policy's)` : '';
   burst.damping = { ...damping, cooldownSeconds: doubled, steppedDownAt: null };
   const seconds = Math.round(after / 1000);
   record(
@@ -67,5 +82,5 @@ export function relaxDamping(ctx: DecisionContext, burst: ActiveBurst | null): v
 }
 
 function rebreachWindowMs(ctx: DecisionContext): number {
-  return secondsMs(ctx.policy.cooldownSeconds * REBREACH_WINDOW_COOLDOWNS);
+  return secondsMs(ctx.policy.cooldownSeconds * dampingOf(ctx).windowCooldowns);
 }

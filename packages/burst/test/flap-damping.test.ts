@@ -6,6 +6,7 @@ import {
   type BurstSignals,
   type BurstState,
   committedShare,
+  cooldownFactor,
   decide,
   initialBurstState,
   type SloSignal,
@@ -150,6 +151,42 @@ describe('flap damping under sustained overload', () => {
     expect(audit.filter((entry) => entry.decision === 'damping')).toEqual([]);
     expect(state.burst).toMatchObject({ origin: 'signal', share: 0.5 });
     expect(state.burst?.damping ?? null).toBeNull();
+  });
+
+  it("the policy's damping sets the cap and the window: maxFactor 2 stops at 600 s, maxFactor 1 never damps", () => {
+    const capped = sloPolicy({ damping: { windowCooldowns: 2, maxFactor: 2 } });
+    const run = simulate(capped, () => 1.4, 120 * MINUTE_MS);
+    const damping = run.audit.filter((entry) => entry.decision === 'damping').map((entry) => entry.reason);
+    expect(damping[0]).toMatch(/cooldown now 600 s$/);
+    expect(damping.length).toBeGreaterThan(1);
+    expect(
+      damping.slice(1).every((reason) => reason.endsWith("cooldown now 600 s (the bound, 2 × the policy's)")),
+    ).toBe(true);
+    expect(cooldownFactor(capped, run.state.burst)).toBe(2);
+    // A cap lowered mid-burst applies at once to what the metric shows.
+    expect(cooldownFactor({ ...capped, damping: { windowCooldowns: 2, maxFactor: 1 } }, run.state.burst)).toBe(1);
+
+    const off = sloPolicy({ damping: { windowCooldowns: 2, maxFactor: 1 } });
+    const undamped = simulate(off, () => 1.4, 120 * MINUTE_MS);
+    expect(cooldownFactor(off, undamped.state.burst)).toBe(1);
+    // Without damping the burst flaps about every 7 minutes, as it did before damping existed.
+    expect(rebreachedStepDowns(undamped, off)).toBeGreaterThan(10);
+    // A lower cap flaps more often than the default one, and less than none.
+    const flaps = (policy: BurstPolicy, r: Run) => rebreachedStepDowns(r, policy);
+    const byDefault = simulate(sloPolicy(), () => 1.4, 120 * MINUTE_MS);
+    expect(flaps(off, undamped)).toBeGreaterThan(flaps(capped, run));
+    expect(flaps(capped, run)).toBeGreaterThan(flaps(sloPolicy(), byDefault));
+  });
+
+  it('a re-breach outside the policy window is not damped', () => {
+    // The re-breach comes a tick or two after the step down; a window of 0.01 cooldowns (3 s) misses it.
+    const narrow = sloPolicy({ damping: { windowCooldowns: 0.01, maxFactor: 8 } });
+    const run = simulate(narrow, () => 1.4, 60 * MINUTE_MS);
+    expect(rebreachedStepDowns(run, narrow)).toBeGreaterThan(3);
+    expect(run.audit.filter((entry) => entry.decision === 'damping' && entry.reason.startsWith('re-breached'))).toEqual(
+      [],
+    );
+    expect(cooldownFactor(narrow, run.state.burst)).toBe(1);
   });
 
   it('property: under sustained overload, step-downs that re-breach are bounded by a small constant', () => {

@@ -59,6 +59,7 @@ const POLICY = {
   steps: [0.1, 0.3],
   maxShare: 0.5,
   capacity: { replicasAtFullShare: 20, maxReplicas: 20, maxNodes: 4 },
+  damping: { windowCooldowns: 2, maxFactor: 8 },
 };
 
 const DRILL = {
@@ -127,6 +128,7 @@ describe('the CRDs generated from the zod schemas', () => {
       ['an objective of 1', ['slo', 'errorBudget', 'objective'], 1],
       ['no error-budget windows', ['slo', 'errorBudget', 'windows'], []],
       ['a missing capacity', ['capacity'], undefined],
+      ['a damping cap under 1', ['damping', 'maxFactor'], 0.5],
     ])('rejects %s', (_name, path, value) => {
       const object = withField(POLICY, path as string[], value);
       expect(agreement(BurstPolicy, spec, object)).toMatchObject({ zod: false, kubernetes: false });

@@ -140,6 +140,21 @@ export const PredictiveSettings = z
   });
 export type PredictiveSettings = z.infer<typeof PredictiveSettings>;
 
+/**
+ * Flap damping of automatic bursts: a re-breach soon after a step down doubles that burst's
+ * cooldown, up to a bound (docs/burst-controller.md#flap-damping). Absent: these defaults.
+ */
+export const DampingSettings = z.strictObject({
+  /** A re-breach within this many policy cooldowns of a step down counts against the step down. */
+  windowCooldowns: z.number().positive().max(100).default(2),
+  /** The damped cooldown never exceeds this many policy cooldowns, so a burst still ends; 1 turns damping off. */
+  maxFactor: z.number().min(1).max(1024).default(8),
+});
+export type DampingSettings = z.infer<typeof DampingSettings>;
+
+/** The damping a policy without `damping` gets (the bounds Spillway shipped with). */
+export const DEFAULT_DAMPING: DampingSettings = { windowCooldowns: 2, maxFactor: 8 };
+
 /** True for a time zone name Intl knows (IANA: `Europe/Berlin`, `UTC`); offsets such as `+01:00` are not names. */
 function isIanaTimeZone(name: string): boolean {
   if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name)) return false;
@@ -191,6 +206,8 @@ export const BurstPolicy = z
     cooldownSeconds: Seconds.default(300),
     /** The least time spent at a step before moving again, in either direction. */
     minDwellSeconds: Seconds.default(60),
+    /** Flap damping of automatic bursts (absent: DEFAULT_DAMPING); see DampingSettings. */
+    damping: DampingSettings.optional(),
     measuredShare: MeasuredShareSettings.optional(),
     /** Predictive pre-warming (opt-in); see PredictiveSettings. */
     predictive: PredictiveSettings.optional(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BurstPolicy } from '../src/index.js';
+import { BurstPolicy, DEFAULT_DAMPING } from '../src/index.js';
 
 const base = {
   service: 'checkout.shop',
@@ -43,5 +43,25 @@ describe('BurstPolicy.predictive', () => {
       predictive: { rateQuery: 'rate', capacityRps: 900, smoothing: { level: 1 } },
     });
     expect(smoothing.error?.issues[0]?.path).toEqual(['predictive', 'smoothing', 'level']);
+  });
+});
+
+describe('BurstPolicy.damping', () => {
+  it('is optional (the decision core then uses DEFAULT_DAMPING) and takes the documented defaults when given', () => {
+    expect(BurstPolicy.parse(base).damping).toBeUndefined();
+    expect(DEFAULT_DAMPING).toEqual({ windowCooldowns: 2, maxFactor: 8 });
+    expect(BurstPolicy.parse({ ...base, damping: {} }).damping).toEqual(DEFAULT_DAMPING);
+    expect(BurstPolicy.parse({ ...base, damping: { maxFactor: 1 } }).damping).toEqual({
+      windowCooldowns: 2,
+      maxFactor: 1,
+    });
+  });
+
+  it('names the bad field', () => {
+    const paths = (damping: unknown) =>
+      BurstPolicy.safeParse({ ...base, damping }).error?.issues.map((issue) => issue.path.join('.'));
+    expect(paths({ maxFactor: 0.5 })).toEqual(['damping.maxFactor']);
+    expect(paths({ windowCooldowns: 0 })).toEqual(['damping.windowCooldowns']);
+    expect(paths({ windowSeconds: 600 })).toEqual(['damping']);
   });
 });
