@@ -1,14 +1,13 @@
-import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@spillway/test/support/free-port';
+import { burstPolicy, loopback, quickBurstPolicy, spillwayConfigYaml } from '@spillway/test/support/spillway-config';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess } from './cli-process.js';
 
 const OPERATOR_TOKEN = 'cli-test-operator-token';
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
  * Static services on-prem and in the cloud, with burst policies without cloud adapters
@@ -16,55 +15,21 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  * dwell, so one test's burst does not hold up the next); slow.demo has a 600 s dwell and step
  * interval, so a stepped burst sits on its first step for the deadline test.
  */
-const CONFIG = `
-auth:
-  tokens:
-    - { name: ops, role: operator, sha256: "${sha256(OPERATOR_TOKEN)}" }
-clusters:
-  - name: lab
-    kind: static
-    environment: onprem
-    region: lab
-    services:
-      - name: echo
-        namespace: demo
-        endpoints:
-          - { address: 127.0.0.1, port: 50051, zone: lab-a }
-          - { address: 127.0.0.1, port: 50052, zone: lab-b, health: unhealthy }
-      - name: slow
-        namespace: demo
-        endpoints:
-          - { address: 127.0.0.1, port: 50061, zone: lab-a }
-  - name: cloud
-    kind: static
-    environment: cloud
-    region: us-east-1
-    services:
-      - name: echo
-        namespace: demo
-        endpoints:
-          - { address: 127.0.0.1, port: 50151, zone: us-east-1a }
-      - name: slow
-        namespace: demo
-        endpoints:
-          - { address: 127.0.0.1, port: 50161, zone: us-east-1a }
-policies:
-  - service: echo.demo
-    cloud: {}
-    maxShare: 0.5
-    stepIntervalSeconds: 1
-    minDwellSeconds: 1
-    capacity: { replicasAtFullShare: 10, maxReplicas: 10, maxNodes: 2 }
-    # Priced, but no capacity it manages (cloud: {}): a cost line at 0.
-    cost: { nodeHourly: 0.5, currency: EUR, perBurstBudget: 12, dailyResetTimeZone: Europe/Berlin }
-  - service: slow.demo
-    cloud: {}
-    maxShare: 0.5
-    steps: [0.1, 0.3]
-    stepIntervalSeconds: 600
-    minDwellSeconds: 600
-    capacity: { replicasAtFullShare: 10, maxReplicas: 10, maxNodes: 2 }
-`;
+const CONFIG = spillwayConfigYaml({
+  tokens: [{ name: 'ops', role: 'operator', token: OPERATOR_TOKEN }],
+  lab: {
+    'echo.demo': [loopback(50051, 'lab-a'), loopback(50052, 'lab-b', { health: 'unhealthy' })],
+    'slow.demo': [loopback(50061, 'lab-a')],
+  },
+  cloud: { 'echo.demo': [loopback(50151, 'us-east-1a')], 'slow.demo': [loopback(50161, 'us-east-1a')] },
+  policies: [
+    // Priced, but no capacity it manages (cloud: {}): a cost line at 0.
+    quickBurstPolicy('echo.demo', {
+      cost: { nodeHourly: 0.5, currency: 'EUR', perBurstBudget: 12, dailyResetTimeZone: 'Europe/Berlin' },
+    }),
+    burstPolicy('slow.demo', { maxShare: 0.5, steps: [0.1, 0.3], stepIntervalSeconds: 600, minDwellSeconds: 600 }),
+  ],
+});
 
 const children: CliProcess[] = [];
 let server: CliProcess;

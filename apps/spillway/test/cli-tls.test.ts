@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
@@ -7,6 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { createTestPki, type TestPki } from '@spillway/test/support/pki';
+import {
+  loopback,
+  quickBurstPolicy,
+  type SpillwayConfigOptions,
+  spillwayConfigYaml,
+} from '@spillway/test/support/spillway-config';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess } from './cli-process.js';
@@ -17,40 +23,17 @@ import { CliProcess } from './cli-process.js';
  * following an HTTPS federation, and the refusal of plain HTTP beyond loopback with tokens.
  */
 const OPERATOR_TOKEN = 'tls-test-operator-token';
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const SLOW = { timeout: 240_000 };
 
-const CLUSTERS = `
-auth:
-  tokens:
-    - { name: ops, role: operator, sha256: "${sha256(OPERATOR_TOKEN)}" }
-clusters:
-  - name: lab
-    kind: static
-    environment: onprem
-    region: lab
-    services:
-      - name: echo
-        namespace: demo
-        endpoints:
-          - { address: 127.0.0.1, port: 50051, zone: lab-a }
-  - name: cloud
-    kind: static
-    environment: cloud
-    region: us-east-1
-    services:
-      - name: echo
-        namespace: demo
-        endpoints:
-          - { address: 127.0.0.1, port: 50151, zone: us-east-1a }
-policies:
-  - service: echo.demo
-    cloud: {}
-    maxShare: 0.5
-    stepIntervalSeconds: 1
-    minDwellSeconds: 1
-    capacity: { replicasAtFullShare: 10, maxReplicas: 10, maxNodes: 2 }
-`;
+/** echo.demo on-prem and in the cloud, a burst policy for it, and `tls` as given. */
+const upConfig = (tls?: SpillwayConfigOptions['tls']) =>
+  spillwayConfigYaml({
+    tokens: [{ name: 'ops', role: 'operator', token: OPERATOR_TOKEN }],
+    lab: { 'echo.demo': [loopback(50051, 'lab-a')] },
+    cloud: { 'echo.demo': [loopback(50151, 'us-east-1a')] },
+    policies: [quickBurstPolicy('echo.demo')],
+    ...(tls ? { tls } : {}),
+  });
 
 let pki: TestPki;
 let dir: string;
@@ -143,7 +126,7 @@ describe('spillway up with tls.http', () => {
     copyFileSync(first.keyFile, server.keyFile);
     const config = await configFile(
       'https',
-      `${CLUSTERS}tls:\n  http: { certFile: ${server.certFile}, keyFile: ${server.keyFile} }\n`,
+      upConfig({ http: { certFile: server.certFile, keyFile: server.keyFile } }),
     );
     up = start(['up', '--config', config, '--listen', '127.0.0.1:0', '--xds', '127.0.0.1:0']);
     api = await up.waitForOutput(/API\s+(https:\/\/127\.0\.0\.1:\d+)/, 60_000);
@@ -228,7 +211,7 @@ describe('an API that requires client certificates', () => {
     const server = pki.server('mtls-api');
     const config = await configFile(
       'mtls',
-      `${CLUSTERS}tls:\n  http: { certFile: ${server.certFile}, keyFile: ${server.keyFile}, clientCaFile: ${pki.ca.certFile} }\n`,
+      upConfig({ http: { certFile: server.certFile, keyFile: server.keyFile, clientCaFile: pki.ca.certFile } }),
     );
     const up = start(['up', '--config', config, '--listen', '127.0.0.1:0', '--xds', '127.0.0.1:0']);
     const api = await up.waitForOutput(/API\s+(https:\/\/127\.0\.0\.1:\d+)/, 60_000);
@@ -258,7 +241,9 @@ describe('a router following an HTTPS federation', () => {
       const federationCert = pki.server('federation');
       const federationConfig = await configFile(
         'federation',
-        `${CLUSTERS}tls:\n  http: { certFile: ${federationCert.certFile}, keyFile: ${federationCert.keyFile}, clientCaFile: ${pki.ca.certFile} }\n`,
+        upConfig({
+          http: { certFile: federationCert.certFile, keyFile: federationCert.keyFile, clientCaFile: pki.ca.certFile },
+        }),
       );
       const federation = start(['federation', '--config', federationConfig, '--listen', '127.0.0.1:0']);
       const federationApi = await federation.waitForOutput(/API\s+(https:\/\/127\.0\.0\.1:\d+)/, 60_000);
@@ -294,13 +279,13 @@ describe('secure defaults', () => {
     'refuses plain HTTP beyond loopback with tokens (exit 2, one line), unless behind a TLS proxy (a warning)',
     SLOW,
     async () => {
-      const config = await configFile('plain', CLUSTERS);
+      const config = await configFile('plain', upConfig());
       const refused = await spillway(['up', '--config', config, '--listen', '0.0.0.0:0', '--xds', '127.0.0.1:0']);
       expect(refused.code).toBe(2);
       expect(refused.stderr.trim().split('\n')).toHaveLength(1);
       expect(refused.stderr).toMatch(/refusing to serve the API on 0\.0\.0\.0:0 over plain HTTP: bearer tokens/);
 
-      const proxied = await configFile('proxied', `${CLUSTERS}tls:\n  plaintextHttpBehindProxy: true\n`);
+      const proxied = await configFile('proxied', upConfig({ plaintextHttpBehindProxy: true }));
       const up = start(['up', '--config', proxied, '--listen', '0.0.0.0:0', '--xds', '127.0.0.1:0']);
       await up.waitForOutput(/API\s+(http:\/\/0\.0\.0\.0:\d+)/, 60_000);
       expect(up.stderr + up.stdout).toMatch(/plaintextHttpBehindProxy is true/);

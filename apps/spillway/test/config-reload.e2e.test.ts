@@ -1,33 +1,19 @@
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { burstPolicy, loopback, spillwayConfigYaml } from '@spillway/test/support/spillway-config';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliProcess } from './cli-process.js';
 
 const TOKEN = 'reload-test-operator-token';
 
-const config = (maxShare: number | string) => `auth:
-  tokens:
-    - { name: ops, role: operator, sha256: "${createHash('sha256').update(TOKEN).digest('hex')}" }
-clusters:
-  - name: lab
-    kind: static
-    environment: onprem
-    region: lab
-    services:
-      - name: echo
-        namespace: demo
-        endpoints:
-          - { address: 127.0.0.1, port: 50051, zone: lab-a }
-policies:
-  - service: echo.demo
-    cloud: {}
-    steps: [0.1]
-    maxShare: ${maxShare}
-    capacity: { replicasAtFullShare: 10, maxReplicas: 10, maxNodes: 2 }
-`;
+const config = (maxShare: number) =>
+  spillwayConfigYaml({
+    tokens: [{ name: 'ops', role: 'operator', token: TOKEN }],
+    lab: { 'echo.demo': [loopback(50051, 'lab-a')] },
+    policies: [burstPolicy('echo.demo', { steps: [0.1], maxShare })],
+  });
 
 let cli: CliProcess | undefined;
 let dir: string | undefined;
@@ -66,9 +52,11 @@ describe('spillway up reloads its config file (child process)', () => {
     cli.child.kill('SIGHUP');
     await cli.waitForLog(/SIGHUP: reloading the config file/);
 
-    await writeFile(file, config('lots'));
+    const invalid = config(0.5).replace('maxShare: 0.5', 'maxShare: lots');
+    await writeFile(file, invalid);
     await cli.waitForStderr(/config reload refused, running config kept: (\S+:\d+:\d+: policies\[0\]\.maxShare)/);
-    expect(cli.stderr).toContain(`${file}:18:`);
+    const line = invalid.split('\n').findIndex((text) => text.includes('maxShare: lots')) + 1;
+    expect(cli.stderr).toContain(`${file}:${line}:`);
     expect((await ask(api, 0.6)).detail).toContain('maxShare 0.5');
     expect(cli.child.exitCode).toBeNull();
   });

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type IdentityServer, startIdentityServer } from '@spillway/simulator';
+import { loopback, quickBurstPolicy, spillwayConfigYaml } from '@spillway/test/support/spillway-config';
 import { waitFor } from '@spillway/test/support/wait';
 import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL } from '@spillway/xds';
 import { AdsTestClient } from '@spillway/xds/test-support/ads-test-client';
@@ -11,49 +11,23 @@ import { CliProcess } from './cli-process.js';
 import { ConformingApi } from './support/api-conformance.js';
 
 const TOKENS = { operator: 'openapi-operator', viewer: 'openapi-viewer', webhook: 'openapi-webhook' };
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** echo.demo bursts (its cloud endpoint need not answer: `cloud: {}` only moves the share); who.demo is drilled. */
 function config(who: readonly IdentityServer[]): string {
-  return `
-auth:
-  tokens:
-    - { name: ops, role: operator, sha256: "${sha256(TOKENS.operator)}" }
-    - { name: look, role: viewer, sha256: "${sha256(TOKENS.viewer)}" }
-    - { name: am, role: webhook, sha256: "${sha256(TOKENS.webhook)}" }
-loadReporting: { enabled: true, intervalSeconds: 1 }
-clusters:
-  - name: lab
-    kind: static
-    environment: onprem
-    region: lab
-    services:
-      - name: echo
-        namespace: demo
-        endpoints:
-          - { address: 127.0.0.1, port: 50051, zone: lab-a }
-      - name: who
-        namespace: demo
-        endpoints:
-          - { address: 127.0.0.1, port: ${who[0]?.port}, zone: lab-a }
-          - { address: 127.0.0.1, port: ${who[1]?.port}, zone: lab-b }
-  - name: cloud
-    kind: static
-    environment: cloud
-    region: us-east-1
-    services:
-      - name: echo
-        namespace: demo
-        endpoints:
-          - { address: 127.0.0.1, port: 50151, zone: us-east-1a }
-policies:
-  - service: echo.demo
-    cloud: {}
-    maxShare: 0.5
-    stepIntervalSeconds: 1
-    minDwellSeconds: 1
-    capacity: { replicasAtFullShare: 10, maxReplicas: 10, maxNodes: 2 }
-`;
+  return spillwayConfigYaml({
+    tokens: [
+      { name: 'ops', role: 'operator', token: TOKENS.operator },
+      { name: 'look', role: 'viewer', token: TOKENS.viewer },
+      { name: 'am', role: 'webhook', token: TOKENS.webhook },
+    ],
+    loadReporting: { enabled: true, intervalSeconds: 1 },
+    lab: {
+      'echo.demo': [loopback(50051, 'lab-a')],
+      'who.demo': [loopback(who[0]!.port, 'lab-a'), loopback(who[1]!.port, 'lab-b')],
+    },
+    cloud: { 'echo.demo': [loopback(50151, 'us-east-1a')] },
+    policies: [quickBurstPolicy('echo.demo')],
+  });
 }
 
 /** A live drill: probes call who.demo from lab-a while lab-a is drained for a second. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IDENTITY_PATH, type IdentityServer, startIdentityServer } from '@spillway/simulator';
 import { freePort } from '@spillway/test/support/free-port';
+import { loopback, spillwayConfigYaml } from '@spillway/test/support/spillway-config';
 import { waitFor } from '@spillway/test/support/wait';
 import { CLUSTER_TYPE_URL, type DiscoveryResponseMessage, envoyProtos, LISTENER_TYPE_URL } from '@spillway/xds';
 import { AdsTestClient } from '@spillway/xds/test-support/ads-test-client';
@@ -203,18 +204,11 @@ describe('a router restarted while the federation is down', () => {
     for (const zone of ['lab-a', 'lab-b']) {
       servers.push(await startIdentityServer({ identity: { cluster: 'lab', zone, endpoint: zone }, port: 0 }));
     }
-    const { config, snapshot } = await snapshotConfig(`clusters:
-  - name: lab
-    kind: static
-    environment: onprem
-    region: lab
-    services:
-      - name: who
-        namespace: demo
-        endpoints:
-          - { address: 127.0.0.1, port: ${servers[0]!.port}, zone: lab-a }
-          - { address: 127.0.0.1, port: ${servers[1]!.port}, zone: lab-b }
-`);
+    const { config, snapshot } = await snapshotConfig(
+      spillwayConfigYaml({
+        lab: { 'who.demo': [loopback(servers[0]!.port, 'lab-a'), loopback(servers[1]!.port, 'lab-b')] },
+      }),
+    );
     const federationPort = await freePort();
     const federationUrl = `http://127.0.0.1:${federationPort}`;
     const xdsPort = await freePort();

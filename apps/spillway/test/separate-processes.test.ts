@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DrillReport } from '@spillway/drill';
 import { type IdentityServer, startIdentityServer } from '@spillway/simulator';
+import { loopback, spillwayConfigYaml } from '@spillway/test/support/spillway-config';
 import { waitFor } from '@spillway/test/support/wait';
 import { fetchAssignment } from '@spillway/xds/test-support/fetch-assignment';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -46,18 +47,9 @@ describe('federation and router as separate processes', () => {
     const config = join(dir, 'spillway.yaml');
     await writeFile(
       config,
-      `clusters:
-  - name: lab
-    kind: static
-    environment: onprem
-    region: lab
-    services:
-      - name: who
-        namespace: demo
-        endpoints:
-          - { address: 127.0.0.1, port: ${servers[0]!.port}, zone: lab-a }
-          - { address: 127.0.0.1, port: ${servers[1]!.port}, zone: lab-b }
-`,
+      spillwayConfigYaml({
+        lab: { 'who.demo': [loopback(servers[0]!.port, 'lab-a'), loopback(servers[1]!.port, 'lab-b')] },
+      }),
     );
     const drill = join(dir, 'drain.yaml');
     await writeFile(

@@ -2,28 +2,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
+import { burstPolicy, loopback, spillwayConfigYaml } from '@spillway/test/support/spillway-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliProcess } from './cli-process.js';
 
-const capacity = { replicasAtFullShare: 10, maxReplicas: 10, maxNodes: 2 };
-
 /** One static service; echo.demo's policy in the file (or none), BurstPolicy resources from `kubeconfig`. */
-const config = (kubeconfig: string, filePolicy: boolean) => `clusters:
-  - name: lab
-    kind: static
-    environment: onprem
-    region: lab
-    services:
-      - name: echo
-        namespace: demo
-        endpoints:
-          - { address: 127.0.0.1, port: 50051, zone: lab-a }
-customResources:
-  kubeconfig: ${kubeconfig}
-  namespace: demo
-  drills: false
-policies:${filePolicy ? `\n  - { service: echo.demo, cloud: {}, capacity: ${JSON.stringify(capacity)} }` : ' []'}
-`;
+const config = (kubeconfig: string, filePolicy: boolean) =>
+  spillwayConfigYaml({
+    lab: { 'echo.demo': [loopback(50051, 'lab-a')] },
+    customResources: { kubeconfig, namespace: 'demo', drills: false },
+    policies: filePolicy ? [burstPolicy('echo.demo')] : [],
+  });
 
 let cli: CliProcess | undefined;
 let k8s: FakeKubernetesApi | undefined;
@@ -42,7 +31,7 @@ describe('spillway up counts the burst policies in force, not only the file’s 
       apiVersion: 'spillway.dev/v1alpha1',
       kind: 'BurstPolicy',
       metadata: { name: 'other', namespace: 'demo' },
-      spec: { service: 'other.demo', cloud: {}, capacity },
+      spec: burstPolicy('other.demo'),
     });
     dir = await mkdtemp(join(tmpdir(), 'spillway-up-policies-'));
     const kubeconfig = join(dir, 'kubeconfig.json');

@@ -413,3 +413,5 @@ function checkPolicies(config: { policies: BurstPolicy[] }, clusters: Map<string
   });
 }
 export type SpillwayConfig = z.infer<typeof SpillwayConfig>;
+/** What a config file may say: SpillwayConfig before its defaults are filled in. */
+export type SpillwayConfigInput = z.input<typeof SpillwayConfig>;

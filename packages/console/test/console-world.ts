@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killChild, trackChild } from '@spillway/test/support/child-processes';
+import { loopback, quickBurstPolicy, spillwayConfigYaml } from '@spillway/test/support/spillway-config';
 import { waitFor } from '@spillway/test/support/wait';
 
 /** The `spillway` command as installed: the compiled CLI, with the console in its bundle. */
@@ -50,36 +51,17 @@ export async function startSpillway(configYaml?: string): Promise<RunningSpillwa
  * A lab with one service on-prem and in the cloud, and a burst policy that steps every second.
  * Load reporting is on (no client reports here: the measured share is `no reports`).
  */
-export const LAB_CONFIG = `
-loadReporting: { enabled: true, intervalSeconds: 1 }
-clusters:
-  - name: lab
-    kind: static
-    environment: onprem
-    region: lab
-    services:
-      - name: echo
-        namespace: demo
-        endpoints:
-          - { address: 127.0.0.1, port: 50051, zone: lab-a }
-          - { address: 127.0.0.1, port: 50052, zone: lab-b, health: unhealthy }
-  - name: cloud
-    kind: static
-    environment: cloud
-    region: us-east-1
-    services:
-      - name: echo
-        namespace: demo
-        endpoints:
-          - { address: 127.0.0.2, port: 50051, zone: us-east-1a }
-policies:
-  - service: echo.demo
-    steps: [0.1, 0.2, 0.3]
-    maxShare: 0.5
-    stepIntervalSeconds: 1
-    minDwellSeconds: 1
-    cooldownSeconds: 1
-    capacity: { replicasAtFullShare: 4, maxReplicas: 4, maxNodes: 1 }
-    # Priced, with no capacity it manages (static clusters): the page shows a cost of 0.
-    cost: { nodeHourly: 0.5, currency: EUR, perBurstBudget: 12, dailyResetTimeZone: Europe/Berlin }
-`;
+export const LAB_CONFIG = spillwayConfigYaml({
+  loadReporting: { enabled: true, intervalSeconds: 1 },
+  lab: { 'echo.demo': [loopback(50051, 'lab-a'), loopback(50052, 'lab-b', { health: 'unhealthy' })] },
+  cloud: { 'echo.demo': [loopback(50051, 'us-east-1a', { address: '127.0.0.2' })] },
+  policies: [
+    // Priced, with no capacity it manages (static clusters): the page shows a cost of 0.
+    quickBurstPolicy('echo.demo', {
+      steps: [0.1, 0.2, 0.3],
+      cooldownSeconds: 1,
+      capacity: { replicasAtFullShare: 4, maxReplicas: 4, maxNodes: 1 },
+      cost: { nodeHourly: 0.5, currency: 'EUR', perBurstBudget: 12, dailyResetTimeZone: 'Europe/Berlin' },
+    }),
+  ],
+});
