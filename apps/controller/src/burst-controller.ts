@@ -252,7 +252,8 @@ export class BurstController {
     await lease.start();
     this.metrics.setLeader(lease.isLeader());
     this.timer = setInterval(() => this.tick(), this.deps.tickMs ?? 1000);
-    this.kick();
+    // No pass of its own: taking the lease (in start() or later) asks for the one full pass, and
+    // a process that does not lead has nothing to reconcile.
   }
 
   /**

@@ -38,6 +38,8 @@ export interface RedisHarnessOptions {
   readonly redisAccess?: RedisAccess;
   /** The cloud fakes of another harness, for a second controller of the same world (not closed by stop()). */
   readonly cloud?: CloudFakes;
+  /** The periodic reconcile tick. Default 100 ms. */
+  readonly tickMs?: number;
 }
 
 export type { CloudFakes };
@@ -156,7 +158,7 @@ export async function startRedisHarness(options: RedisHarnessOptions) {
         logger,
         registry,
         adapters,
-        tickMs: 100,
+        tickMs: options.tickMs ?? 100,
         capacityTtlMs: 0,
       });
     } catch (error) {
