@@ -6,6 +6,8 @@ import { Counter, Gauge, Histogram, type Registry } from '@spillway/observabilit
 const UNMATCHED_NAME_SERIES = 50;
 /** Prometheus' alertname convention (a metric-like name), bounded; anything else is `other`. */
 const METRIC_LABEL_NAME = /^[A-Za-z_:][A-Za-z0-9_:.-]{0,99}$/;
+/** The `kind` label of spillway_burst_forecast_requests_per_second. */
+const FORECAST_KINDS = ['observed', 'peak', 'capacity'] as const;
 
 /** The burst controller's Prometheus metrics. */
 export class ControllerMetrics {
@@ -30,6 +32,11 @@ export class ControllerMetrics {
   private readonly leadTime: Gauge<'service'>;
   private readonly cooldown: Gauge<'service'>;
   private readonly spent: Counter<'service' | 'currency'>;
+  /**
+   * Whether this process leads. Per-service series show the leader's view, so they are set only
+   * while it leads (a pass under way when the lease is lost sets none) and removed when it stops.
+   */
+  private leading = false;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -176,6 +183,7 @@ export class ControllerMetrics {
 
   /** The measured share and whether it diverges; no sample while there is no reading. */
   measuredShare(service: string, share: number | null, diverging: boolean): void {
+    if (!this.leading) return;
     if (share === null) this.measured.remove({ service });
     else this.measured.set({ service }, share);
     this.diverging.set({ service }, diverging ? 1 : 0);
@@ -183,8 +191,9 @@ export class ControllerMetrics {
 
   /** A predictive policy's latest forecast; no samples while there is none. */
   forecast(service: string, reading: ForecastReading | null): void {
+    if (!this.leading) return;
     if (reading === null) {
-      for (const kind of ['observed', 'peak', 'capacity']) this.forecastRps.remove({ service, kind });
+      for (const kind of FORECAST_KINDS) this.forecastRps.remove({ service, kind });
       this.leadTime.remove({ service });
       return;
     }
@@ -195,14 +204,15 @@ export class ControllerMetrics {
   }
 
   divergence(service: string): void {
-    this.divergences.inc({ service });
+    if (this.leading) this.divergences.inc({ service });
   }
 
   cost(service: string, currency: string, amount: number): void {
-    this.spent.inc({ service, currency }, amount);
+    if (this.leading) this.spent.inc({ service, currency }, amount);
   }
 
   observe(service: string, phase: BurstPhase, share: number, cooldownFactor: number): void {
+    if (!this.leading) return;
     for (const candidate of BURST_PHASES) this.phase.set({ service, phase: candidate }, candidate === phase ? 1 : 0);
     this.share.set({ service }, share);
     this.cooldown.set({ service }, cooldownFactor);
@@ -214,12 +224,34 @@ export class ControllerMetrics {
    */
   forget(service: string): void {
     for (const phase of BURST_PHASES) this.phase.remove({ service, phase });
-    for (const gauge of [this.share, this.measured, this.diverging, this.cooldown]) gauge.remove({ service });
-    this.forecast(service, null);
+    for (const gauge of [this.share, this.measured, this.diverging, this.leadTime, this.cooldown])
+      gauge.remove({ service });
+    for (const kind of FORECAST_KINDS) this.forecastRps.remove({ service, kind });
   }
 
+  /**
+   * Whether this process leads. Losing the lease removes every per-service series, counters
+   * too: they count what this process did as leader, and a former leader that kept showing a
+   * phase, a share or a cost would be read as the current view (the new leader sets its own;
+   * Prometheus takes a counter that ends, or restarts at a later leadership, as a reset).
+   */
   setLeader(leader: boolean): void {
     this.leader.set(leader ? 1 : 0);
+    this.leading = leader;
+    if (leader) return;
+    for (const metric of [
+      this.phase,
+      this.share,
+      this.measured,
+      this.diverging,
+      this.divergences,
+      this.forecastRps,
+      this.leadTime,
+      this.cooldown,
+      this.spent,
+      this.lost,
+    ])
+      metric.reset();
   }
 
   decision(kind: string): void {
@@ -241,7 +273,7 @@ export class ControllerMetrics {
   }
 
   stateLost(service: string): void {
-    this.lost.inc({ service });
+    if (this.leading) this.lost.inc({ service });
   }
 
   action(kind: string): void {

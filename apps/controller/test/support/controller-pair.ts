@@ -9,6 +9,8 @@ export interface ControllerPair {
   readonly second: RedisHarness;
   /** The cloud fakes both use; the pair owns them, so stopping either controller leaves them up. */
   readonly cloud: CloudFakes;
+  /** The Redis both keep their state and lease in. */
+  readonly redisUrl: string;
   /** Stops both controllers (either may be stopped already), then the fakes and Redis. */
   stop(): Promise<void>;
 }
@@ -33,7 +35,7 @@ export async function startControllerPair(options: { policy?: Record<string, unk
     await waitFor(() => first.running.controller.isLeader(), { message: 'the first controller leading' });
     const second = await harness();
     started.push(second);
-    return { first, second, cloud, stop };
+    return { first, second, cloud, redisUrl: redis.url, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
