@@ -4,6 +4,7 @@ export * from './config-reload.js';
 export * from './controller-service.js';
 export * from './custom-resources/custom-object-watch.js';
 export * from './custom-resources/kube-config.js';
+export * from './custom-resources/pass-scheduler.js';
 export * from './custom-resources/resource-writer.js';
 export * from './policies/live-policy-set.js';
 export { describeChange } from './policies/policy-diff.js';

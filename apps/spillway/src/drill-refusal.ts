@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { type CustomObject, CustomObjectWatch, CustomResourceWriter } from '@spillway/controller';
+import { type CustomObject, CustomObjectWatch, CustomResourceWriter, PassScheduler } from '@spillway/controller';
 import { DRILL_RESOURCE, DrillStatus } from '@spillway/model';
 import type { Logger } from '@spillway/observability';
 import { condition } from './drill-resources.js';
@@ -32,8 +32,7 @@ export class DrillRefusal {
   private objects: ReadonlyMap<string, CustomObject> = new Map();
   /** Per object, the `uid/generation` already warned about. */
   private readonly warned = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
-  private passing: Promise<void> = Promise.resolve();
+  private readonly passes: PassScheduler;
 
   constructor(private readonly options: DrillRefusalOptions) {
     this.logger = options.logger.child({ component: 'drill-refusal' });
@@ -45,27 +44,23 @@ export class DrillRefusal {
       logger: this.logger,
       onChange: (objects) => {
         this.objects = objects;
-        this.requestPass();
+        this.passes.request();
       },
+    });
+    this.passes = new PassScheduler(() => this.pass(), {
+      intervalMs: options.intervalMs,
+      onError: (error) => this.logger.warn({ err: error }, 'Drill pass failed; retrying'),
     });
   }
 
   start(): void {
     this.watch.start();
-    this.timer = setInterval(() => this.requestPass(), this.options.intervalMs);
+    this.passes.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
     await this.watch.stop();
-    await this.passing;
-  }
-
-  /** Passes run one after another; a failed one is retried on the next. */
-  private requestPass(): void {
-    this.passing = this.passing
-      .then(() => this.pass())
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'Drill pass failed; retrying'));
+    await this.passes.stop();
   }
 
   private async pass(): Promise<void> {

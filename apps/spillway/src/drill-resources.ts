@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { formatPath } from '@spillway/config';
-import { type CustomObject, CustomObjectWatch, CustomResourceWriter } from '@spillway/controller';
+import { type CustomObject, CustomObjectWatch, CustomResourceWriter, PassScheduler } from '@spillway/controller';
 import { DrillConflictError, DrillFile, type DrillReport, type DrillRunView, type DrillService } from '@spillway/drill';
 import { DRILL_RESOURCE, DrillStatus, type ResourceCondition } from '@spillway/model';
 import type { Logger } from '@spillway/observability';
@@ -39,9 +39,7 @@ export class DrillResources {
   private readonly runs = new Map<string, { readonly generation: number; readonly runId: string }>();
   /** Per object, the `uid/generation` already warned about. */
   private readonly warned = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
-  private passing: Promise<void> | undefined;
-  private again = false;
+  private readonly passes: PassScheduler;
 
   constructor(private readonly options: DrillResourcesOptions) {
     this.logger = options.logger.child({ component: 'drill-resources' });
@@ -53,17 +51,20 @@ export class DrillResources {
       logger: this.logger,
       onChange: (objects) => this.onChange(objects),
     });
+    this.passes = new PassScheduler(() => this.pass(), {
+      intervalMs: options.intervalMs,
+      onError: (error) => this.logger.warn({ err: error }, 'Drill pass failed; retrying'),
+    });
   }
 
   start(): void {
     this.watch.start();
-    this.timer = setInterval(() => this.requestPass(), this.options.intervalMs);
+    this.passes.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
     await this.watch.stop();
-    await this.passing;
+    await this.passes.stop();
   }
 
   private onChange(objects: ReadonlyMap<string, CustomObject>): void {
@@ -76,23 +77,7 @@ export class DrillResources {
       this.runs.delete(key);
       this.warned.delete(key);
     }
-    this.requestPass();
-  }
-
-  private requestPass(): void {
-    if (this.passing) {
-      this.again = true;
-      return;
-    }
-    this.passing = this.pass()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'Drill pass failed; retrying'))
-      .finally(() => {
-        this.passing = undefined;
-        if (this.again) {
-          this.again = false;
-          this.requestPass();
-        }
-      });
+    this.passes.request();
   }
 
   private async pass(): Promise<void> {

@@ -9,6 +9,7 @@ import type { LivePolicySet } from '../policies/live-policy-set.js';
 import type { PolicyResource } from '../policies/merge-policies.js';
 import { burstPolicyStatus, type PolicyResourceStanding } from './burst-policy-status.js';
 import { type CustomObject, CustomObjectWatch, type CustomObjectWatchOptions } from './custom-object-watch.js';
+import { PassScheduler } from './pass-scheduler.js';
 import { CustomResourceWriter } from './resource-writer.js';
 
 export interface BurstPolicyResourcesOptions {
@@ -53,9 +54,7 @@ export class BurstPolicyResources {
    * watch shows a newer version, the object's own status is stale and this one stands.
    */
   private readonly sent = new Map<string, { readonly status: BurstPolicyStatus; readonly against: string }>();
-  private timer: NodeJS.Timeout | undefined;
-  private syncing: Promise<void> | undefined;
-  private again = false;
+  private readonly passes: PassScheduler;
   private readonly writes: Counter<'result'>;
   private readonly warnings: Counter;
 
@@ -69,6 +68,10 @@ export class BurstPolicyResources {
       logger: this.logger,
       onChange: (objects) => this.onChange(objects),
       ...(options.backoff ? { backoff: options.backoff } : {}),
+    });
+    this.passes = new PassScheduler(() => this.syncAll(), {
+      intervalMs: options.statusIntervalMs,
+      onError: (error) => this.logger.warn({ err: error }, 'BurstPolicy status pass failed; retrying'),
     });
     this.writes = new Counter({
       name: 'spillway_custom_resource_status_writes_total',
@@ -89,13 +92,12 @@ export class BurstPolicyResources {
 
   start(): void {
     this.watch.start();
-    this.timer = setInterval(() => this.requestSync(), this.options.statusIntervalMs);
+    this.passes.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
     await this.watch.stop();
-    await this.syncing;
+    await this.passes.stop();
   }
 
   private onChange(objects: ReadonlyMap<string, CustomObject>): void {
@@ -111,30 +113,13 @@ export class BurstPolicyResources {
     }
     for (const key of this.parsed.keys()) if (!objects.has(key)) this.forget(key);
     this.options.policies.replaceResources(valid);
-    this.requestSync();
+    this.passes.request();
   }
 
   private forget(key: string): void {
     this.parsed.delete(key);
     this.warned.delete(key);
     this.sent.delete(key);
-  }
-
-  /** Runs a status pass now, or right after the running one. */
-  requestSync(): void {
-    if (this.syncing) {
-      this.again = true;
-      return;
-    }
-    this.syncing = this.syncAll()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'BurstPolicy status pass failed; retrying'))
-      .finally(() => {
-        this.syncing = undefined;
-        if (this.again) {
-          this.again = false;
-          this.requestSync();
-        }
-      });
   }
 
   private async syncAll(): Promise<void> {
