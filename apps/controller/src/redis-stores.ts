@@ -14,18 +14,22 @@ import {
   RedisHealth,
   RedisKeys,
   RedisLease,
+  RedisLoadBuckets,
   RedisStateStore,
   RedisTrafficPolicyStore,
 } from '@spillway/state';
 import { StoredBurstState } from './burst-state-schema.js';
 
 export type { RedisAccess } from '@spillway/state';
+export { FleetMeasuredLoad } from '@spillway/state';
 
 import { type ControllerStores, storeRetention } from './controller-service.js';
 
 export interface RedisControllerStores extends ControllerStores {
   readonly traffic: RedisTrafficPolicyStore;
   readonly health: RedisHealth;
+  /** Every router's measured load (FleetMeasuredLoad reads it). */
+  readonly loadBuckets: RedisLoadBuckets;
 }
 
 /**
@@ -73,6 +77,7 @@ export async function redisStores(
     jobs,
     traffic,
     health,
+    loadBuckets: new RedisLoadBuckets(client, keys, { onCorrupt: corruptLoadBucket(options.logger) }),
     async close() {
       await jobs.close();
       await traffic.stop();
@@ -86,14 +91,22 @@ export async function redisTrafficPolicies(
   url: string,
   logger: Logger,
   access: RedisAccess = {},
-): Promise<{ policies: RedisTrafficPolicyStore; health: RedisHealth; close(): Promise<void> }> {
+): Promise<{
+  policies: RedisTrafficPolicyStore;
+  health: RedisHealth;
+  /** Where the router publishes its measured load (FleetLoadPublisher), on the same connection. */
+  loadBuckets: RedisLoadBuckets;
+  close(): Promise<void>;
+}> {
   const health = new RedisHealth();
   const client = createRedisClient(url, { name: 'spillway-router-policies', health, access });
-  const policies = new RedisTrafficPolicyStore(client, new RedisKeys(), { logger });
+  const keys = new RedisKeys();
+  const policies = new RedisTrafficPolicyStore(client, keys, { logger });
   await startOrDisconnect(policies, client);
   return {
     policies,
     health,
+    loadBuckets: new RedisLoadBuckets(client, keys, { onCorrupt: corruptLoadBucket(logger) }),
     async close() {
       await policies.stop();
       client.disconnect();
@@ -110,4 +123,8 @@ async function startOrDisconnect(store: RedisTrafficPolicyStore, client: { disco
     client.disconnect();
     throw error;
   }
+}
+
+function corruptLoadBucket(logger: Logger): (error: Error) => void {
+  return (error) => logger.warn({ err: error.message }, 'skipped a corrupt measured-load bucket');
 }

@@ -11,6 +11,7 @@ import {
 } from '@spillway/xds';
 import type { FastifyInstance } from 'fastify';
 import { catalogReadiness, type FollowedCatalogStatus, registerCatalogAgeMetric } from './catalog-freshness.js';
+import { FleetLoadPublisher, type LoadBucketSink } from './fleet-load-publisher.js';
 import type { LoadSource } from './load-routes.js';
 import { overriddenCatalog, overriddenPolicies } from './overrides/overridden-readers.js';
 import type { RouterOverrides } from './overrides/router-overrides.js';
@@ -48,6 +49,11 @@ export interface RouterOptions {
   readonly readinessChecks?: readonly ReadinessCheck[];
   /** LRS on the xDS port (config `loadReporting`); absent: no load reports, `GET /v1/load` is a 404. */
   readonly loadReporting?: LoadReportingOptions;
+  /**
+   * Distributed mode: publish what clients report (LRS) for the controller to sum over every
+   * router (FleetLoadPublisher). Needs `loadReporting`.
+   */
+  readonly fleetLoad?: { readonly sink: LoadBucketSink; readonly routerId: string; readonly intervalMs: number };
   /** How often every assignment is re-sent (XdsServerOptions.refreshIntervalMs); default 60 s. */
   readonly refreshIntervalMs?: number;
 }
@@ -96,17 +102,15 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     stopReaders();
     throw error;
   }
+  const publisher = fleetLoadPublisher(options, xds, () => published.catalog.current().services.keys());
+  publisher?.start();
+  const stopServing = async () => {
+    await publisher?.stop();
+    await xds.stop();
+    stopReaders();
+  };
   if (!options.httpAddress) {
-    return {
-      ...load,
-      xdsPort,
-      published,
-      clients: () => xds.clients(),
-      stop: async () => {
-        await xds.stop();
-        stopReaders();
-      },
-    };
+    return { ...load, xdsPort, published, clients: () => xds.clients(), stop: stopServing };
   }
   const http = buildRouterHttpServer({
     logger: options.logger.child({ component: 'http' }),
@@ -132,8 +136,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       listenTextResolver: (text) => `Server listening at ${text.replace(/^https?:/, `${scheme}:`)}`,
     });
   } catch (error) {
-    await xds.stop();
-    stopReaders();
+    await stopServing();
     throw error;
   }
   const address = http.server.address();
@@ -145,11 +148,27 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     published,
     clients: () => xds.clients(),
     stop: async () => {
-      await xds.stop();
-      stopReaders();
+      await stopServing();
       await http.close();
     },
   };
+}
+
+function fleetLoadPublisher(
+  options: RouterOptions,
+  xds: XdsServer,
+  services: () => Iterable<string>,
+): FleetLoadPublisher | undefined {
+  const { fleetLoad, loadReporting } = options;
+  if (!fleetLoad || !loadReporting) return undefined;
+  return new FleetLoadPublisher({
+    ...fleetLoad,
+    measured: (service, windowSeconds, at) => xds.measuredLoad(service, windowSeconds, at),
+    services,
+    reportIntervalSeconds: loadReporting.intervalSeconds,
+    logger: options.logger.child({ component: 'fleet-load' }),
+    registry: options.registry,
+  });
 }
 
 function parseAddress(address: string): { host: string; port: number } {

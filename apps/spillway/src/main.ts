@@ -61,7 +61,10 @@ function program(): Command {
     .requiredOption('--federation <url>', 'base URL of the federation service, e.g. http://127.0.0.1:7070')
     .option('--listen <host:port>', 'HTTP address for the burst API', '127.0.0.1:7072')
     .option('--prometheus <url>', "Prometheus base URL for the policies' SLO queries")
-    .option('--router <url>', "the router's API, for the load clients report (GET /v1/load); absent: not measured")
+    .option(
+      '--router <url>',
+      "deprecated: read one router's GET /v1/load (its clients only); absent: every router's load, summed from Redis",
+    )
     .action(controller);
   cli
     .command('manifests')

@@ -268,8 +268,13 @@ export const LoadReportingSettings = z
     enabled: z.boolean().default(true),
     /** How often clients report (sent to them in LoadStatsResponse). */
     intervalSeconds: z.number().int().min(1, 'expected at least 1 second').max(3600).default(10),
+    /**
+     * Distributed mode (redis): how often each router publishes what its clients reported to
+     * Redis, where the controller sums every router's load.
+     */
+    publishIntervalSeconds: z.number().int().min(1, 'expected at least 1 second').max(60).default(5),
   })
-  .default({ enabled: true, intervalSeconds: 10 });
+  .default({ enabled: true, intervalSeconds: 10, publishIntervalSeconds: 5 });
 export type LoadReportingSettings = z.infer<typeof LoadReportingSettings>;
 
 /**

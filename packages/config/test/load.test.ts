@@ -62,13 +62,21 @@ describe('config', () => {
   });
 
   it('turns load reporting on every 10 s by default, and refuses an interval under 1 s', () => {
-    expect(parseConfig(VALID, 'spillway.yaml', {}).loadReporting).toEqual({ enabled: true, intervalSeconds: 10 });
+    expect(parseConfig(VALID, 'spillway.yaml', {}).loadReporting).toEqual({
+      enabled: true,
+      intervalSeconds: 10,
+      publishIntervalSeconds: 5,
+    });
     expect(parseConfig(`${VALID}loadReporting: { intervalSeconds: 1 }\n`, 'f', {}).loadReporting).toEqual({
       enabled: true,
       intervalSeconds: 1,
+      publishIntervalSeconds: 5,
     });
     expect(problems(`${VALID}loadReporting: { intervalSeconds: 0.5 }\n`)).toEqual([
       expect.stringMatching(/loadReporting\.intervalSeconds: /),
+    ]);
+    expect(problems(`${VALID}loadReporting: { publishIntervalSeconds: 0 }\n`)).toEqual([
+      expect.stringMatching(/loadReporting\.publishIntervalSeconds: expected at least 1 second/),
     ]);
   });
 

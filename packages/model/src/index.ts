@@ -2,6 +2,7 @@ export * from './burst-policy.js';
 export * from './catalog.js';
 export * from './custom-resources.js';
 export * from './endpoint.js';
+export * from './load-buckets.js';
 export * from './locality.js';
 export * from './measured-load.js';
 export * from './mesh-security.js';

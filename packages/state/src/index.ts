@@ -22,6 +22,7 @@ export * from './redis-due-index.js';
 export * from './redis-health.js';
 export * from './redis-keys.js';
 export * from './redis-lease.js';
+export * from './redis-load-buckets.js';
 export * from './redis-state-store.js';
 export * from './redis-traffic-policy-store.js';
 export * from './state-store.js';

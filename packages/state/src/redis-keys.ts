@@ -75,6 +75,11 @@ export class RedisKeys {
     return `${this.prefix}:alerts:${service}:by-expiry`;
   }
 
+  /** Hash: router id → the load its clients reported for one service in one 5 s bucket (JSON). */
+  loadBucket(service: string, bucket: number): string {
+    return `${this.prefix}:load:${service}:${bucket}`;
+  }
+
   /** Pub/sub channel: the service whose policy changed. */
   policiesChannel(): string {
     return `${this.prefix}:policies:changed`;

@@ -6,6 +6,7 @@ export * from './discovery-messages.js';
 export * from './encoded-resource.js';
 export * from './envoy-protos.js';
 export * from './first-catalog-gate.js';
+export * from './load-reporting/load-bucket-deltas.js';
 export * from './load-reporting/load-report-store.js';
 export * from './load-reporting/load-reporting-service.js';
 export * from './load-reporting/load-stats-request.js';

@@ -5,11 +5,14 @@ import { registerConsole } from '@spillway/console';
 import {
   alertBookLimits,
   customResourcesKubeConfig,
+  FleetMeasuredLoad,
+  type RedisControllerStores,
   RemoteMeasuredLoad,
   type RunningController,
   redisStores,
   startController,
 } from '@spillway/controller';
+import type { MeasuredLoadReader } from '@spillway/model';
 import {
   createLogger,
   createMetricsRegistry,
@@ -33,7 +36,10 @@ export interface ControllerCommandOptions {
   readonly federation: string;
   readonly listen: string;
   readonly prometheus?: string;
-  /** The router's API: the controller reads the measured load (`GET /v1/load`) there. */
+  /**
+   * Deprecated: one router's API, whose `GET /v1/load` is then the measured load (that router's
+   * clients only). Without it the controller sums every router's load from Redis.
+   */
   readonly router?: string;
 }
 
@@ -64,8 +70,9 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
     retention: config.retention,
   });
   const routerTls = options.router ? serviceClientTls(config, options.router, { logger, registry }) : undefined;
-  const measuredLoad =
-    options.router && config.loadReporting.enabled ? new RemoteMeasuredLoad(options.router, routerTls) : undefined;
+  const measuredLoad = config.loadReporting.enabled
+    ? measuredLoadReader(options.router, stores, routerTls, logger)
+    : undefined;
   const running = await startController({
     config,
     ...(measuredLoad ? { measuredLoad } : {}),
@@ -115,6 +122,25 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
     federationTls?.close();
     routerTls?.close();
   });
+}
+
+/**
+ * The measured load the controller acts on: every router's, summed from Redis, where each router
+ * publishes what its clients report. `--router URL` still reads that one router's `GET /v1/load`,
+ * which with several routers is only its clients' share of the load.
+ */
+function measuredLoadReader(
+  router: string | undefined,
+  stores: RedisControllerStores,
+  routerTls: ReturnType<typeof serviceClientTls>,
+  logger: Logger,
+): MeasuredLoadReader {
+  if (!router) return new FleetMeasuredLoad(stores.loadBuckets);
+  logger.warn(
+    { router },
+    '--router is deprecated: the measured load is then that one router’s clients only; without it the controller sums every router’s load from Redis',
+  );
+  return new RemoteMeasuredLoad(router, routerTls);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { RemoteCatalog } from '@spillway/catalog';
 import { registerConsole } from '@spillway/console';
 import { redisTrafficPolicies } from '@spillway/controller';
@@ -88,6 +90,15 @@ export async function router(options: RouterCommandOptions): Promise<void> {
     ...(config.security ? { security: config.security } : {}),
     ...xdsPortSecurity(config),
     ...loadReportingOption(config),
+    ...(shared && config.loadReporting.enabled
+      ? {
+          fleetLoad: {
+            sink: shared.loadBuckets,
+            routerId: routerId(),
+            intervalMs: config.loadReporting.publishIntervalSeconds * 1000,
+          },
+        }
+      : {}),
     httpAddress: options.listen,
     httpPlugins: [
       auth.register,
@@ -121,4 +132,9 @@ export async function router(options: RouterCommandOptions): Promise<void> {
     federationTls?.close();
     await shared?.close();
   });
+}
+
+/** This router process among the fleet's: the pod (host) name, and a suffix since a restart is a new process. */
+function routerId(): string {
+  return `${hostname()}-${randomBytes(4).toString('hex')}`;
 }

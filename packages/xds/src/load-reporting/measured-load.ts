@@ -1,4 +1,4 @@
-import type { CatalogSnapshot, MeasuredLoad, MeasuredLocalityLoad } from '@spillway/model';
+import { type CatalogSnapshot, type MeasuredLoad, type MeasuredLocalityLoad, sumMeasuredLoads } from '@spillway/model';
 import type { WindowedLocalityLoad } from './load-report-store.js';
 
 /**
@@ -14,27 +14,16 @@ export function measuredLoad(
   catalog: CatalogSnapshot,
 ): MeasuredLoad {
   const environments = localityEnvironments(catalog, service);
-  const merged = new Map<string, MeasuredLocalityLoad>();
-  for (const load of loads) {
-    const { region, zone } = load.locality;
-    const key = `${region}/${zone}`;
-    const before = merged.get(key);
-    merged.set(key, {
-      region,
-      zone,
-      environment: environments.get(key) ?? 'unknown',
-      requests: (before?.requests ?? 0) + load.completed + load.inProgress,
-      errors: (before?.errors ?? 0) + load.errors,
-    });
-  }
-  const localities = [...merged.values()].sort(
-    (a, b) => a.region.localeCompare(b.region) || a.zone.localeCompare(b.zone),
+  const localities = loads.map(
+    (load): MeasuredLocalityLoad => ({
+      region: load.locality.region,
+      zone: load.locality.zone,
+      environment: environments.get(`${load.locality.region}/${load.locality.zone}`) ?? 'unknown',
+      requests: load.completed + load.inProgress,
+      errors: load.errors,
+    }),
   );
-  const total = localities.reduce((sum, locality) => sum + locality.requests, 0);
-  const cloud = localities
-    .filter((locality) => locality.environment === 'cloud')
-    .reduce((sum, locality) => sum + locality.requests, 0);
-  return { service, windowSeconds, localities, cloudShare: total === 0 ? null : cloud / total };
+  return sumMeasuredLoads(service, windowSeconds, [localities]);
 }
 
 function localityEnvironments(catalog: CatalogSnapshot, service: string): Map<string, 'onprem' | 'cloud'> {
