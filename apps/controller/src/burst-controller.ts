@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RequestForecast } from '@spillway/api';
 import {
   type BurstAction,
   type BurstCommands,
@@ -50,7 +51,7 @@ import {
   servicesOfGroup,
   summariseUnmatched,
 } from './alert-book.js';
-import { burstRecord } from './burst-record.js';
+import { burstRecord, forecastRecord } from './burst-record.js';
 import { type CloudAdapters, CloudObserver } from './cloud-observer.js';
 import { toBurstCommands } from './commands.js';
 import { ControllerMetrics } from './controller-metrics.js';
@@ -134,6 +135,8 @@ export class BurstController {
   private known = new Map<string, BurstPolicy>();
   private readonly slo: SloWatch;
   private readonly forecasts: ForecastWatch;
+  /** The forecast each predictive policy's last pass decided with, as the API shows it. */
+  private readonly shownForecasts = new Map<string, RequestForecast>();
   private readonly measured: MeasuredShareWatch;
   /** Services with a burst in progress at their last pass: their measured share is read. */
   private readonly bursting = new Set<string>();
@@ -196,6 +199,15 @@ export class BurstController {
   /** Every burst policy in force now, by service name (a retiring one is not). */
   burstPolicies(): BurstPolicy[] {
     return [...this.deps.policies.current()].sort((a, b) => (a.service < b.service ? -1 : 1));
+  }
+
+  /** The latest forecast of each predictive policy in force, by service; none unless this process leads. */
+  latestForecasts(): (RequestForecast & { service: string })[] {
+    if (!this.isLeader()) return [];
+    return this.burstPolicies().flatMap((policy) => {
+      const forecast = this.shownForecasts.get(policy.service);
+      return forecast ? [{ service: policy.service, ...forecast }] : [];
+    });
   }
 
   /** The policy in force for `service` (a retiring one is not: no new bursts for it). */
@@ -539,6 +551,9 @@ export class BurstController {
     const observed = this.withMeasuredShare(this.observer.observe(policy, now, readCapacity), service);
     const forecast = this.forecasts.forecast(policy, before.leadTime);
     this.metrics.forecast(service, forecast);
+    const shownForecast = forecast && forecastRecord(policy, forecast, (before.leadTime?.samples ?? 0) > 0);
+    if (shownForecast) this.shownForecasts.set(service, shownForecast);
+    else this.shownForecasts.delete(service);
     let state = before;
     let nextDecisionAt: number | null = null;
     const actions = new Map<string, BurstAction>();
@@ -559,7 +574,7 @@ export class BurstController {
     // This process's jobs for values no longer wanted stop now, not at their next poll.
     await this.running.recheck(service);
     await this.recordDecisions(audit);
-    await this.updateRecords(policy, before, state, now, observed, costAccrued);
+    await this.updateRecords(policy, before, state, now, { observed, costAccrued, forecast: shownForecast });
     for (const action of actions.values()) await this.enqueue(service, action);
     // Only once their decision is persisted (with their ids) may the commands go; if this
     // process dies first, the next leader finds them in appliedCommands and only acks them.
@@ -741,7 +756,10 @@ export class BurstController {
         this.logger.warn({ service, err: error }, 'policy removed; its state is unknown, draining it to be safe');
       }
     }
-    for (const service of change.removed) if (!this.reconciledPolicy(service)) this.metrics.forget(service);
+    for (const service of change.removed) {
+      this.shownForecasts.delete(service);
+      if (!this.reconciledPolicy(service)) this.metrics.forget(service);
+    }
     for (const service of [...change.added, ...change.changed.map((c) => c.service), ...change.removed])
       this.kick(service);
   }
@@ -815,9 +833,9 @@ export class BurstController {
     before: BurstState,
     after: BurstState,
     now: number,
-    observed: ObservedCloud,
-    costAccrued: number,
+    pass: { observed: ObservedCloud; costAccrued: number; forecast: RequestForecast | null },
   ): Promise<void> {
+    const { observed, costAccrued, forecast } = pass;
     const service = policy.service;
     const previous = before.burst;
     if (previous && previous.id !== after.burst?.id) {
@@ -825,11 +843,13 @@ export class BurstController {
       const ended = previous.cost
         ? { ...previous, cost: { ...previous.cost, total: previous.cost.total + costAccrued } }
         : previous;
-      await this.deps.bursts.put(burstRecord(service, ended, before.phase, now, false, undefined, policy));
+      await this.deps.bursts.put(burstRecord(service, ended, before.phase, now, false, { policy, forecast }));
     }
     if (after.burst) {
       const world = { observed, intents: after.intents };
-      await this.deps.bursts.put(burstRecord(service, after.burst, after.phase, now, true, world, policy));
+      await this.deps.bursts.put(
+        burstRecord(service, after.burst, after.phase, now, true, { world, policy, forecast }),
+      );
     }
   }
 

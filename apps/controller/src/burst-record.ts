@@ -1,6 +1,21 @@
-import type { Burst, RunningCost } from '@spillway/api';
-import type { ActiveBurst, BurstPhase, BurstState, ObservedCloud } from '@spillway/burst';
+import type { Burst, Prewarm, RequestForecast, RunningCost } from '@spillway/api';
+import {
+  type ActiveBurst,
+  type BurstPhase,
+  type BurstState,
+  describeForecast,
+  type ForecastReading,
+  type ObservedCloud,
+  warmCapacityFor,
+} from '@spillway/burst';
 import type { BurstPolicy } from '@spillway/model';
+
+/** What a burst record shows beside the burst itself: the world seen, the policy's prices, the forecast decided with. */
+export interface BurstRecordContext {
+  readonly world?: { readonly observed: ObservedCloud; readonly intents: BurstState['intents'] };
+  readonly policy?: BurstPolicy;
+  readonly forecast?: RequestForecast | null;
+}
 
 /** What `GET /v1/bursts/{id}` shows of a burst (its documented shape, packages/api `Burst`): where it is and what it waits on. */
 export function burstRecord(
@@ -9,8 +24,7 @@ export function burstRecord(
   phase: BurstPhase,
   now: number,
   active: boolean,
-  world?: { readonly observed: ObservedCloud; readonly intents: BurstState['intents'] },
-  policy?: BurstPolicy,
+  { world, policy, forecast = null }: BurstRecordContext = {},
 ): Burst {
   return {
     id: burst.id,
@@ -33,7 +47,44 @@ export function burstRecord(
     waitingOn: active ? burst.waitingOn : null,
     abort: burst.abort ? { ...burst.abort, at: new Date(burst.abort.at).toISOString() } : null,
     cost: costRecord(burst, active, policy),
+    forecast,
+    prewarm: prewarmRecord(burst),
     ...(world && active ? capacityView(burst, world) : {}),
+  };
+}
+
+/**
+ * A forecast as the API shows it, with the warm capacity its peak calls for under `policy`.
+ * `learned`: whether the lead time came from observed scale-outs rather than the policy default.
+ */
+export function forecastRecord(policy: BurstPolicy, reading: ForecastReading, learned: boolean): RequestForecast {
+  return {
+    at: new Date(reading.at).toISOString(),
+    method: reading.method,
+    observedRps: reading.observedRps,
+    levelRps: reading.levelRps,
+    trendRpsPerSecond: reading.trendRpsPerSecond,
+    peakRps: reading.peakRps,
+    capacityRps: reading.capacityRps,
+    horizonSeconds: reading.horizonSeconds,
+    leadTimeSeconds: reading.leadTimeSeconds,
+    leadTimeLearned: learned,
+    crossingAt: reading.crossingAt === null ? null : new Date(reading.crossingAt).toISOString(),
+    warm: warmCapacityFor(policy, reading),
+    summary: describeForecast(reading),
+  };
+}
+
+function prewarmRecord(burst: ActiveBurst): Prewarm | null {
+  const prewarm = burst.prewarm;
+  if (prewarm == null) return null;
+  const iso = (at: number) => new Date(at).toISOString();
+  return {
+    startedAt: iso(prewarm.startedAt),
+    crossingAt: iso(prewarm.crossingAt),
+    supportedAt: iso(prewarm.supportedAt),
+    shiftedAt: prewarm.shiftedAt === null ? null : iso(prewarm.shiftedAt),
+    forecast: prewarm.forecast,
   };
 }
 

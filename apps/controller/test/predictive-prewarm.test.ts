@@ -65,6 +65,25 @@ describe('predictive pre-warming in the controller', () => {
     );
     const burst = (await api(url, 'GET', '/v1/bursts')).body;
     expect(JSON.stringify(burst)).toContain('"warming"');
+    // The burst API shows the forecast the controller acted on and the warm capacity it called for.
+    const id = (burst.bursts as Json[])[0]?.id as string;
+    const detail = (await api(url, 'GET', `/v1/bursts/${id}`)).body;
+    expect(detail.forecast).toMatchObject({
+      method: 'holt',
+      capacityRps: 1000,
+      horizonSeconds: 600,
+      leadTimeSeconds: 120,
+      leadTimeLearned: false,
+      warm: { share: 0.3, replicas: 3, nodes: 2 },
+    });
+    expect(detail.forecast.observedRps).toBeGreaterThan(850);
+    expect(detail.forecast.peakRps).toBeGreaterThan(1000);
+    expect(detail.forecast.summary).toMatch(/^forecast \(Holt's linear trend\): /);
+    expect(detail.prewarm).toMatchObject({ shiftedAt: null });
+    expect(Date.parse(detail.prewarm.crossingAt)).toBeGreaterThan(Date.parse(detail.prewarm.startedAt));
+    // And the policy list, the forecast of each predictive policy (idle or not).
+    const policies = (await api(url, 'GET', '/v1/burst-policies')).body;
+    expect(policies.forecasts).toEqual([expect.objectContaining({ service: 'checkout.shop', capacityRps: 1000 })]);
     expect(share()).toBe(0);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ApiClient, ApiError, checkedBaseUrl } from '../src/client/api-client.js';
 import { listBursts } from '../src/client/burst-commands.js';
+import { forecastText, warmText } from '../src/client/burst-view.js';
 import { endpointsTable, parseServiceArgument } from '../src/client/catalog-command.js';
 import { resolveApiUrl, resolveToken } from '../src/client/connection.js';
 import { formatAge, formatDuration, parseDuration, parseShare, parseSteps } from '../src/client/format.js';
@@ -93,6 +94,42 @@ describe('option values', () => {
     expect(formatAge('2030-01-01T00:09:48Z', now)).toBe('12s ago');
     expect(formatAge('2030-01-01T00:15:00Z', now)).toBe('in 5m');
     expect(formatAge(null, now)).toBe('-');
+  });
+
+  it('burst show: the forecast the controller acted on and the warm capacity it called for', () => {
+    const forecast = {
+      at: '2030-01-01T00:10:00.000Z',
+      method: 'holt' as const,
+      observedRps: 912.4,
+      levelRps: 910,
+      trendRpsPerSecond: 1.2,
+      peakRps: 1380.2,
+      capacityRps: 900,
+      horizonSeconds: 600,
+      leadTimeSeconds: 120,
+      leadTimeLearned: false,
+      crossingAt: '2030-01-01T00:11:00.000Z',
+      warm: { share: 0.5, replicas: 20, nodes: 2 },
+      summary: 'forecast …',
+    };
+    const prewarm = {
+      startedAt: '2030-01-01T00:09:00.000Z',
+      crossingAt: '2030-01-01T00:11:00.000Z',
+      supportedAt: '2030-01-01T00:10:00.000Z',
+      shiftedAt: null,
+      forecast: 'forecast …',
+    };
+    expect(forecastText({ forecast } as never)).toBe(
+      '912 rps now, peak 1380 rps within 600 s, on-prem 900 rps: crosses at 2030-01-01T00:11:00.000Z (lead time 120 s, default)',
+    );
+    expect(warmText({ forecast, prewarm } as never)).toBe(
+      'share 0.50 (20 replicas, 2 nodes) for the forecast peak; warmed since 2030-01-01T00:09:00.000Z, no traffic moved',
+    );
+    expect(warmText({ forecast: { ...forecast, warm: null }, prewarm: null } as never)).toBe(
+      'none: the forecast peak fits on-prem',
+    );
+    expect(forecastText({ forecast: null } as never)).toBe('-');
+    expect(warmText({ forecast: null, prewarm: null } as never)).toBe('-');
   });
 
   it('prints an endpoint address as address:port, IPv6 in brackets', () => {

@@ -87,6 +87,52 @@ export const RunningCost = z.object({
 });
 export type RunningCost = z.infer<typeof RunningCost>;
 
+/**
+ * The request-rate forecast of a predictive policy as the controller decided with it
+ * (docs/burst-controller.md#predictive-pre-warming): Holt's linear trend over the rate history,
+ * read against on-prem capacity within the lead time and the horizon.
+ */
+export const RequestForecast = z.object({
+  at: z.iso
+    .datetime({ offset: true })
+    .describe('the newest sample of the rate history: "now" as the forecast knows it'),
+  method: z
+    .enum(['holt', 'holt-daily'])
+    .describe("Holt's linear trend; holt-daily adds the daily term (a day of history)"),
+  observedRps: z.number().min(0).describe('the newest observed request rate (requests/s)'),
+  levelRps: z.number().describe('the de-seasonalised level (requests/s)'),
+  trendRpsPerSecond: z.number().describe('how fast the level changes (requests/s per second)'),
+  peakRps: z.number().describe('the highest forecast within the horizon (requests/s): it sizes the warm capacity'),
+  capacityRps: z.number().positive().describe("on-prem capacity (the policy's predictive.capacityRps)"),
+  horizonSeconds: z.number().int().positive().describe('how far ahead the peak is looked for'),
+  leadTimeSeconds: z.number().positive().describe('capacity request → ready: a crossing is acted on within this'),
+  leadTimeLearned: z.boolean().describe('true: learned from observed scale-outs; false: the policy default'),
+  crossingAt: z.iso
+    .datetime({ offset: true })
+    .nullable()
+    .describe('when the forecast reaches capacityRps within the lead time; null: not within it'),
+  warm: z
+    .object({
+      share: z.number().min(0).max(1).describe('the smallest step of the path that carries the peak'),
+      replicas: z.number().int().min(0),
+      nodes: z.number().int().min(0),
+    })
+    .nullable()
+    .describe('the warm capacity the peak calls for (within maxShare and the budget); null when it fits on-prem'),
+  summary: z.string().describe('the forecast in words, as the audit log has it'),
+});
+export type RequestForecast = z.infer<typeof RequestForecast>;
+
+/** Why a burst's capacity was warmed ahead of need (a burst that began in `warming`). */
+export const Prewarm = z.object({
+  startedAt: z.iso.datetime({ offset: true }),
+  crossingAt: z.iso.datetime({ offset: true }).describe('when the forecast said load crosses on-prem capacity'),
+  supportedAt: z.iso.datetime({ offset: true }).describe('the last decision at which the forecast supported it'),
+  shiftedAt: z.iso.datetime({ offset: true }).nullable().describe('when traffic first moved onto it; null: warm only'),
+  forecast: z.string().describe('the forecast that started the warming, in words'),
+});
+export type Prewarm = z.infer<typeof Prewarm>;
+
 /** A burst as the controller records it (apps/controller/src/burst-record.ts writes it). */
 export const Burst = z.object({
   id: z.string(),
@@ -123,6 +169,14 @@ export const Burst = z.object({
   cost: RunningCost.nullable()
     .default(null)
     .describe('the running cost for a policy with prices; null otherwise (and in records written before it)'),
+  forecast: RequestForecast.nullable()
+    .default(null)
+    .describe(
+      'the forecast the controller decided with at updatedAt (predictive policies); null without one (and in records written before it)',
+    ),
+  prewarm: Prewarm.nullable()
+    .default(null)
+    .describe('set when the burst began by warming capacity ahead of a forecast; null otherwise'),
 });
 export type Burst = z.infer<typeof Burst>;
 
@@ -193,6 +247,12 @@ export type BurstTimeline = z.infer<typeof BurstTimeline>;
 
 export const BurstPoliciesResponse = z.object({
   policies: z.array(BurstPolicy).describe('every burst policy in force, by service'),
+  forecasts: z
+    .array(RequestForecast.extend({ service: z.string() }))
+    .default([])
+    .describe(
+      "the latest forecast of each predictive policy, idle or bursting (the leader's; empty on a standby or without Prometheus)",
+    ),
 });
 export type BurstPoliciesResponse = z.infer<typeof BurstPoliciesResponse>;
 

@@ -115,6 +115,8 @@ export interface ForecastReading {
   capacityRps: number;
   /** The lead time (s) the crossing is looked for within: the learned or default one. */
   leadTimeSeconds: number;
+  /** How far ahead (s) the peak is looked for (the policy's `predictive.horizonSeconds`). */
+  horizonSeconds: number;
   /** The first instant within the lead time at which the forecast reaches capacityRps; null: none. */
   crossingAt: number | null;
   /** The highest forecast within the horizon (sizes the warm capacity). */
@@ -152,6 +154,7 @@ export function readForecast(
     observedRps,
     capacityRps: settings.capacityRps,
     leadTimeSeconds,
+    horizonSeconds: settings.horizonSeconds,
     crossingAt,
     peakRps,
     levelRps: model.level,

@@ -7,5 +7,6 @@ export * from './forecast.js';
 export { automaticBurstId, formatShare } from './format.js';
 export * from './lead-time.js';
 export * from './measured-share.js';
+export { warmCapacityFor } from './prewarm.js';
 export * from './signal-level.js';
 export * from './types.js';

@@ -1,5 +1,6 @@
+import type { BurstPolicy } from '@spillway/model';
 import { refusedByBudget } from './budget-gate.js';
-import { planPath, SHARE_EPSILON } from './capacity.js';
+import { type CapacityPlan, capacityForShare, planPath, SHARE_EPSILON } from './capacity.js';
 import { activeBurst, type DecisionContext, positionPhase, record, secondsMs, transition } from './context.js';
 import { describeForecast, type ForecastReading, shareNeededFor } from './forecast.js';
 import { automaticBurstId, formatShare, formatTime } from './format.js';
@@ -35,6 +36,22 @@ export function forecastNeed(ctx: DecisionContext): number {
 function warmShare(path: readonly number[], forecast: ForecastReading): number {
   const need = shareNeededFor(forecast.peakRps, forecast.capacityRps);
   return path.find((step) => step >= need - SHARE_EPSILON) ?? path.at(-1) ?? 0;
+}
+
+/**
+ * The warm capacity a forecast calls for under `policy`: the smallest step of its path (within
+ * maxShare and the budget) that carries the forecast peak, and that step's replicas and nodes.
+ * Null when the peak fits on-prem or the policy has no step. What the burst API shows.
+ */
+export function warmCapacityFor(
+  policy: BurstPolicy,
+  forecast: ForecastReading,
+): (CapacityPlan & { share: number }) | null {
+  if (shareNeededFor(forecast.peakRps, forecast.capacityRps) === 0) return null;
+  const { path } = planPath(policy, policy.steps);
+  if (path.length === 0) return null;
+  const share = warmShare(path, forecast);
+  return { share, ...capacityForShare(policy.capacity, share) };
 }
 
 /** idle → warming when the forecast crosses on-prem capacity within the lead time. */

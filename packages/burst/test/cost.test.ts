@@ -237,6 +237,7 @@ describe('budgets and pre-warming', () => {
         observedRps: 900,
         capacityRps: 1000,
         leadTimeSeconds: 120,
+        horizonSeconds: 600,
         crossingAt: now + 60_000,
         peakRps: 1300,
         levelRps: 900,

@@ -41,6 +41,7 @@ function reading(now: number, observedRps: number, crossingInSeconds: number | n
     observedRps,
     capacityRps: CAPACITY_RPS,
     leadTimeSeconds: 120,
+    horizonSeconds: 600,
     crossingAt: crossingInSeconds === null ? null : now + crossingInSeconds * 1000,
     peakRps,
     levelRps: observedRps,

@@ -124,6 +124,7 @@ export function registerBurstRoutes(
 
   app.get(ListBurstPoliciesRoute.url, routeOptions(ListBurstPoliciesRoute), async () => ({
     policies: controller.burstPolicies(),
+    forecasts: controller.latestForecasts(),
   }));
 
   app.post<{ Params: { id: string } }>(AbortBurstRoute.url, routeOptions(AbortBurstRoute), async (request, reply) => {

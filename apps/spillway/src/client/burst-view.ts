@@ -73,6 +73,8 @@ export function burstDetailText(burst: BurstDetail, now: number, bold: (text: st
     ['share', shareText(burst)],
     ['measured', measuredText(burst)],
     ['cost', costText(burst)],
+    ['forecast', forecastText(burst)],
+    ['warm', warmText(burst)],
     ['waiting on', orDash(burst.waitingOn)],
     ['origin', orDash(burst.origin)],
     ['by', orDash(burst.actor)],
@@ -111,6 +113,40 @@ export function costText(burst: Burst): string {
   const money = (amount: number) => `${amount.toFixed(2)} ${cost.currency}`;
   const budget = cost.perBurstBudget === null ? '' : `, budget ${money(cost.perBurstBudget)}`;
   return `${money(cost.total)} (${money(cost.hourly)}/h now${budget})`;
+}
+
+/**
+ * `912 rps now, peak 1380 rps within 600 s, on-prem 900 rps: crosses at T (lead time 120 s,
+ * learned)`: the forecast the controller decided with; `-` for a policy without prediction.
+ */
+export function forecastText(burst: Burst): string {
+  const forecast = burst.forecast;
+  if (!forecast) return '-';
+  const rps = (value: number) => `${Math.round(value)} rps`;
+  const crossing = forecast.crossingAt ? `crosses at ${forecast.crossingAt}` : 'no crossing within the lead time';
+  const lead = `lead time ${Math.round(forecast.leadTimeSeconds)} s, ${forecast.leadTimeLearned ? 'learned' : 'default'}`;
+  return (
+    `${rps(forecast.observedRps)} now, peak ${rps(forecast.peakRps)} within ${forecast.horizonSeconds} s, ` +
+    `on-prem ${rps(forecast.capacityRps)}: ${crossing} (${lead})`
+  );
+}
+
+/**
+ * `share 0.50 (20 replicas, 2 nodes) for the forecast peak; warming since T, no traffic moved`:
+ * the capacity the forecast calls for and, for a burst that began warm, what became of it.
+ */
+export function warmText(burst: Burst): string {
+  const warm = burst.forecast?.warm;
+  const wanted = warm
+    ? `share ${formatShare(warm.share)} (${warm.replicas} replicas, ${warm.nodes} nodes) for the forecast peak`
+    : burst.forecast
+      ? 'none: the forecast peak fits on-prem'
+      : '';
+  const prewarm = burst.prewarm;
+  const began = prewarm
+    ? `warmed since ${prewarm.startedAt}, ${prewarm.shiftedAt ? `traffic moved at ${prewarm.shiftedAt}` : 'no traffic moved'}`
+    : '';
+  return [wanted, began].filter(Boolean).join('; ') || '-';
 }
 
 /** `decision/step` for a controller decision, the audit kind otherwise. */

@@ -20,7 +20,21 @@ interface Burst extends BurstRow {
   measuredError?: string;
   /** The running cost for a policy with prices (docs/burst-controller.md#cost-guard). */
   cost?: { total: number; hourly: number; currency: string; perBurstBudget: number | null } | null;
+  /** The forecast the controller decided with (predictive policies; docs/burst-controller.md#predictive-pre-warming). */
+  forecast?: Forecast | null;
+  prewarm?: { startedAt: string; crossingAt: string; shiftedAt: string | null; forecast: string } | null;
   history: AuditRow[];
+}
+
+interface Forecast {
+  observedRps: number;
+  peakRps: number;
+  capacityRps: number;
+  horizonSeconds: number;
+  leadTimeSeconds: number;
+  leadTimeLearned: boolean;
+  crossingAt: string | null;
+  warm: { share: number; replicas: number; nodes: number } | null;
 }
 
 /** The share the clients report over LRS, next to the published one (GET /v1/bursts/{id}). */
@@ -93,6 +107,10 @@ export function BurstDetail(props: { id: string }) {
             <dd>{measuredText(data)}</dd>
             <dt>Cost</dt>
             <dd data-testid="burst-cost">{costText(data)}</dd>
+            <dt>Forecast</dt>
+            <dd data-testid="burst-forecast">{forecastText(data)}</dd>
+            <dt>Warm capacity</dt>
+            <dd data-testid="burst-warm">{warmText(data)}</dd>
             <dt>Waiting on</dt>
             <dd>{data.waitingOn ?? 'nothing'}</dd>
             <dt>Capacity requested / ready</dt>
@@ -182,6 +200,36 @@ function costText(burst: Burst): string {
   const money = (amount: number) => `${amount.toFixed(2)} ${cost.currency}`;
   const budget = cost.perBurstBudget === null ? '' : `, budget ${money(cost.perBurstBudget)}`;
   return `${money(cost.total)} so far, ${money(cost.hourly)}/h now${budget}`;
+}
+
+/** `912 rps now, peak 1380 rps within 600 s against 900 rps on-prem; crossing at …, lead time 120 s (learned)`. */
+function forecastText(burst: Burst): string {
+  const forecast = burst.forecast;
+  if (!forecast) return 'none (the policy is not predictive, or no forecast could be made)';
+  const rps = (value: number) => `${Math.round(value)} rps`;
+  const crossing = forecast.crossingAt
+    ? `crossing at ${clock(forecast.crossingAt)}`
+    : 'no crossing within the lead time';
+  return (
+    `${rps(forecast.observedRps)} now, peak ${rps(forecast.peakRps)} within ${forecast.horizonSeconds} s ` +
+    `against ${rps(forecast.capacityRps)} on-prem; ${crossing}, lead time ${Math.round(forecast.leadTimeSeconds)} s ` +
+    `(${forecast.leadTimeLearned ? 'learned' : 'default'})`
+  );
+}
+
+/** The capacity the forecast peak calls for, and whether this burst began warm. */
+function warmText(burst: Burst): string {
+  const warm = burst.forecast?.warm;
+  const wanted = warm
+    ? `for ${percent(warm.share)}: ${warm.replicas} replicas, ${warm.nodes} nodes`
+    : burst.forecast
+      ? 'none: the forecast peak fits on-prem'
+      : '';
+  const prewarm = burst.prewarm;
+  const began = prewarm
+    ? `warmed since ${clock(prewarm.startedAt)}, ${prewarm.shiftedAt ? `traffic moved at ${clock(prewarm.shiftedAt)}` : 'no traffic moved yet'}`
+    : '';
+  return [wanted, began].filter(Boolean).join('; ') || '–';
 }
 
 function measuredText(burst: Burst): string {

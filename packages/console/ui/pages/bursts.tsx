@@ -26,6 +26,7 @@ export function BurstsPage() {
     <>
       <h1>Bursts</h1>
       <StartBurstForm onStarted={(id) => (location.hash = `#/bursts/${encodeURIComponent(id)}`)} />
+      <Forecasts />
       <section aria-labelledby="burst-list">
         <h2 id="burst-list">Recent bursts</h2>
         {bursts.error ? <p role="alert">{bursts.error}</p> : null}
@@ -64,6 +65,65 @@ export function BurstsPage() {
         ) : null}
       </section>
     </>
+  );
+}
+
+/** A predictive policy's latest forecast (`GET /v1/burst-policies`), idle or bursting. */
+interface PolicyForecast {
+  service: string;
+  observedRps: number;
+  peakRps: number;
+  capacityRps: number;
+  horizonSeconds: number;
+  leadTimeSeconds: number;
+  crossingAt: string | null;
+  warm: { share: number; replicas: number; nodes: number } | null;
+}
+
+/** What the predictive policies expect: shown before any burst, so warming is seen coming. */
+function Forecasts() {
+  const policies = usePoll<{ forecasts?: PolicyForecast[] }>('/v1/burst-policies', 2000);
+  const forecasts = policies.data?.forecasts ?? [];
+  if (forecasts.length === 0) return null;
+  const rps = (value: number) => `${Math.round(value)} rps`;
+  return (
+    <section aria-labelledby="forecast-list">
+      <h2 id="forecast-list">Forecasts</h2>
+      <table data-testid="forecasts">
+        <thead>
+          <tr>
+            <th scope="col">Service</th>
+            <th scope="col">Now</th>
+            <th scope="col">Peak ahead</th>
+            <th scope="col">On-prem capacity</th>
+            <th scope="col">Crossing</th>
+            <th scope="col">Warm capacity for the peak</th>
+          </tr>
+        </thead>
+        <tbody>
+          {forecasts.map((forecast) => (
+            <tr key={forecast.service}>
+              <th scope="row">{forecast.service}</th>
+              <td>{rps(forecast.observedRps)}</td>
+              <td>
+                {rps(forecast.peakRps)} within {forecast.horizonSeconds} s
+              </td>
+              <td>{rps(forecast.capacityRps)}</td>
+              <td title={forecast.crossingAt ?? undefined}>
+                {forecast.crossingAt
+                  ? `${clock(forecast.crossingAt)} (lead time ${Math.round(forecast.leadTimeSeconds)} s)`
+                  : 'none within the lead time'}
+              </td>
+              <td>
+                {forecast.warm
+                  ? `${percent(forecast.warm.share)}: ${forecast.warm.replicas} replicas, ${forecast.warm.nodes} nodes`
+                  : 'none'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 
