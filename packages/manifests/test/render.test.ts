@@ -142,6 +142,19 @@ describe('spillway manifests: the rendered objects', () => {
     expect(find(objects, 'Role', 'spillway-controller', 'policies')).toBeDefined();
   });
 
+  it('the controller measures the load of every router replica through their shared Redis, with no --router', () => {
+    const objects = render(PRODUCTION_VALUES);
+    const config = (process: string) =>
+      parse((find(objects, 'ConfigMap', `spillway-${process}`).data as Record<string, string>)['config.yaml']!);
+    const controller = podSpec(find(objects, 'Deployment', 'spillway-controller')).containers[0]!;
+    expect(controller.args).not.toContain('--router');
+    // Routers publish their clients' load where the controller reads it: the same Redis, load reporting on.
+    expect(config('router').redis).toBeDefined();
+    expect(config('router').redis).toBe(config('controller').redis);
+    expect(config('router').loadReporting?.enabled).not.toBe(false);
+    expect(config('controller').loadReporting?.enabled).not.toBe(false);
+  });
+
   it('an external Redis replaces the deployed one; the default deploys one with a volume and the append-only file', () => {
     expect(render(PRODUCTION_VALUES).some((object) => object.metadata.name === 'spillway-redis')).toBe(false);
     const redis = find(render(), 'StatefulSet', 'spillway-redis');
