@@ -113,6 +113,12 @@ describe('the console in Chromium', () => {
     // The timeline follows: the abort is a phase of its own, and the line comes back to 0.
     await page.locator('.phases').getByText('aborted', { exact: true }).waitFor({ timeout: 15_000 });
     await shot(page, 'burst-aborted');
+
+    // The list heads the burst's row with a link to it, and says which service it moved.
+    const burstLink = page.url().slice(page.url().indexOf('#'));
+    await page.getByRole('link', { name: 'Bursts', exact: true }).click();
+    const burstRow = page.getByRole('row').filter({ has: page.locator(`th a[href="${burstLink}"]`) });
+    await burstRow.getByRole('cell', { name: 'echo.demo', exact: true }).waitFor();
     expect(problems).toEqual([]);
   });
 
@@ -134,6 +140,13 @@ describe('the console in Chromium', () => {
     expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(2);
     await page.getByRole('rowheader', { name: 'errorRatioBelow' }).waitFor();
     await shot(page, 'drill-report');
+
+    // The list heads the drill's row with a link to it: simulated, done.
+    const drillLink = page.url().slice(page.url().indexOf('#'));
+    await page.getByRole('link', { name: 'Drills', exact: true }).click();
+    const drillRow = page.getByRole('row').filter({ has: page.locator(`th a[href="${drillLink}"]`) });
+    await drillRow.getByRole('cell', { name: 'simulated', exact: true }).waitFor();
+    await drillRow.getByRole('cell', { name: 'done', exact: true }).waitFor();
 
     // The other pages of the embedded process render from their APIs.
     await page.getByRole('link', { name: 'Fleet' }).click();

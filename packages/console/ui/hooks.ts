@@ -55,3 +55,29 @@ export function useRoute(): string[] {
     .filter(Boolean)
     .map((part) => decodeURIComponent(part));
 }
+
+export interface Submission {
+  readonly busy: boolean;
+  readonly error: string | undefined;
+  /** The form's onSubmit: runs the action, busy meanwhile; its failure's message becomes `error`. */
+  submit(event: Event): Promise<void>;
+}
+
+/** A form that sends one request on submit and says why it failed. */
+export function useSubmission(action: () => Promise<void>): Submission {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action();
+    } catch (failure) {
+      setError((failure as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, submit };
+}

@@ -2,7 +2,7 @@ import { useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { ShareChart } from '../components/share-chart.js';
 import { clock, percent } from '../format.js';
-import { usePoll } from '../hooks.js';
+import { usePoll, useSubmission } from '../hooks.js';
 import type { BurstRow } from './bursts.js';
 
 interface Burst extends BurstRow {
@@ -157,21 +157,14 @@ export function BurstDetail(props: { id: string }) {
 /** Stays after the burst ends when it was aborted here, so its confirmation stays readable. */
 function AbortForm(props: { path: string; sent: boolean; onDone: () => void }) {
   const [reason, setReason] = useState('');
-  const [error, setError] = useState<string | undefined>(undefined);
   const sent = props.sent;
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setError(undefined);
-    try {
-      await api(`${props.path}/abort`, {
-        method: 'POST',
-        body: reason.trim() ? { reason: reason.trim() } : {},
-      });
-      props.onDone();
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
-  };
+  const { error, submit } = useSubmission(async () => {
+    await api(`${props.path}/abort`, {
+      method: 'POST',
+      body: reason.trim() ? { reason: reason.trim() } : {},
+    });
+    props.onDone();
+  });
   return (
     <form class="fields" onSubmit={submit} aria-labelledby="abort-heading">
       <h2 id="abort-heading">Abort</h2>

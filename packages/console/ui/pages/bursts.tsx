@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { RunList, type RunListColumn } from '../components/run-list.js';
 import { clock, percent } from '../format.js';
-import { usePoll } from '../hooks.js';
+import { usePoll, useSubmission } from '../hooks.js';
 import { servesPage } from '../pages-served.js';
 
 export interface BurstRow {
@@ -19,6 +20,16 @@ export interface BurstRow {
   waitingOn?: string | null;
 }
 
+const BURST_COLUMNS: readonly RunListColumn<BurstRow>[] = [
+  { header: 'Service', cell: (burst) => burst.service },
+  { header: 'Phase', cell: (burst) => burst.phase ?? (burst.active ? 'active' : 'ended') },
+  { header: 'Share', cell: (burst) => percent(burst.share) },
+  { header: 'Target', cell: (burst) => percent(burst.targetShare) },
+  { header: 'Origin', cell: (burst) => burst.origin ?? '–' },
+  { header: 'Started', cell: (burst) => clock(burst.createdAt), title: (burst) => burst.createdAt },
+  { header: 'Waiting on', cell: (burst) => burst.waitingOn ?? '–' },
+];
+
 /** The burst list (newest first) and the form that starts a manual burst. */
 export function BurstsPage() {
   const bursts = usePoll<{ bursts: BurstRow[] }>('/v1/bursts?limit=50', 1000);
@@ -27,43 +38,16 @@ export function BurstsPage() {
       <h1>Bursts</h1>
       <StartBurstForm onStarted={(id) => (location.hash = `#/bursts/${encodeURIComponent(id)}`)} />
       <Forecasts />
-      <section aria-labelledby="burst-list">
-        <h2 id="burst-list">Recent bursts</h2>
-        {bursts.error ? <p role="alert">{bursts.error}</p> : null}
-        {bursts.data && bursts.data.bursts.length === 0 ? <p>No bursts yet.</p> : null}
-        {bursts.data && bursts.data.bursts.length > 0 ? (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Burst</th>
-                <th scope="col">Service</th>
-                <th scope="col">Phase</th>
-                <th scope="col">Share</th>
-                <th scope="col">Target</th>
-                <th scope="col">Origin</th>
-                <th scope="col">Started</th>
-                <th scope="col">Waiting on</th>
-              </tr>
-            </thead>
-            <tbody>
-              {bursts.data.bursts.map((burst) => (
-                <tr key={burst.id}>
-                  <th scope="row">
-                    <a href={`#/bursts/${encodeURIComponent(burst.id)}`}>{burst.id}</a>
-                  </th>
-                  <td>{burst.service}</td>
-                  <td>{burst.phase ?? (burst.active ? 'active' : 'ended')}</td>
-                  <td>{percent(burst.share)}</td>
-                  <td>{percent(burst.targetShare)}</td>
-                  <td>{burst.origin ?? '–'}</td>
-                  <td title={burst.createdAt}>{clock(burst.createdAt)}</td>
-                  <td>{burst.waitingOn ?? '–'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : null}
-      </section>
+      <RunList
+        heading="Recent bursts"
+        headingId="burst-list"
+        empty="No bursts yet."
+        rows={bursts.data?.bursts}
+        error={bursts.error}
+        idHeader="Burst"
+        href={(burst) => `#/bursts/${encodeURIComponent(burst.id)}`}
+        columns={BURST_COLUMNS}
+      />
     </>
   );
 }
@@ -135,29 +119,18 @@ function StartBurstForm(props: { onStarted: (id: string) => void }) {
   const [share, setShare] = useState('0.3');
   const [reason, setReason] = useState('');
   const [steps, setSteps] = useState('');
-  const [error, setError] = useState<string | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const started = await api<{ id: string }>('/v1/bursts', {
-        method: 'POST',
-        body: {
-          service: service.trim(),
-          share: Number(share),
-          reason: reason.trim(),
-          ...(steps.trim() ? { steps: parseSteps(steps) } : {}),
-        },
-      });
-      props.onStarted(started.id);
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useSubmission(async () => {
+    const started = await api<{ id: string }>('/v1/bursts', {
+      method: 'POST',
+      body: {
+        service: service.trim(),
+        share: Number(share),
+        reason: reason.trim(),
+        ...(steps.trim() ? { steps: parseSteps(steps) } : {}),
+      },
+    });
+    props.onStarted(started.id);
+  });
   return (
     <section aria-labelledby="start-burst">
       <h2 id="start-burst">Start a burst</h2>

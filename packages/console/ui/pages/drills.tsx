@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { RunList, type RunListColumn } from '../components/run-list.js';
 import { clock } from '../format.js';
-import { usePoll } from '../hooks.js';
+import { usePoll, useSubmission } from '../hooks.js';
 
 export interface DrillView {
   id: string;
@@ -26,6 +27,17 @@ interface ShippedDrill {
   yaml: string;
 }
 
+const DRILL_COLUMNS: readonly RunListColumn<DrillView>[] = [
+  { header: 'Name', cell: (drill) => drill.name },
+  { header: 'Mode', cell: (drill) => drill.mode },
+  { header: 'Service', cell: (drill) => drill.service },
+  {
+    header: 'State',
+    cell: (drill) => (drill.state === 'running' ? `${drill.progress.phase} ${drill.progress.elapsedSeconds}s` : 'done'),
+  },
+  { header: 'Started', cell: (drill) => clock(drill.startedAt), title: (drill) => drill.startedAt },
+];
+
 /** Run a shipped or pasted drill; the drills this server ran, newest first. */
 export function DrillsPage() {
   const drills = usePoll<{ drills: (DrillView & { outcome?: string })[] }>('/v1/drills?limit=50', 1000);
@@ -33,41 +45,16 @@ export function DrillsPage() {
     <>
       <h1>Drills</h1>
       <RunDrillForm onStarted={(id) => (location.hash = `#/drills/${encodeURIComponent(id)}`)} />
-      <section aria-labelledby="drill-list">
-        <h2 id="drill-list">Drills run here</h2>
-        {drills.error ? <p role="alert">{drills.error}</p> : null}
-        {drills.data && drills.data.drills.length === 0 ? <p>No drills yet.</p> : null}
-        {drills.data && drills.data.drills.length > 0 ? (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Drill</th>
-                <th scope="col">Name</th>
-                <th scope="col">Mode</th>
-                <th scope="col">Service</th>
-                <th scope="col">State</th>
-                <th scope="col">Started</th>
-              </tr>
-            </thead>
-            <tbody>
-              {drills.data.drills.map((drill) => (
-                <tr key={drill.id}>
-                  <th scope="row">
-                    <a href={`#/drills/${encodeURIComponent(drill.id)}`}>{drill.id}</a>
-                  </th>
-                  <td>{drill.name}</td>
-                  <td>{drill.mode}</td>
-                  <td>{drill.service}</td>
-                  <td>
-                    {drill.state === 'running' ? `${drill.progress.phase} ${drill.progress.elapsedSeconds}s` : 'done'}
-                  </td>
-                  <td title={drill.startedAt}>{clock(drill.startedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : null}
-      </section>
+      <RunList
+        heading="Drills run here"
+        headingId="drill-list"
+        empty="No drills yet."
+        rows={drills.data?.drills}
+        error={drills.error}
+        idHeader="Drill"
+        href={(drill) => `#/drills/${encodeURIComponent(drill.id)}`}
+        columns={DRILL_COLUMNS}
+      />
     </>
   );
 }
@@ -76,12 +63,11 @@ export function DrillsPage() {
 function RunDrillForm(props: { onStarted: (id: string) => void }) {
   const [shipped, setShipped] = useState<ShippedDrill[]>([]);
   const [text, setText] = useState('');
-  const [error, setError] = useState<string | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
+  const [shippedError, setShippedError] = useState<string | undefined>(undefined);
   useEffect(() => {
     api<{ drills: ShippedDrill[] }>('/ui/assets/shipped-drills.json').then(
       (answer) => setShipped(answer.drills),
-      (failure: Error) => setError(failure.message),
+      (failure: Error) => setShippedError(failure.message),
     );
   }, []);
   const mode = /^mode:\s*(\w+)/m.exec(text)?.[1] ?? 'simulated';
@@ -89,19 +75,13 @@ function RunDrillForm(props: { onStarted: (id: string) => void }) {
     setText((current) =>
       /^mode:/m.test(current) ? current.replace(/^mode:.*$/m, `mode: ${next}`) : `mode: ${next}\n${current}`,
     );
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const started = await api<{ id: string }>('/v1/drills', { method: 'POST', body: text });
-      props.onStarted(started.id);
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submission = useSubmission(async () => {
+    setShippedError(undefined);
+    const started = await api<{ id: string }>('/v1/drills', { method: 'POST', body: text });
+    props.onStarted(started.id);
+  });
+  const { busy, submit } = submission;
+  const error = submission.error ?? shippedError;
   return (
     <section aria-labelledby="run-drill">
       <h2 id="run-drill">Run a drill</h2>
