@@ -5,6 +5,7 @@ import { registerConsole } from '@spillway/console';
 import {
   alertBookLimits,
   customResourcesKubeConfig,
+  describeChange,
   FleetMeasuredLoad,
   type RedisControllerStores,
   RemoteMeasuredLoad,
@@ -28,6 +29,7 @@ import { reloadConfigOnChange } from '../config-reload.js';
 import { DrillRefusal } from '../drill-refusal.js';
 import { httpTransport, serviceClientTls } from '../http-transport.js';
 import { CliError, loadConfigOrDefault } from '../load-config.js';
+import { describePolicyCount } from '../policy-count.js';
 import { redisAccessFromConfig } from '../redis-access.js';
 import { stopOnSignals } from '../shutdown.js';
 
@@ -106,15 +108,26 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
   });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  // Watched before the banner: an edit made once the banner is out is never missed.
+  const stopReloads = options.config ? await reloadConfigOnChange(options.config, running, logger) : undefined;
+  const policies = () => describePolicies(config, running);
   process.stdout.write(
     `Spillway controller (${running.controller.owner}): following ${options.federation}, state in Redis\n` +
       `  console  ${transport.scheme}://${options.listen.slice(0, separator)}:${port}/ui\n` +
       `  API      ${transport.scheme}://${options.listen.slice(0, separator)}:${port}/v1/bursts\n` +
+      `  policies ${policies()}\n` +
       `${auth.banner}\n`,
   );
-  const stopReloads = options.config ? await reloadConfigOnChange(options.config, running, logger) : undefined;
+  logger.info({ policies: policies() }, 'burst policies in force');
+  // A reload or a BurstPolicy resource changes the set the banner named: say so, as `spillway up` does.
+  const stopPolicyLines = running.policies.subscribe((change) => {
+    const changed = describeChange(change);
+    process.stdout.write(`  policies ${policies()}  (${changed})\n`);
+    logger.info({ policies: policies(), change: changed }, 'burst policies in force changed');
+  });
   stopOnSignals(logger, async () => {
     stopReloads?.();
+    stopPolicyLines();
     await app.close();
     await drillRefusal?.stop();
     await running.stop();
@@ -122,6 +135,12 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
     federationTls?.close();
     routerTls?.close();
   });
+}
+
+/** The policies in force (the file's and BurstPolicy resources'), counted, and named when few. */
+function describePolicies(config: SpillwayConfig, running: RunningController): string {
+  const services = running.policies.current().map((policy) => policy.service);
+  return describePolicyCount(running.policies.counts(), config.customResources !== undefined, services);
 }
 
 /**
