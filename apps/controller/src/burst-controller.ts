@@ -6,6 +6,7 @@ import {
   type BurstSignals,
   type BurstState,
   cooldownFactor,
+  costStanding,
   DEFAULT_MEASURED_SHARE,
   type AuditEntry as DecisionAudit,
   decide,
@@ -277,6 +278,8 @@ export class BurstController {
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     await Promise.race([this.pass, new Promise((resolve) => setTimeout(resolve, STOP_PASS_WAIT_MS).unref())]);
     await this.deps.lease.stop();
+    // A stopped controller leads no more: its per-service series go (setLeader).
+    this.metrics.setLeader(false);
   }
 
   /**
@@ -584,8 +587,10 @@ export class BurstController {
         pending.map((command) => command.id),
       );
     // A policy removed while this pass ran shows nothing (onPolicies has removed its series).
-    if (this.reconciledPolicy(service))
+    if (this.reconciledPolicy(service)) {
       this.metrics.observe(service, state.phase, state.burst?.share ?? 0, cooldownFactor(policy, state.burst));
+      this.metrics.costStanding(service, costStanding(policy, state, now));
+    }
     // Counters stay when a policy goes: what was spent was spent.
     if (policy.cost && costAccrued > 0) this.metrics.cost(service, policy.cost.currency, costAccrued);
     await this.judgeMeasuredShare(policy, before, state, observed, now);
@@ -783,6 +788,7 @@ export class BurstController {
     });
     for (const action of recovery.actions) await this.enqueue(service, action);
     this.metrics.observe(service, recovery.state.phase, 0, 1);
+    this.metrics.costStanding(service, costStanding(policy, recovery.state, now));
     // The commands still waiting, and the capacity the recovery releases, are looked at again.
     await this.due.schedule(service, now + this.capacityTtlMs);
   }

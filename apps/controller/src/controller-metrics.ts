@@ -1,4 +1,4 @@
-import { BURST_PHASES, type BurstPhase, type ForecastReading } from '@spillway/burst';
+import { BURST_PHASES, type BurstPhase, type CostStanding, type ForecastReading } from '@spillway/burst';
 import type { JobHandler } from '@spillway/jobs';
 import { Counter, Gauge, Histogram, type Registry } from '@spillway/observability';
 
@@ -37,6 +37,11 @@ export class ControllerMetrics {
    * while it leads (a pass under way when the lease is lost sets none) and removed when it stops.
    */
   private leading = false;
+  private readonly runningCost: Gauge<'service' | 'currency'>;
+  private readonly dailyCost: Gauge<'service' | 'currency'>;
+  private readonly budget: Gauge<'service' | 'currency' | 'budget'>;
+  /** The currency each priced service's cost gauges carry, so a changed one leaves no stale series. */
+  private readonly costCurrency = new Map<string, string>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -148,6 +153,26 @@ export class ControllerMetrics {
       labelNames: ['service', 'currency'],
       registers,
     });
+    // Gauges, not counters: each leader sets them from the state store, so they go on across a
+    // failover as the stored totals do.
+    this.runningCost = new Gauge({
+      name: 'spillway_burst_running_cost',
+      help: "The open burst's cost so far, in the policy's currency, from the state store (0 with no burst open; set by the leader)",
+      labelNames: ['service', 'currency'],
+      registers,
+    });
+    this.dailyCost = new Gauge({
+      name: 'spillway_burst_daily_cost',
+      help: "What the service's bursts spent today (the day of the policy's dailyResetTimeZone), from the state store (set by the leader)",
+      labelNames: ['service', 'currency'],
+      registers,
+    });
+    this.budget = new Gauge({
+      name: 'spillway_burst_cost_budget',
+      help: "The policy's budgets: budget is perBurstBudget or dailyBudget (only those set; set by the leader)",
+      labelNames: ['service', 'currency', 'budget'],
+      registers,
+    });
   }
 
   /** Times a reconcile pass; `ok` records its end as the last good pass. */
@@ -211,6 +236,31 @@ export class ControllerMetrics {
     if (this.leading) this.spent.inc({ service, currency }, amount);
   }
 
+  /** A priced service's standing from its stored state; null (no prices) removes its series. */
+  costStanding(service: string, standing: CostStanding | null): void {
+    if (!this.leading) return;
+    const shown = this.costCurrency.get(service);
+    if (shown !== undefined && shown !== standing?.currency) this.forgetCost(service, shown);
+    if (standing === null) return;
+    const labels = { service, currency: standing.currency };
+    this.costCurrency.set(service, standing.currency);
+    this.runningCost.set(labels, standing.burst);
+    this.dailyCost.set(labels, standing.today);
+    for (const budget of ['perBurstBudget', 'dailyBudget'] as const) {
+      const amount = standing[budget];
+      if (amount === null) this.budget.remove({ ...labels, budget });
+      else this.budget.set({ ...labels, budget }, amount);
+    }
+  }
+
+  private forgetCost(service: string, currency: string): void {
+    const labels = { service, currency };
+    this.runningCost.remove(labels);
+    this.dailyCost.remove(labels);
+    for (const budget of ['perBurstBudget', 'dailyBudget']) this.budget.remove({ ...labels, budget });
+    this.costCurrency.delete(service);
+  }
+
   observe(service: string, phase: BurstPhase, share: number, cooldownFactor: number): void {
     if (!this.leading) return;
     for (const candidate of BURST_PHASES) this.phase.set({ service, phase: candidate }, candidate === phase ? 1 : 0);
@@ -227,6 +277,8 @@ export class ControllerMetrics {
     for (const gauge of [this.share, this.measured, this.diverging, this.leadTime, this.cooldown])
       gauge.remove({ service });
     for (const kind of FORECAST_KINDS) this.forecastRps.remove({ service, kind });
+    const currency = this.costCurrency.get(service);
+    if (currency !== undefined) this.forgetCost(service, currency);
   }
 
   /**
@@ -249,9 +301,13 @@ export class ControllerMetrics {
       this.leadTime,
       this.cooldown,
       this.spent,
+      this.runningCost,
+      this.dailyCost,
+      this.budget,
       this.lost,
     ])
       metric.reset();
+    this.costCurrency.clear();
   }
 
   decision(kind: string): void {

@@ -42,9 +42,24 @@ async function refusals(url: string, id: string): Promise<Json[]> {
   return entries.filter((entry) => entry.details?.decision === 'refusal');
 }
 
+/** A sample of `name` for the service in EUR (`budget`: that budget's series); undefined: none. */
+async function sample(h: RedisHarness, name: string, budget?: string): Promise<number | undefined> {
+  const metric = await h.registry.getSingleMetric(name)?.get();
+  return metric?.values.find(
+    (v) => v.labels['service'] === SERVICE && v.labels['currency'] === 'EUR' && v.labels['budget'] === budget,
+  )?.value;
+}
+
 async function costMetric(h: RedisHarness): Promise<number> {
-  const metric = await h.registry.getSingleMetric('spillway_burst_cost_total')?.get();
-  return metric?.values.find((v) => v.labels['service'] === SERVICE && v.labels['currency'] === 'EUR')?.value ?? 0;
+  return (await sample(h, 'spillway_burst_cost_total')) ?? 0;
+}
+
+/** The cost gauges as the leader set them from the state store, and the stored totals after. */
+async function costGauges(h: RedisHarness) {
+  const running = await sample(h, 'spillway_burst_running_cost');
+  const today = await sample(h, 'spillway_burst_daily_cost');
+  const state = await h.stores.states.get(SERVICE);
+  return { running, today, stored: { running: state?.burst?.cost?.total, today: state?.dailySpending?.spent } };
 }
 
 describe('cost guard (real Redis, two controllers)', () => {
@@ -79,6 +94,16 @@ describe('cost guard (real Redis, two controllers)', () => {
     expect(first!.k8s.deployment('shop', 'checkout').replicas).toBe(1);
     expect(first!.eks.nodegroup('burst', 'spot').desiredSize).toBe(1);
     await waitFor(async () => (await costMetric(first!)) > 0, { message: 'spillway_burst_cost_total counting' });
+    // The gauges show what the store holds (as of the leader's last pass: never more).
+    const gauges = await costGauges(first!);
+    expect(gauges.running).toBeGreaterThan(0);
+    expect(gauges.running).toBeLessThanOrEqual(gauges.stored.running ?? 0);
+    expect(gauges.today).toBeGreaterThanOrEqual(gauges.running ?? 0);
+    expect(gauges.today).toBeLessThanOrEqual(gauges.stored.today ?? 0);
+    expect(await sample(first!, 'spillway_burst_cost_budget', 'perBurstBudget')).toBe(40);
+    expect(await sample(first!, 'spillway_burst_cost_budget', 'dailyBudget')).toBe(1_000_000);
+    // The standby shows none: only the leader knows the stored truth.
+    expect(await sample(second!, 'spillway_burst_running_cost')).toBeUndefined();
   }, 60_000);
 
   it('keeps counting the cost across a leader change: nothing is reset, the refusal is not repeated', async () => {
@@ -112,6 +137,12 @@ describe('cost guard (real Redis, two controllers)', () => {
     );
     expect(after).toBeGreaterThan(before);
     expect(await costMetric(second!)).toBeGreaterThan(0);
+    // The new leader's gauges go on from the stored totals: they do not restart at 0 as its counter did.
+    const gauges = await costGauges(second!);
+    expect(gauges.running).toBeGreaterThan(before);
+    expect(gauges.running).toBeLessThanOrEqual(gauges.stored.running ?? 0);
+    expect(gauges.today).toBeGreaterThan(before);
+    expect(await sample(first!, 'spillway_burst_running_cost')).toBeUndefined();
     const state = await second!.stores.states.get(SERVICE);
     expect(state?.dailySpending?.timeZone).toBe('Europe/Berlin');
     expect(state?.dailySpending?.spent).toBeGreaterThanOrEqual(before);
@@ -134,5 +165,10 @@ describe('cost guard (real Redis, two controllers)', () => {
     );
     expect(ended.cost.total).toBeGreaterThanOrEqual(after);
     expect(ended.cost.hourly).toBe(0);
+    // No burst open: nothing running, and the day keeps what the burst spent.
+    await waitFor(async () => (await sample(second!, 'spillway_burst_running_cost')) === 0, {
+      message: 'the running cost back at 0',
+    });
+    expect(await sample(second!, 'spillway_burst_daily_cost')).toBeGreaterThanOrEqual(after);
   }, 90_000);
 });

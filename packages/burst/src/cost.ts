@@ -174,3 +174,27 @@ export function budgetRefusal(
   }
   return null;
 }
+
+/** Where a priced service stands, from its stored state: what gauges and dashboards show. */
+export interface CostStanding {
+  readonly currency: string;
+  /** The open burst's cost so far (0 with no burst open). */
+  readonly burst: number;
+  /** What the service's bursts spent today, in the policy's time zone. */
+  readonly today: number;
+  readonly perBurstBudget: number | null;
+  readonly dailyBudget: number | null;
+}
+
+/** The standing of `policy`'s service in `state` at `now` (after midnight: a fresh day); null without prices. */
+export function costStanding(policy: BurstPolicy, state: BurstState, now: number): CostStanding | null {
+  const cost = policy.cost;
+  if (cost === undefined) return null;
+  return {
+    currency: cost.currency,
+    burst: state.burst?.cost?.total ?? 0,
+    today: spendingToday(state, cost, now).spent,
+    perBurstBudget: cost.perBurstBudget ?? null,
+    dailyBudget: cost.dailyBudget ?? null,
+  };
+}

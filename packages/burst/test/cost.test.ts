@@ -6,6 +6,7 @@ import {
   accrueCost,
   type BurstState,
   budgetRefusal,
+  costStanding,
   dayIn,
   dayStartAfter,
   decide,
@@ -107,6 +108,22 @@ describe('cost model', () => {
     expect(accrueCost(policy, state, held(2, 0), t + 120_000)).toBeCloseTo(0.12, 9);
     expect(state.burst?.cost?.total).toBeCloseTo(1.24, 9);
     expect(state.dailySpending?.spent).toBeCloseTo(0.24, 9);
+  });
+
+  it("stands as stored: the open burst's total, today's spending (none after the zone's midnight), the budgets", () => {
+    const policy = pricedPolicy({ perBurstBudget: 40 });
+    const t = Date.UTC(2026, 5, 1, 20, 0, 0); // 22:00 in Berlin
+    const state = meteredState(3.6, t, { day: '2026-06-01', timeZone: 'Europe/Berlin', spent: 7 });
+    expect(costStanding(policy, state, t)).toEqual({
+      currency: 'EUR',
+      burst: 1,
+      today: 7,
+      perBurstBudget: 40,
+      dailyBudget: null,
+    });
+    expect(costStanding(policy, state, t + 3 * HOUR)?.today).toBe(0);
+    expect(costStanding(policy, { ...state, burst: null }, t)?.burst).toBe(0);
+    expect(costStanding(storyPolicy(), state, t)).toBeNull();
   });
 
   it('totals the same however the time is cut into decisions', () => {

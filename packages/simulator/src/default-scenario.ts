@@ -105,6 +105,8 @@ export function defaultScenario(): Scenario {
         capacity: { replicasAtFullShare: 12, podsPerNode: 4, maxReplicas: 12, maxNodes: 3 },
         cooldownSeconds: 120,
         minDwellSeconds: 60,
+        // Priced, with no budget: the demo shows what its bursts cost, and decides as without prices.
+        cost: { nodeHourly: 0.42, currency: 'USD', dailyResetTimeZone: 'UTC' },
       },
     ],
   });

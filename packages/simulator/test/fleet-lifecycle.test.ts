@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultScenario } from '../src/default-scenario.js';
 import { askIdentity } from '../src/identity-server.js';
 import { parseSelector } from '../src/promql-selector.js';
+import { toRealTime } from '../src/real-time-policies.js';
 import { Scenario } from '../src/scenario.js';
 import { startFleet } from './support/fleet.js';
 
@@ -25,6 +26,16 @@ describe('the fleet', () => {
     if (!route53) throw new Error('the default policy has a Route 53 target');
     const pending = fleet.adapters.dns.setWeights(route53, { cloudWeight: 1, onpremWeight: 1 });
     await expect(pending).rejects.toThrow(/stopped/);
+  });
+
+  it('runs the policies in real time: intervals ÷ speed, prices per simulated hour × speed, budgets as they are', () => {
+    const [simulated] = defaultScenario().policies;
+    if (!simulated) throw new Error('the default scenario has a policy');
+    const priced = { ...simulated, cost: { ...simulated.cost!, replicaHourly: 0.05, perBurstBudget: 30 } };
+    const real = toRealTime(priced, 60);
+    expect(real.stepIntervalSeconds).toBe(1);
+    expect(real.cost).toMatchObject({ nodeHourly: 25.2, currency: 'USD', perBurstBudget: 30 });
+    expect(real.cost?.replicaHourly).toBeCloseTo(3, 9);
   });
 
   it('rejects scenarios that do not hold together', () => {
