@@ -57,6 +57,73 @@ timeline:
   - { atSeconds: 0, action: { kind: drain, zone: dc1-a } }
 ${extra}`;
 
+interface PricedBurst {
+  id: string;
+  active: boolean;
+  cost: { total: number; currency: string } | null;
+}
+
+async function burst(id: string): Promise<PricedBurst> {
+  return (await (await fetch(`${api}/v1/bursts/${id}`)).json()) as PricedBurst;
+}
+
+describe('a drill during a burst of a priced policy, through the API of spillway up', () => {
+  it("reports what the burst cost while it ran: the controller's running total at the drill's end", async () => {
+    // The demo's surge bursts checkout.shop, whose policy prices the simulated nodegroup.
+    const running = await waitFor(
+      async () => {
+        const { bursts } = (await (await fetch(`${api}/v1/bursts?service=checkout.shop&active=true`)).json()) as {
+          bursts: PricedBurst[];
+        };
+        return bursts.find((b) => (b.cost?.total ?? 0) > 0);
+      },
+      { timeoutMs: 60_000, message: 'a burst of checkout.shop that has cost something' },
+    );
+    const before = running.cost?.total ?? 0;
+    const drill = `name: watch the burst
+mode: live
+target: { service: checkout.shop, clients: [{ region: dc1, zone: dc1-a }] }
+probes: { method: /spillway.simulator.Identity/Who, ratePerSecond: 20 }
+durationSeconds: 2
+timeline: []
+`;
+    const started = await post('/v1/drills', drill);
+    expect(started.status).toBe(202);
+    const { id } = (await started.json()) as { id: string };
+    const report = await waitFor(
+      async () => {
+        const view = (await (await fetch(`${api}/v1/drills/${id}`)).json()) as { state: string; report?: DrillReport };
+        return view.state === 'done' ? view.report : undefined;
+      },
+      { timeoutMs: 30_000, message: 'the drill report' },
+    );
+    const after = (await burst(running.id)).cost?.total ?? 0;
+    expect(report.end).toBe('completed');
+    const cost = report.cost;
+    expect(cost?.currency).toBe('USD');
+    const charged = cost?.bursts.find((b) => b.id === running.id);
+    // Read when the drill ended: at least what it had cost when the drill began, at most what it costs now.
+    expect(charged?.total).toBeGreaterThan(before);
+    expect(charged?.total).toBeLessThanOrEqual(after);
+    expect(cost?.total).toBeCloseTo(cost?.bursts.reduce((sum, b) => sum + b.total, 0) ?? Number.NaN, 9);
+    // A service without a policy has nothing to price.
+    const cart = await post('/v1/drills', drill.replace('checkout.shop', 'cart.shop'));
+    expect(cart.status).toBe(202);
+    const cartId = ((await cart.json()) as { id: string }).id;
+    const cartReport = await waitFor(
+      async () => {
+        const view = (await (await fetch(`${api}/v1/drills/${cartId}`)).json()) as {
+          state: string;
+          report?: DrillReport;
+        };
+        return view.state === 'done' ? view.report : undefined;
+      },
+      { timeoutMs: 30_000, message: 'the cart.shop drill report' },
+    );
+    expect(cartReport.cost).toBeNull();
+  }, 120_000);
+});
+
 describe('live drills on a running spillway up: router overrides only', () => {
   it('spillway drill run FILE --api: drains dc1-a in the router, clients fail over, everything rolls back', async () => {
     const result = await runCli(['drill', 'run', LIVE_DRAIN, '--api', api, '--json']);
