@@ -1,4 +1,5 @@
-import { FleetMeasuredLoad, redisTrafficPolicies } from '@spillway/controller';
+import { buildConfig } from '@spillway/config';
+import { FleetMeasuredLoad, type RunningController, redisTrafficPolicies, startController } from '@spillway/controller';
 import type { MeasuredLoad } from '@spillway/model';
 import { createLogger, createMetricsRegistry, type Registry, silentLogger } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
@@ -37,6 +38,7 @@ describe('the measured load of a router fleet (two routers, real Redis, grpc-js-
   const logLines: string[] = [];
   let redis: Awaited<ReturnType<typeof startRedis>>;
   let controllerSide: Shared;
+  let controller: RunningController | undefined;
 
   beforeAll(async () => {
     redis = await startRedis({ password: PASSWORD });
@@ -72,10 +74,31 @@ describe('the measured load of a router fleet (two routers, real Redis, grpc-js-
       });
       routers.push({ router, registry, shared });
     }
+    // The controller as `spillway controller` reads the load without --router: every router's, from Redis.
     controllerSide = await redisTrafficPolicies(redis.url, silentLogger(), { password: PASSWORD });
+    controller = await startController({
+      config: buildConfig({
+        policies: [
+          {
+            service: SERVICE,
+            steps: [0.3],
+            maxShare: 0.5,
+            capacity: { replicasAtFullShare: 4, maxReplicas: 4, maxNodes: 2 },
+            measuredShare: { windowSeconds: WINDOW },
+          },
+        ],
+      }),
+      catalog,
+      // Its own traffic store: idle, it would set the routers' share to 0; the routers keep 0.3 here.
+      traffic: new InMemoryTrafficPolicyStore(),
+      measuredLoad: new FleetMeasuredLoad(controllerSide.loadBuckets),
+      logger: silentLogger(),
+      registry: createMetricsRegistry({ defaultMetrics: false }),
+    });
   }, 60_000);
 
   afterAll(async () => {
+    await controller?.stop();
     for (const { router, shared } of routers) {
       await router.stop();
       await shared.close();
@@ -142,6 +165,13 @@ describe('the measured load of a router fleet (two routers, real Redis, grpc-js-
       },
       { timeoutMs: 30_000, message: `the fleet's load covering ${answered} RPCs` },
     );
+    // What the controller acts on (the reading its verdicts use, as GET /v1/bursts/{id} shows it).
+    const share = await controller?.controller.measuredShareOf(SERVICE);
+    expect(share).toMatchObject({
+      requests: answered,
+      share: measured.cloudShare,
+      windowSeconds: WINDOW,
+    });
     // Exactly what both clients counted, per locality, and the share they saw together.
     expect(total(measured)).toBe(answered);
     for (const [site, count] of combined) {
