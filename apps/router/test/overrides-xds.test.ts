@@ -2,19 +2,19 @@ import type * as grpc from '@grpc/grpc-js';
 import { createMetricsRegistry, type Registry, silentLogger } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { ManualClock } from '@spillway/test/support/manual-clock';
-import { waitFor } from '@spillway/test/support/wait';
 import {
   ECHO_SITES,
   type EchoServer,
   type EchoSite,
-  echoSite,
+  echoEndpoints,
   type RpcTally,
   sendRpcs,
   shareOf,
   startEchoSites,
+  waitForTraffic,
 } from '@spillway/xds/test-support/echo-servers';
 import { xdsClient } from '@spillway/xds/test-support/grpc-xds-client';
-import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
+import { InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RouterOverrides, type RunningRouter, startRouter } from '../src/index.js';
 
@@ -24,9 +24,6 @@ import { RouterOverrides, type RunningRouter, startRouter } from '../src/index.j
  * its deadline by itself; a forced share sends it to the cloud until removed. The overrides' clock
  * is moved by hand: on a busy machine a real 2 s deadline could pass before the drain is seen.
  */
-const LOCALITIES = ECHO_SITES;
-type Site = EchoSite;
-
 const PROBE_RPCS = 200;
 const DRAIN_TTL_MS = 2000;
 
@@ -40,18 +37,11 @@ describe('router overrides seen by a grpc-js-xds client', () => {
   let router: RunningRouter;
   let client: grpc.Client;
 
-  /** Waits until a probe batch satisfies `condition` (the new assignment has reached the client). */
-  const waitForTraffic = (condition: (tally: RpcTally) => boolean, message: string) =>
-    waitFor(async () => condition(await sendRpcs(client, PROBE_RPCS)), { timeoutMs: 30_000, message });
-  const allIn = (site: Site) => (tally: RpcTally) => tally.failures === 0 && shareOf(tally, site) === 1;
+  const allIn = (site: EchoSite) => (tally: RpcTally) => tally.failures === 0 && shareOf(tally, site) === 1;
 
   beforeAll(async () => {
     servers.push(...(await startEchoSites()));
-    catalog.setService({
-      name: 'echo',
-      namespace: 'demo',
-      endpoints: servers.map((server) => endpoint('127.0.0.1', server.port, LOCALITIES[echoSite(server)])),
-    });
+    catalog.setService({ name: 'echo', namespace: 'demo', endpoints: echoEndpoints(servers) });
     registry = createMetricsRegistry({ defaultMetrics: false });
     overrides = new RouterOverrides({ registry, logger: silentLogger(), now: clock.now, setTimer: clock.setTimer });
     router = await startRouter({
@@ -62,8 +52,8 @@ describe('router overrides seen by a grpc-js-xds client', () => {
       logger: silentLogger(),
       registry: createMetricsRegistry({ defaultMetrics: false }),
     });
-    client = xdsClient('echo.demo', router.xdsPort, { id: 'client-a', locality: LOCALITIES['zone-a'] });
-    await waitForTraffic(allIn('zone-a'), 'the first RPCs through xDS to land in zone a');
+    client = xdsClient('echo.demo', router.xdsPort, { id: 'client-a', locality: ECHO_SITES['zone-a'] });
+    await waitForTraffic(client, allIn('zone-a'), 'the first RPCs through xDS to land in zone a', PROBE_RPCS);
   });
 
   afterAll(async () => {
@@ -79,13 +69,13 @@ describe('router overrides seen by a grpc-js-xds client', () => {
       { owner: 'drill', reason: 'drain a', ttlMs: DRAIN_TTL_MS },
     );
     expect(Date.parse(drain.expiresAt) - Date.parse(drain.createdAt)).toBe(DRAIN_TTL_MS);
-    await waitForTraffic(allIn('zone-b'), 'traffic to move to zone b');
+    await waitForTraffic(client, allIn('zone-b'), 'traffic to move to zone b', PROBE_RPCS);
 
     // Nobody removes it: its own timer does, at the deadline and not before.
     clock.advance(DRAIN_TTL_MS - 1);
     expect(overrides.list().map((active) => active.id)).toEqual([drain.id]);
     clock.advance(1);
-    await waitForTraffic(allIn('zone-a'), 'traffic to return to zone a when the drain expires');
+    await waitForTraffic(client, allIn('zone-a'), 'traffic to return to zone a when the drain expires', PROBE_RPCS);
     expect(overrides.list()).toEqual([]);
     expect((await registry.getSingleMetric('spillway_router_overrides_expired_total')?.get())?.values[0]?.value).toBe(
       1,
@@ -100,11 +90,16 @@ describe('router overrides seen by a grpc-js-xds client', () => {
       { kind: 'force-share', service: 'echo.demo', share: 1 },
       { owner: 'drill', reason: 'all to cloud', ttlMs: 60_000 },
     );
-    await waitForTraffic(allIn('cloud'), 'traffic to move to the cloud');
+    await waitForTraffic(client, allIn('cloud'), 'traffic to move to the cloud', PROBE_RPCS);
     expect(policies.get('echo.demo')).toBeUndefined();
 
     expect(overrides.remove(forced.id)).toBe(true);
-    await waitForTraffic(allIn('zone-a'), 'traffic to return to zone a when the forced share is removed');
+    await waitForTraffic(
+      client,
+      allIn('zone-a'),
+      'traffic to return to zone a when the forced share is removed',
+      PROBE_RPCS,
+    );
     const after = await sendRpcs(client, 1000);
     expect(after.failures).toBe(0);
     expect(shareOf(after, 'zone-a')).toBe(1);

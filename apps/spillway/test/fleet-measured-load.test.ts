@@ -9,13 +9,13 @@ import { waitFor } from '@spillway/test/support/wait';
 import {
   ECHO_SITES,
   type EchoServer,
-  echoSite,
+  echoEndpoints,
   type RpcTally,
   sendRpcs,
   startEchoSites,
 } from '@spillway/xds/test-support/echo-servers';
 import { xdsClient } from '@spillway/xds/test-support/grpc-xds-client';
-import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
+import { InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
 import { LrsTestClient, localityStats } from '@spillway/xds/test-support/lrs-test-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -47,7 +47,7 @@ describe('the measured load of a router fleet (two routers, real Redis, grpc-js-
     catalog.setService({
       name: 'echo',
       namespace: 'demo',
-      endpoints: servers.map((server) => endpoint('127.0.0.1', server.port, ECHO_SITES[echoSite(server)])),
+      endpoints: echoEndpoints(servers),
     });
     const policies = new InMemoryTrafficPolicyStore();
     policies.set({ service: SERVICE, cloudShare: 0.3, reason: 'test', updatedAt: new Date().toISOString() });

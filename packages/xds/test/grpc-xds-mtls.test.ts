@@ -3,9 +3,9 @@ import { type CertFiles, createTestPki, type TestPki } from '@spillway/test/supp
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cCoreRpcs } from './support/c-core-xds-client.js';
-import { ECHO_SITES, type EchoServer, echoSite, sendRpcs, startEchoSites } from './support/echo-servers.js';
+import { ECHO_SITES, type EchoServer, echoEndpoints, sendRpcs, startEchoSites } from './support/echo-servers.js';
 import { xdsClient } from './support/grpc-xds-client.js';
-import { endpoint, InMemoryCatalog } from './support/in-memory-catalog.js';
+import { InMemoryCatalog } from './support/in-memory-catalog.js';
 import { startTestXdsServer, type TestXdsServer } from './support/test-server.js';
 import { startTlsOrigination, type TlsOrigination } from './support/tls-origination.js';
 
@@ -39,7 +39,7 @@ describe('real xDS clients over mutual TLS', () => {
     pki = createTestPki();
     servers = await startEchoSites(1);
     const catalog = new InMemoryCatalog();
-    const endpoints = servers.map((server) => endpoint('127.0.0.1', server.port, ECHO_SITES[echoSite(server)]));
+    const endpoints = echoEndpoints(servers);
     catalog.setService({ name: 'cart', namespace: 'shop', endpoints });
     catalog.setService({ name: 'admin', namespace: 'ops', endpoints });
     const tls = { ...pki.server('xds'), clientCaFile: pki.ca.certFile };

@@ -5,14 +5,14 @@ import {
   ECHO_SITES,
   type EchoServer,
   type EchoSite,
-  echoSite,
-  type RpcTally,
+  echoEndpoints,
   sendRpcs,
   shareOf,
   startEchoSites,
+  waitForTraffic,
 } from './support/echo-servers.js';
 import { xdsClient } from './support/grpc-xds-client.js';
-import { endpoint, InMemoryCatalog } from './support/in-memory-catalog.js';
+import { InMemoryCatalog } from './support/in-memory-catalog.js';
 import { startTestXdsServer, type TestXdsServer } from './support/test-server.js';
 
 /**
@@ -20,9 +20,6 @@ import { startTestXdsServer, type TestXdsServer } from './support/test-server.js
  * burst share, failover on health, and a router restart. Shares are measured over 4000 RPCs
  * (grpc-js picks localities at random: σ ≈ 0.7 point at 30%, so ±3 points is > 4σ).
  */
-const LOCALITIES = ECHO_SITES;
-type Site = EchoSite;
-
 const SHARE_RPCS = 4000;
 const RPCS = 1000;
 
@@ -32,29 +29,17 @@ describe('grpc-js-xds clients routed by the locality router', () => {
   let router: TestXdsServer;
   let client: grpc.Client;
 
-  const setCatalog = (unhealthy: readonly Site[] = []) =>
-    catalog.setService({
-      name: 'echo',
-      namespace: 'demo',
-      endpoints: servers.map((server) => {
-        const site = echoSite(server);
-        return endpoint('127.0.0.1', server.port, LOCALITIES[site], {
-          health: unhealthy.includes(site) ? 'unhealthy' : 'healthy',
-        });
-      }),
-    });
+  const setCatalog = (unhealthy: readonly EchoSite[] = []) =>
+    catalog.setService({ name: 'echo', namespace: 'demo', endpoints: echoEndpoints(servers, unhealthy) });
   const setShare = (cloudShare: number) =>
     router.policies.set({ service: 'echo.demo', cloudShare, reason: 'test', updatedAt: new Date().toISOString() });
-  /** Waits until a probe batch satisfies `condition` (the new assignment has reached the client). */
-  const waitForTraffic = (condition: (tally: RpcTally) => boolean, message: string) =>
-    waitFor(async () => condition(await sendRpcs(client, 200)), { timeoutMs: 30_000, message });
 
   beforeAll(async () => {
     servers.push(...(await startEchoSites()));
     setCatalog();
     router = await startTestXdsServer({ catalog });
-    client = xdsClient('echo.demo', router.port, { id: 'client-a', locality: LOCALITIES['zone-a'] });
-    await waitForTraffic((tally) => tally.failures === 0, 'the first RPCs through xDS');
+    client = xdsClient('echo.demo', router.port, { id: 'client-a', locality: ECHO_SITES['zone-a'] });
+    await waitForTraffic(client, (tally) => tally.failures === 0, 'the first RPCs through xDS');
   });
 
   afterAll(async () => {
@@ -73,7 +58,7 @@ describe('grpc-js-xds clients routed by the locality router', () => {
 
   it('(2) sends 30% to cloud at share 0.3, then none at 0', async () => {
     await setShare(0.3);
-    await waitForTraffic((tally) => shareOf(tally, 'cloud') > 0, 'cloud traffic after the burst starts');
+    await waitForTraffic(client, (tally) => shareOf(tally, 'cloud') > 0, 'cloud traffic after the burst starts');
     const burst = await sendRpcs(client, SHARE_RPCS);
     expect(burst.failures).toBe(0);
     const share = shareOf(burst, 'cloud');
@@ -82,7 +67,7 @@ describe('grpc-js-xds clients routed by the locality router', () => {
     expect(shareOf(burst, 'zone-a') + share).toBe(1);
 
     await setShare(0);
-    await waitForTraffic((tally) => shareOf(tally, 'cloud') === 0, 'cloud traffic to stop');
+    await waitForTraffic(client, (tally) => shareOf(tally, 'cloud') === 0, 'cloud traffic to stop');
     const after = await sendRpcs(client, RPCS);
     expect(after.failures).toBe(0);
     expect(shareOf(after, 'cloud')).toBe(0);
@@ -91,6 +76,7 @@ describe('grpc-js-xds clients routed by the locality router', () => {
   it('(3) fails over to the next priority when every zone-a endpoint is unhealthy', async () => {
     setCatalog(['zone-a']);
     await waitForTraffic(
+      client,
       (tally) => shareOf(tally, 'zone-b') === 1 && tally.failures === 0,
       'traffic to move to zone b',
     );
@@ -98,12 +84,12 @@ describe('grpc-js-xds clients routed by the locality router', () => {
     expect(tally.failures).toBe(0);
     expect(shareOf(tally, 'zone-b')).toBe(1);
     setCatalog();
-    await waitForTraffic((tally) => shareOf(tally, 'zone-a') === 1, 'traffic to return to zone a');
+    await waitForTraffic(client, (tally) => shareOf(tally, 'zone-a') === 1, 'traffic to return to zone a');
   });
 
   it('(4) reconnects to a router restarted on the same port and follows its policy', async () => {
     await setShare(0.3);
-    await waitForTraffic((tally) => shareOf(tally, 'cloud') > 0, 'the burst before the restart');
+    await waitForTraffic(client, (tally) => shareOf(tally, 'cloud') > 0, 'the burst before the restart');
     const port = router.port;
     const policies = router.policies;
     await router.server.stop();
@@ -127,6 +113,6 @@ describe('grpc-js-xds clients routed by the locality router', () => {
 
     // The new router drives the client: ending the burst takes cloud out again.
     await setShare(0);
-    await waitForTraffic((tally) => shareOf(tally, 'cloud') === 0, 'cloud traffic to stop after the restart');
+    await waitForTraffic(client, (tally) => shareOf(tally, 'cloud') === 0, 'cloud traffic to stop after the restart');
   });
 });

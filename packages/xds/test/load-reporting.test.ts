@@ -6,13 +6,13 @@ import {
   ECHO_SITES,
   type EchoServer,
   type EchoSite,
-  echoSite,
+  echoEndpoints,
   type RpcTally,
   sendRpcs,
   startEchoSites,
 } from './support/echo-servers.js';
 import { xdsClient } from './support/grpc-xds-client.js';
-import { endpoint, InMemoryCatalog } from './support/in-memory-catalog.js';
+import { InMemoryCatalog } from './support/in-memory-catalog.js';
 import { LrsTestClient, localityStats } from './support/lrs-test-client.js';
 import { startTestXdsServer, type TestXdsServer } from './support/test-server.js';
 
@@ -36,7 +36,7 @@ describe('load reports from real gRPC clients', () => {
     catalog.setService({
       name,
       namespace,
-      endpoints: servers.map((server) => endpoint('127.0.0.1', server.port, ECHO_SITES[echoSite(server)])),
+      endpoints: echoEndpoints(servers),
     });
     router.policies.set({ service, cloudShare: SHARE, reason: 'test', updatedAt: new Date().toISOString() });
   };

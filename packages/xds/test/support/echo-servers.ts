@@ -1,4 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
+import type { Endpoint } from '@spillway/model';
+import { waitFor } from '@spillway/test/support/wait';
+import { endpoint } from './in-memory-catalog.js';
 
 /** A one-method gRPC service, raw bytes in and out: each server answers with its own identity. */
 export const WHO_PATH = '/spillway.test.Echo/Who';
@@ -112,4 +115,24 @@ export async function startEchoSites(perSite = 2): Promise<EchoServer[]> {
 /** The site an echo server was started in by startEchoSites. */
 export function echoSite(server: EchoServer): EchoSite {
   return server.identity.split('#')[0] as EchoSite;
+}
+
+/** The echo servers as catalog endpoints on 127.0.0.1 in their sites; those in `unhealthy` sites unhealthy. */
+export function echoEndpoints(servers: readonly EchoServer[], unhealthy: readonly EchoSite[] = []): Endpoint[] {
+  return servers.map((server) => {
+    const site = echoSite(server);
+    return endpoint('127.0.0.1', server.port, ECHO_SITES[site], {
+      health: unhealthy.includes(site) ? 'unhealthy' : 'healthy',
+    });
+  });
+}
+
+/** Sends batches of `rpcs` until one satisfies `condition`: a new assignment has reached the client. */
+export function waitForTraffic(
+  client: grpc.Client,
+  condition: (tally: RpcTally) => boolean,
+  message: string,
+  rpcs = 200,
+): Promise<boolean> {
+  return waitFor(async () => condition(await sendRpcs(client, rpcs)), { timeoutMs: 30_000, message });
 }
