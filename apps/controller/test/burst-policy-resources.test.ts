@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lease } from '@spillway/state';
 import type { FakeKubernetesApi, KubeObject } from '@spillway/test/fakes/kubernetes-api';
+import { writeFakeKubeconfig } from '@spillway/test/support/fake-kubeconfig';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inMemoryStores } from '../src/index.js';
@@ -16,24 +17,11 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A kubeconfig file for the fake, as an operator would point `customResources.kubeconfig` at. */
+/** A kubeconfig file for the fake, in a temp dir removed after the test. */
 function kubeconfigFile(k8s: FakeKubernetesApi): string {
   const dir = mkdtempSync(join(tmpdir(), 'spillway-crs-'));
   dirs.push(dir);
-  const file = join(dir, 'kubeconfig.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      // client-node refuses plain http unless TLS verification is declared off.
-      clusters: [{ name: 'fake', cluster: { server: k8s.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'spillway', user: { token: 'k8s-token' } }],
-      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'spillway' } }],
-      'current-context': 'fake',
-    }),
-  );
-  return file;
+  return writeFakeKubeconfig(k8s, dir);
 }
 
 const burstPolicy = (name: string, spec: unknown) => ({

@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { customResourcesKubeConfig } from '@spillway/controller';
 import type { DrillStatus } from '@spillway/model';
 import { silentLogger } from '@spillway/observability';
 import { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
+import { writeFakeKubeconfig } from '@spillway/test/support/fake-kubeconfig';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DrillRefusal, NO_DRILL_SERVICE } from '../src/drill-refusal.js';
@@ -33,16 +34,7 @@ describe('Drill objects under spillway controller (no drill service; Kubernetes 
   it('are answered: status Error (Admitted=False, NoDrillService) and one Warning event, by the leader only', async () => {
     k8s = await FakeKubernetesApi.start();
     dir = mkdtempSync(join(tmpdir(), 'spillway-drill-refusal-'));
-    const kubeconfig = join(dir, 'kubeconfig.json');
-    writeFileSync(
-      kubeconfig,
-      JSON.stringify({
-        clusters: [{ name: 'fake', cluster: { server: k8s.url, 'insecure-skip-tls-verify': true } }],
-        users: [{ name: 'u', user: { token: 't' } }],
-        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'u' } }],
-        'current-context': 'fake',
-      }),
-    );
+    const kubeconfig = writeFakeKubeconfig(k8s, dir);
     let leader = false;
     refusal = new DrillRefusal({
       kubeConfig: customResourcesKubeConfig({

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CustomResourcesSettings } from '@spillway/config';
@@ -6,6 +6,7 @@ import type { DrillStatus } from '@spillway/model';
 import { createMetricsRegistry, silentLogger } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
+import { writeFakeKubeconfig } from '@spillway/test/support/fake-kubeconfig';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DemoFleet, startDemoFleet } from '../src/demo-fleet.js';
@@ -37,16 +38,7 @@ describe('Drill custom resources run through the drill service of spillway up (s
   it('a Drill runs once and reports Running → its verdict; a bad one is an Error with a Warning event', async () => {
     k8s = await FakeKubernetesApi.start();
     dir = mkdtempSync(join(tmpdir(), 'spillway-drill-crs-'));
-    const kubeconfig = join(dir, 'kubeconfig.json');
-    writeFileSync(
-      kubeconfig,
-      JSON.stringify({
-        clusters: [{ name: 'fake', cluster: { server: k8s.url, 'insecure-skip-tls-verify': true } }],
-        users: [{ name: 'u', user: { token: 't' } }],
-        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'u' } }],
-        'current-context': 'fake',
-      }),
-    );
+    const kubeconfig = writeFakeKubeconfig(k8s, dir);
     const logger = silentLogger();
     const traffic = new InMemoryTrafficPolicyStore();
     demo = await startDemoFleet(logger, traffic);

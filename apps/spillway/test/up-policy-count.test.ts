@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
+import { writeFakeKubeconfig } from '@spillway/test/support/fake-kubeconfig';
 import { burstPolicy, loopback, spillwayConfigYaml } from '@spillway/test/support/spillway-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliProcess } from './cli-process.js';
@@ -34,16 +35,7 @@ describe('spillway up counts the burst policies in force, not only the file’s 
       spec: burstPolicy('other.demo'),
     });
     dir = await mkdtemp(join(tmpdir(), 'spillway-up-policies-'));
-    const kubeconfig = join(dir, 'kubeconfig.json');
-    await writeFile(
-      kubeconfig,
-      JSON.stringify({
-        clusters: [{ name: 'fake', cluster: { server: k8s.url, 'insecure-skip-tls-verify': true } }],
-        users: [{ name: 'u', user: { token: 't' } }],
-        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'u' } }],
-        'current-context': 'fake',
-      }),
-    );
+    const kubeconfig = writeFakeKubeconfig(k8s, dir);
     const file = join(dir, 'spillway.yaml');
     await writeFile(file, config(kubeconfig, true));
     cli = new CliProcess(['up', '--config', file, '--listen', '127.0.0.1:0', '--xds', '127.0.0.1:0']);
