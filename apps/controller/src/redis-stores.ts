@@ -1,5 +1,5 @@
 import type { BurstState } from '@spillway/burst';
-import type { RetentionSettings } from '@spillway/config';
+import { type ControllerSettings, leaseRenewSeconds, type RetentionSettings } from '@spillway/config';
 import { BullMqJobQueue } from '@spillway/jobs';
 import type { Logger } from '@spillway/observability';
 import {
@@ -41,6 +41,9 @@ export async function redisStores(
   url: string,
   options: {
     logger: Logger;
+    /** The config's `controller:` (lease and job locks); absent, the defaults. */
+    controller?: ControllerSettings;
+    /** Overrides `controller.leaseSeconds` (tests). */
     leaseTtlMs?: number;
     access?: RedisAccess;
     startTimeoutMs?: number;
@@ -58,7 +61,13 @@ export async function redisStores(
     ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
   });
   await startOrDisconnect(traffic, client);
-  const jobs = new BullMqJobQueue({ url, password: access.password, ca: access.ca }, { logger: options.logger });
+  const jobs = new BullMqJobQueue(
+    { url, password: access.password, ca: access.ca },
+    {
+      logger: options.logger,
+      ...jobLocks(options.controller),
+    },
+  );
   return {
     states: new RedisStateStore<BurstState>(client, keys, StoredBurstState),
     bursts: new RedisBurstRecords(client, keys, bursts ? { retention: bursts } : {}),
@@ -71,7 +80,7 @@ export async function redisStores(
     ),
     lease: new RedisLease(client, keys, {
       logger: options.logger,
-      ...(options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {}),
+      ...leaseTiming(options.controller, options.leaseTtlMs),
     }),
     due: new RedisDueIndex(client, keys),
     jobs,
@@ -84,6 +93,23 @@ export async function redisStores(
       client.disconnect();
     },
   };
+}
+
+/** The lease's ttl and renewal from `controller:`; absent, RedisLease's defaults (10 s, a third). */
+function leaseTiming(settings: ControllerSettings | undefined, ttlOverrideMs: number | undefined) {
+  if (ttlOverrideMs) return { ttlMs: ttlOverrideMs };
+  if (!settings) return {};
+  return { ttlMs: settings.leaseSeconds * 1000, renewMs: leaseRenewSeconds(settings) * 1000 };
+}
+
+/**
+ * The job locks from `controller:`: one setting for the lock and for how often workers look for
+ * lapsed ones (BullMQ's lockDuration and stalledInterval, both 30 s by default).
+ */
+function jobLocks(settings: ControllerSettings | undefined) {
+  if (!settings) return {};
+  const ms = settings.jobLockSeconds * 1000;
+  return { lockDurationMs: ms, stalledIntervalMs: ms };
 }
 
 /** The routers' side: traffic policies from Redis, kept in sync over pub/sub. */

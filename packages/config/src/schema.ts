@@ -277,6 +277,49 @@ export const LoadReportingSettings = z
   .default({ enabled: true, intervalSeconds: 10, publishIntervalSeconds: 5 });
 export type LoadReportingSettings = z.infer<typeof LoadReportingSettings>;
 
+/** A duration of at least `min` seconds, saying so when it is less. */
+const SecondsAtLeast = (min: number) => z.number().min(min, `expected at least ${min} seconds`);
+
+/**
+ * The controllers' lease (who decides) and the action jobs' locks (who runs a job), in Redis
+ * (distributed mode): how fast a standby takes over from a dead leader, and a job from a dead
+ * worker. See docs/operations.md#failover-timing. Embedded mode without Redis has neither.
+ */
+export const ControllerSettings = z
+  .strictObject({
+    /** How long the lease lives without a renewal: a dead leader is replaced within about this. */
+    leaseSeconds: SecondsAtLeast(3).max(300).default(10),
+    /** How often the leader renews the lease; absent, a third of leaseSeconds (one failed renewal is survived). */
+    renewSeconds: SecondsAtLeast(0.5).optional(),
+    /**
+     * A worker's lock on a running action job, and how often workers look for lapsed ones: a
+     * dead worker's job is taken up by another within about twice this.
+     */
+    jobLockSeconds: SecondsAtLeast(5).max(3600).default(30),
+  })
+  .superRefine((settings, ctx) => {
+    const { leaseSeconds, renewSeconds } = settings;
+    // The leader steps down at 90% of the lease after its last renewal (RedisLease): a renewal
+    // past half of it leaves no room for a slow one.
+    if (renewSeconds === undefined || renewSeconds <= leaseSeconds / 2) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['renewSeconds'],
+      message: `${renewSeconds} s is more than half of leaseSeconds (${leaseSeconds} s): a renewal must land before the leader steps down at 90% of the lease; choose at most ${leaseSeconds / 2} s (a third, ${round(leaseSeconds / 3)} s, survives one failed renewal)`,
+    });
+  })
+  .default({ leaseSeconds: 10, jobLockSeconds: 30 });
+export type ControllerSettings = z.infer<typeof ControllerSettings>;
+
+/** How often the leader renews its lease: `renewSeconds`, else a third of `leaseSeconds`. */
+export function leaseRenewSeconds(settings: ControllerSettings): number {
+  return settings.renewSeconds ?? settings.leaseSeconds / 3;
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 100) / 100;
+}
+
 /**
  * BurstPolicy and Drill custom resources (spillway.dev/v1alpha1) watched by the controller next
  * to the config file (docs/kubernetes.md#custom-resources). Absent: no watch.
@@ -324,6 +367,7 @@ export const SpillwayConfig = z
     security: MeshSecurity.optional(),
     alerts: AlertsSettings,
     customResources: CustomResourcesSettings.optional(),
+    controller: ControllerSettings,
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();

@@ -11,13 +11,15 @@ export interface RedisLeaseOptions {
   name?: string;
   /** Unique per process; the default is host, pid and a random suffix. */
   owner?: string;
-  /** How long a lease lives without renewal. Default 10 s; renewals every ttl/3. */
+  /** How long a lease lives without renewal. Default 10 s. */
   ttlMs?: number;
+  /** How often the holder renews (and a candidate tries to take it). Default ttl/3; keep it at most ttl/2. */
+  renewMs?: number;
   logger?: Logger;
 }
 
 /**
- * A lease in Redis: `SET NX PX` to acquire, a compare-and-pexpire script every ttl/3 to renew, a
+ * A lease in Redis: `SET NX PX` to acquire, a compare-and-pexpire script every renewMs (ttl/3) to renew, a
  * compare-and-del to release. The holder measures its deadline from when it SENT its last
  * successful renewal (the key cannot expire before ttl after that), less a tenth of a ttl for clock
  * drift, and stops leading at that deadline whether or not Redis answers: while Redis is away the
@@ -27,6 +29,7 @@ export class RedisLease implements Lease {
   readonly owner: string;
   private readonly key: string;
   private readonly ttlMs: number;
+  private readonly renewMs: number;
   private readonly logger: Logger;
   private readonly listeners = new Set<(leader: boolean) => void>();
   private leader = false;
@@ -45,6 +48,7 @@ export class RedisLease implements Lease {
     this.key = keys.lease(options.name ?? 'controller');
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.ttlMs = options.ttlMs ?? 10_000;
+    this.renewMs = options.renewMs ?? this.ttlMs / 3;
     this.logger = options.logger ?? silentLogger();
   }
 
@@ -87,7 +91,7 @@ export class RedisLease implements Lease {
         // Redis away: nothing to do but try again; the demote timer guards the deadline.
         this.logger.debug({ err: error, key: this.key }, 'lease round failed');
       }
-      if (this.running) this.tickTimer = setTimeout(() => void this.tick(), this.ttlMs / 3);
+      if (this.running) this.tickTimer = setTimeout(() => void this.tick(), this.renewMs);
     })();
     return this.inFlight;
   }

@@ -70,6 +70,7 @@ export async function controller(options: ControllerCommandOptions): Promise<voi
     access,
     alerts: alertBookLimits(config),
     retention: config.retention,
+    controller: config.controller,
   });
   const routerTls = options.router ? serviceClientTls(config, options.router, { logger, registry }) : undefined;
   const measuredLoad = config.loadReporting.enabled

@@ -53,6 +53,7 @@ export async function up(options: UpOptions): Promise<void> {
         access: redisAccessFromConfig(fileConfig),
         alerts: alertBookLimits(fileConfig),
         retention: fileConfig.retention,
+        controller: fileConfig.controller,
       })
     : undefined;
   const traffic = stores?.traffic ?? new InMemoryTrafficPolicyStore();
