@@ -1,6 +1,10 @@
+import { setImmediate } from 'node:timers/promises';
 import { LOAD_BUCKET_SECONDS, type LoadBucket, type MeasuredLoad } from '@spillway/model';
 import { Counter, Gauge, type Logger, metricOnce, type Registry } from '@spillway/observability';
 import { loadBucketDeltas } from '@spillway/xds';
+
+/** Services looked at between two turns of the event loop (a few ms of work at most). */
+const SLICE = 250;
 
 /** Where a router's buckets go (RedisLoadBuckets in distributed mode). */
 export interface LoadBucketSink {
@@ -79,11 +83,14 @@ export class FleetLoadPublisher {
   /**
    * The buckets to send now: the recent ones of every service with load in them, and of those
    * that had load at the last publication (their buckets now say 0); `loaded` for the next.
+   * Every SLICE services it lets the event loop run: xDS streams are served in between.
    */
-  buckets(at: number): { buckets: LoadBucket[]; loaded: Set<string> } {
+  private async collect(at: number): Promise<{ buckets: LoadBucket[]; loaded: Set<string> }> {
     const buckets: LoadBucket[] = [];
     const loaded = new Set<string>();
+    let visited = 0;
     for (const service of this.options.services()) {
+      if (++visited % SLICE === 0) await setImmediate();
       const windowed = (windowSeconds: number) => this.options.measured(service, windowSeconds, at);
       const deltas = loadBucketDeltas(service, windowed, at, this.depth);
       if (deltas.some((delta) => delta.localities.length > 0)) loaded.add(service);
@@ -94,7 +101,7 @@ export class FleetLoadPublisher {
   }
 
   private async publish(): Promise<void> {
-    const { buckets, loaded } = this.buckets((this.options.now ?? Date.now)());
+    const { buckets, loaded } = await this.collect((this.options.now ?? Date.now)());
     if (buckets.length === 0) return;
     try {
       await this.options.sink.publish(this.options.routerId, buckets);

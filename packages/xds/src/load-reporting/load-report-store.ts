@@ -112,9 +112,12 @@ export class LoadReportStore {
       if (!series) continue;
       let completed = 0;
       let errors = 0;
-      for (let slot = 0; slot < this.slots; slot++) {
-        const bucket = series.bucketIds[slot] ?? -1;
-        if (bucket < oldestBucket || bucket > newestBucket) continue;
+      // Visit only the window's slots (a short window is a few, not the whole ring); a slot
+      // counts if it still holds that bucket. The ring has more slots than the longest window.
+      const first = Math.max(oldestBucket, newestBucket - this.slots + 1);
+      for (let bucket = first; bucket <= newestBucket; bucket++) {
+        const slot = bucket % this.slots;
+        if (series.bucketIds[slot] !== bucket) continue;
         completed += series.completed[slot] ?? 0;
         errors += series.errors[slot] ?? 0;
       }

@@ -13,6 +13,8 @@ export function measuredLoad(
   loads: readonly WindowedLocalityLoad[],
   catalog: CatalogSnapshot,
 ): MeasuredLoad {
+  // Most services have no reports: skip the walk over their endpoints (the fleet publisher asks for every one).
+  if (loads.length === 0) return sumMeasuredLoads(service, windowSeconds, []);
   const environments = localityEnvironments(catalog, service);
   const localities = loads.map(
     (load): MeasuredLocalityLoad => ({
@@ -26,12 +28,26 @@ export function measuredLoad(
   return sumMeasuredLoads(service, windowSeconds, [localities]);
 }
 
-function localityEnvironments(catalog: CatalogSnapshot, service: string): Map<string, 'onprem' | 'cloud'> {
+type LocalityEnvironments = ReadonlyMap<string, 'onprem' | 'cloud'>;
+
+/**
+ * Per catalog service object (immutable, and shared by the catalog versions in which the
+ * service did not change): the fleet publisher asks for several windows of every service with
+ * reports, every few seconds, and the walk over endpoints would otherwise repeat each time.
+ */
+const environmentsOf = new WeakMap<object, LocalityEnvironments>();
+
+function localityEnvironments(catalog: CatalogSnapshot, service: string): LocalityEnvironments {
+  const entry = catalog.services.get(service);
+  if (!entry) return new Map();
+  const known = environmentsOf.get(entry);
+  if (known) return known;
   const environments = new Map<string, 'onprem' | 'cloud'>();
-  for (const endpoint of catalog.services.get(service)?.endpoints ?? []) {
+  for (const endpoint of entry.endpoints) {
     const key = `${endpoint.locality.region}/${endpoint.locality.zone}`;
     if (environments.get(key) === 'onprem') continue;
     environments.set(key, endpoint.environment);
   }
+  environmentsOf.set(entry, environments);
   return environments;
 }
