@@ -1,7 +1,7 @@
 import { setImmediate } from 'node:timers/promises';
 import { LOAD_BUCKET_SECONDS, type LoadBucket, type MeasuredLoad } from '@spillway/model';
 import { Counter, Gauge, type Logger, metricOnce, type Registry } from '@spillway/observability';
-import { loadBucketDeltas } from '@spillway/xds';
+import { LOAD_RETENTION_SECONDS, loadBucketDeltas } from '@spillway/xds';
 
 /** Services looked at between two turns of the event loop (a few ms of work at most). */
 const SLICE = 250;
@@ -47,7 +47,11 @@ export class FleetLoadPublisher {
   private lastLoaded = new Set<string>();
 
   constructor(private readonly options: FleetLoadPublisherOptions) {
-    this.depth = Math.ceil(options.reportIntervalSeconds / LOAD_BUCKET_SECONDS) + 1;
+    // A bucket stays open to change for one report interval; never more than the store keeps.
+    this.depth = Math.min(
+      Math.ceil(options.reportIntervalSeconds / LOAD_BUCKET_SECONDS) + 1,
+      LOAD_RETENTION_SECONDS / LOAD_BUCKET_SECONDS,
+    );
     this.publishes = metricOnce(options.registry, Counter, {
       name: 'spillway_router_load_publishes_total',
       help: 'Publications of this router’s measured load (LRS buckets) to Redis for the controller: ok, failed',
