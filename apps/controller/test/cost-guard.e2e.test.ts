@@ -1,8 +1,9 @@
+import { type RunningRedis, startRedis } from '@spillway/test/support/redis';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type Json, TOKENS } from './controller-harness.js';
 import { type ControllerPair, startControllerPair } from './support/controller-pair.js';
-import { type RedisHarness, SERVICE } from './support/redis-controller.js';
+import { type RedisHarness, SERVICE, startRedisHarness } from './support/redis-controller.js';
 
 /**
  * The cost guard on a real Redis with two controllers and one set of cloud fakes. The policy
@@ -171,4 +172,52 @@ describe('cost guard (real Redis, two controllers)', () => {
     });
     expect(await sample(second!, 'spillway_burst_daily_cost')).toBeGreaterThanOrEqual(after);
   }, 90_000);
+});
+
+describe('cost guard with onBudgetExhausted: drain (real Redis, one controller)', () => {
+  let redis: RunningRedis | undefined;
+  let h: RedisHarness | undefined;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    // 0.1 (1 node + 1 replica, 11 a second) fits its dwell; the burst spends 40 in about 4 s.
+    h = await startRedisHarness({ redisUrl: redis.url, policy: { cost: { ...COST, onBudgetExhausted: 'drain' } } });
+    await waitFor(() => h!.running.controller.isLeader(), { message: 'the controller leading' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await h?.stop();
+    await redis?.stop();
+  });
+
+  it('drains the burst once it has spent its perBurstBudget: traffic back on-prem, capacity released', async () => {
+    const started = await api(
+      h!.url,
+      'POST',
+      '/v1/bursts',
+      { service: SERVICE, share: 0.1, reason: 'drain on budget test' },
+      TOKENS.operator,
+    );
+    expect(started.status).toBe(202);
+    const id = started.body.id as string;
+    await waitFor(() => h!.routerShare() === 0.1 || undefined, { timeoutMs: 30_000, message: 'the routers at 0.1' });
+    const ended = await waitFor(
+      async () => {
+        const burst = (await api(h!.url, 'GET', `/v1/bursts/${id}`)).body;
+        return burst.active === false ? burst : undefined;
+      },
+      { timeoutMs: 30_000, message: 'the burst drained by the cost guard' },
+    );
+    expect(ended.abort).toMatchObject({ actor: 'cost-guard' });
+    expect(ended.abort.reason).toMatch(
+      /^perBurstBudget 40\.00 EUR spent: the burst has spent \d+\.\d\d EUR; cost\.onBudgetExhausted is drain$/,
+    );
+    expect(ended.cost.total).toBeGreaterThanOrEqual(40);
+    // Drained as an abort is: the routers at 0, then the Deployment and the nodegroup back to 0.
+    expect(h!.routerShare()).toBe(0);
+    expect(h!.k8s.deployment('shop', 'checkout').replicas).toBe(0);
+    expect(h!.eks.nodegroup('burst', 'spot').desiredSize).toBe(0);
+    const entries = (await api(h!.url, 'GET', `/v1/audit?burstId=${id}&limit=1000`)).body.entries as Json[];
+    expect(entries.filter((entry) => entry.details?.decision === 'abort')).toHaveLength(1);
+  }, 60_000);
 });

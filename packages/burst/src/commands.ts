@@ -94,7 +94,8 @@ function applyAbort(ctx: DecisionContext, request: AbortRequest): void {
   abortBurst(ctx, burst, request);
 }
 
-function abortBurst(ctx: DecisionContext, burst: ActiveBurst, request: AbortRequest): void {
+/** Ends `burst` at once: share 0 first (no dwell), capacity after; automatic bursts wait for a quiet signal. */
+export function abortBurst(ctx: DecisionContext, burst: ActiveBurst, request: AbortRequest): void {
   const from = burst.share;
   const reason = `aborted by ${request.actor}: ${request.reason}`;
   burst.abort = { reason: request.reason, actor: request.actor, at: ctx.now };

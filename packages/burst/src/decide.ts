@@ -1,3 +1,4 @@
+import { budgetExhaustedAt, drainOverBudget } from './budget-drain.js';
 import { applyCommands } from './commands.js';
 import { createContext, type DecisionContext } from './context.js';
 import { accrueCost, nextDayStart, startMeter } from './cost.js';
@@ -33,6 +34,7 @@ export function decide(input: DecideInput): BurstDecision {
   const costAccrued = accrueCost(ctx.policy, ctx.state, ctx.observed, ctx.now);
   refreshIntents(ctx);
   applyCommands(ctx, input.commands?.start, input.commands?.abort);
+  drainOverBudget(ctx);
   followPolicy(ctx);
   trackSignal(ctx);
   enforceSafety(ctx);
@@ -44,7 +46,7 @@ export function decide(input: DecideInput): BurstDecision {
 
 /** The earliest future moment at which time alone could change the decision. */
 function nextDecisionAt(ctx: DecisionContext): number | null {
-  const moments = [...budgetMoments(ctx), ...burstMoments(ctx)];
+  const moments = [...budgetMoments(ctx), ...budgetExhaustedAt(ctx), ...burstMoments(ctx)];
   const future = moments.filter((moment) => moment > ctx.now);
   return future.length === 0 ? null : Math.min(...future);
 }

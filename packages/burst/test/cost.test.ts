@@ -18,7 +18,7 @@ import {
 import { policyArb, ticksArb } from './support/arbitraries.js';
 import { storyPolicy } from './support/policy.js';
 import { runTicks } from './support/run.js';
-import { FIRING, Scenario } from './support/scenario.js';
+import { FIRING, RESOLVED, Scenario } from './support/scenario.js';
 
 const HOUR = 3_600_000;
 
@@ -229,6 +229,61 @@ describe('budgets', () => {
     // While refused, the decision asked to be looked at again at the zone's midnight.
     const refused = s.decisions.find((d) => d.audit.some((entry) => entry.decision === 'refusal'));
     expect(refused?.nextDecisionAt).toBe(Date.UTC(2026, 2, 29, 22));
+  });
+
+  it('holds a burst that has spent its budget (onBudgetExhausted defaults to hold): it keeps its capacity', () => {
+    const s = new Scenario(pricedPolicy({ perBurstBudget: 0.3 }));
+    expect(s.policy.cost?.onBudgetExhausted).toBe('hold');
+    s.until((x) => (x.state.burst?.cost?.total ?? 0) > 0.3, FIRING);
+    for (let i = 0; i < 60; i++) s.tick(10, FIRING);
+    expect(s.state.phase).toBe('shifting');
+    expect(s.share).toBe(0.25);
+    expect(s.state.burst?.cost?.total).toBeGreaterThan(0.4);
+    expect(s.audit().filter((entry) => entry.decision === 'abort')).toEqual([]);
+  });
+
+  it('drains a burst the moment it has spent its perBurstBudget (drain), and starts none until the signal was quiet', () => {
+    const s = new Scenario(pricedPolicy({ perBurstBudget: 0.3, onBudgetExhausted: 'drain' }));
+    const decideAtNextMoment = () => {
+      const next = s.last.nextDecisionAt ?? s.now + 10_000;
+      s.tick(Math.min(next - s.now, 10_000) / 1000, FIRING);
+    };
+    s.tick(10, FIRING);
+    while (s.state.phase !== 'aborted') decideAtNextMoment();
+    // Woken when the budget ran out at the rate held, not at the next periodic look.
+    expect(s.state.burst?.cost?.total).toBeGreaterThanOrEqual(0.3);
+    expect(s.state.burst?.cost?.total).toBeLessThan(0.3 + 1e-5); // within a millisecond of it
+    const [abort, ...more] = s.audit().filter((entry) => entry.decision === 'abort');
+    expect(more).toEqual([]);
+    expect(abort?.reason).toMatch(
+      /^aborted by cost-guard: perBurstBudget 0\.30 EUR spent: the burst has spent 0\.30 EUR; cost\.onBudgetExhausted is drain; traffic share 0\.25 → 0 first, capacity after$/,
+    );
+    expect(s.share).toBe(0);
+    // Traffic left at once; capacity goes after, and nothing more is spent once it is idle.
+    s.until((x) => x.state.phase === 'idle', FIRING);
+    expect(s.world.nodegroupTarget).toBe(0);
+    for (let i = 0; i < 60; i++) s.tick(10, FIRING);
+    expect(s.state.burst).toBeNull();
+    // A quiet signal ends the episode; the next one may burst again.
+    for (let i = 0; i < 3; i++) s.tick(10, RESOLVED);
+    s.until((x) => x.state.burst !== null, FIRING);
+  });
+
+  it('drains a burst that has spent the dailyBudget (drain); the next starts after midnight in the zone', () => {
+    const s = new Scenario(pricedPolicy({ dailyBudget: 0.5, onBudgetExhausted: 'drain' }));
+    s.now = Date.UTC(2026, 5, 1, 20, 0); // 22:00 in Berlin
+    s.state = { ...initialBurstState(), dailySpending: { day: '2026-06-01', timeZone: 'Europe/Berlin', spent: 0.3 } };
+    s.until((x) => x.state.phase === 'aborted', FIRING);
+    const abort = s.audit().find((entry) => entry.decision === 'abort');
+    expect(abort?.reason).toMatch(
+      /^aborted by cost-guard: dailyBudget 0\.50 EUR for 2026-06-01 \(Europe\/Berlin\) spent: 0\.5\d EUR today; cost\.onBudgetExhausted is drain/,
+    );
+    const drainedAt = s.now;
+    s.until((x) => x.state.burst !== null && x.state.burst.id !== abort?.burstId, FIRING, 60, 200);
+    expect(s.now).toBeGreaterThanOrEqual(Date.UTC(2026, 5, 1, 22)); // 00:00 on the 2nd in Berlin
+    expect(s.now - Date.UTC(2026, 5, 1, 22)).toBeLessThan(60_000);
+    expect(s.now).toBeGreaterThan(drainedAt);
+    expect(s.state.dailySpending).toMatchObject({ day: '2026-06-02' });
   });
 
   it('a policy without cost spends nothing and never refuses for a budget', () => {

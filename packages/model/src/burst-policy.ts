@@ -186,6 +186,12 @@ export const CostSettings = z.strictObject({
   dailyBudget: z.number().positive().optional(),
   /** IANA time zone whose midnight starts a new day for dailyBudget, e.g. Europe/Berlin or UTC. */
   dailyResetTimeZone: z.string().refine(isIanaTimeZone, 'expected an IANA time zone name such as Europe/Berlin or UTC'),
+  /**
+   * What a burst does once it has spent a budget in full: `hold` keeps the capacity it holds (only
+   * steps up are refused); `drain` ends it as an abort does, traffic back on-prem first (onto the
+   * sites it was relieving), then capacity released.
+   */
+  onBudgetExhausted: z.enum(['hold', 'drain']).default('hold'),
 });
 export type CostSettings = z.infer<typeof CostSettings>;
 
