@@ -43,6 +43,13 @@ async function refusals(url: string, id: string): Promise<Json[]> {
   return entries.filter((entry) => entry.details?.decision === 'refusal');
 }
 
+/** An operator's burst of SERVICE through `h`'s API; its id. */
+async function startBurst(h: RedisHarness, body: { share: number; steps?: number[]; reason: string }): Promise<string> {
+  const started = await api(h.url, 'POST', '/v1/bursts', { service: SERVICE, ...body }, TOKENS.operator);
+  expect(started.status).toBe(202);
+  return started.body.id as string;
+}
+
 /** A sample of `name` for the service in EUR (`budget`: that budget's series); undefined: none. */
 async function sample(h: RedisHarness, name: string, budget?: string): Promise<number | undefined> {
   const metric = await h.registry.getSingleMetric(name)?.get();
@@ -67,15 +74,7 @@ describe('cost guard (real Redis, two controllers)', () => {
   let id = '';
 
   it('holds the burst at the lower step when the next one would break the per-burst budget', async () => {
-    const started = await api(
-      first!.url,
-      'POST',
-      '/v1/bursts',
-      { service: SERVICE, share: 0.25, steps: [0.1], reason: 'cost guard test' },
-      TOKENS.operator,
-    );
-    expect(started.status).toBe(202);
-    id = started.body.id as string;
+    id = await startBurst(first!, { share: 0.25, steps: [0.1], reason: 'cost guard test' });
     const held = await waitFor(
       async () => {
         const burst = (await api(first!.url, 'GET', `/v1/bursts/${id}`)).body;
@@ -191,15 +190,7 @@ describe('cost guard with onBudgetExhausted: drain (real Redis, one controller)'
   });
 
   it('drains the burst once it has spent its perBurstBudget: traffic back on-prem, capacity released', async () => {
-    const started = await api(
-      h!.url,
-      'POST',
-      '/v1/bursts',
-      { service: SERVICE, share: 0.1, reason: 'drain on budget test' },
-      TOKENS.operator,
-    );
-    expect(started.status).toBe(202);
-    const id = started.body.id as string;
+    const id = await startBurst(h!, { share: 0.1, reason: 'drain on budget test' });
     await waitFor(() => h!.routerShare() === 0.1 || undefined, { timeoutMs: 30_000, message: 'the routers at 0.1' });
     const ended = await waitFor(
       async () => {

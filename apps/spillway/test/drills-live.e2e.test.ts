@@ -63,6 +63,17 @@ interface PricedBurst {
   cost: { total: number; currency: string } | null;
 }
 
+/** The report of drill `id` once it is done. */
+async function finishedReport(id: string): Promise<DrillReport> {
+  return waitFor(
+    async () => {
+      const view = (await (await fetch(`${api}/v1/drills/${id}`)).json()) as { state: string; report?: DrillReport };
+      return view.state === 'done' ? view.report : undefined;
+    },
+    { timeoutMs: 30_000, message: `drill ${id} done, with its report` },
+  );
+}
+
 async function burst(id: string): Promise<PricedBurst> {
   return (await (await fetch(`${api}/v1/bursts/${id}`)).json()) as PricedBurst;
 }
@@ -89,14 +100,7 @@ timeline: []
 `;
     const started = await post('/v1/drills', drill);
     expect(started.status).toBe(202);
-    const { id } = (await started.json()) as { id: string };
-    const report = await waitFor(
-      async () => {
-        const view = (await (await fetch(`${api}/v1/drills/${id}`)).json()) as { state: string; report?: DrillReport };
-        return view.state === 'done' ? view.report : undefined;
-      },
-      { timeoutMs: 30_000, message: 'the drill report' },
-    );
+    const report = await finishedReport(((await started.json()) as { id: string }).id);
     const after = (await burst(running.id)).cost?.total ?? 0;
     expect(report.end).toBe('completed');
     const cost = report.cost;
@@ -109,18 +113,7 @@ timeline: []
     // A service without a policy has nothing to price.
     const cart = await post('/v1/drills', drill.replace('checkout.shop', 'cart.shop'));
     expect(cart.status).toBe(202);
-    const cartId = ((await cart.json()) as { id: string }).id;
-    const cartReport = await waitFor(
-      async () => {
-        const view = (await (await fetch(`${api}/v1/drills/${cartId}`)).json()) as {
-          state: string;
-          report?: DrillReport;
-        };
-        return view.state === 'done' ? view.report : undefined;
-      },
-      { timeoutMs: 30_000, message: 'the cart.shop drill report' },
-    );
-    expect(cartReport.cost).toBeNull();
+    expect((await finishedReport(((await cart.json()) as { id: string }).id)).cost).toBeNull();
   }, 120_000);
 });
 
@@ -179,14 +172,7 @@ describe('live drills on a running spillway up: router overrides only', () => {
     expect((await post('/v1/drills', longDrain())).status).toBe(409);
 
     expect((await post(`/v1/drills/${id}/abort`, '{}', 'application/json')).status).toBe(202);
-    const done = await waitFor(
-      async () => {
-        const view = (await (await fetch(`${api}/v1/drills/${id}`)).json()) as { state: string; report?: DrillReport };
-        return view.state === 'done' ? view : undefined;
-      },
-      { timeoutMs: 30_000, message: 'the aborted drill to finish' },
-    );
-    expect(done.report?.outcome).toBe('aborted');
+    expect((await finishedReport(id)).outcome).toBe('aborted');
     expect(await overrides()).toEqual([]);
     expect(await dc1aHealth()).toEqual(['HEALTHY', 'HEALTHY']);
     expect((await fetch(`${api}/v1/drills/drill-00000000`)).status).toBe(404);
