@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { type CustomObject, CustomObjectWatch, CustomResourceWriter, PassScheduler } from '@spillway/controller';
+import { type CustomObject, CustomObjectPasses, CustomResourceWriter } from '@spillway/controller';
 import { DRILL_RESOURCE, DrillStatus } from '@spillway/model';
 import type { Logger } from '@spillway/observability';
 import { condition } from './drill-resources.js';
@@ -26,41 +26,36 @@ export interface DrillRefusalOptions {
  * NoDrillService) and one Warning event saying where drills run.
  */
 export class DrillRefusal {
-  private readonly watch: CustomObjectWatch;
   private readonly writer: CustomResourceWriter;
   private readonly logger: Logger;
   private objects: ReadonlyMap<string, CustomObject> = new Map();
   /** Per object, the `uid/generation` already warned about. */
   private readonly warned = new Map<string, string>();
-  private readonly passes: PassScheduler;
+  private readonly passes: CustomObjectPasses;
 
   constructor(private readonly options: DrillRefusalOptions) {
     this.logger = options.logger.child({ component: 'drill-refusal' });
     this.writer = new CustomResourceWriter(options.kubeConfig, DRILL_RESOURCE, options.owner);
-    this.watch = new CustomObjectWatch({
+    this.passes = new CustomObjectPasses({
       kubeConfig: options.kubeConfig,
       plural: DRILL_RESOURCE.plural,
       namespace: options.namespace,
       logger: this.logger,
       onChange: (objects) => {
         this.objects = objects;
-        this.passes.request();
       },
-    });
-    this.passes = new PassScheduler(() => this.pass(), {
+      pass: () => this.pass(),
       intervalMs: options.intervalMs,
-      onError: (error) => this.logger.warn({ err: error }, 'Drill pass failed; retrying'),
+      passFailed: 'Drill pass failed; retrying',
     });
   }
 
   start(): void {
-    this.watch.start();
     this.passes.start();
   }
 
-  async stop(): Promise<void> {
-    await this.watch.stop();
-    await this.passes.stop();
+  stop(): Promise<void> {
+    return this.passes.stop();
   }
 
   private async pass(): Promise<void> {

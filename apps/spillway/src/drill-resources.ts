@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { formatPath } from '@spillway/config';
-import { type CustomObject, CustomObjectWatch, CustomResourceWriter, PassScheduler } from '@spillway/controller';
+import { type CustomObject, CustomObjectPasses, CustomResourceWriter } from '@spillway/controller';
 import { DrillConflictError, DrillFile, type DrillReport, type DrillRunView, type DrillService } from '@spillway/drill';
 import { DRILL_RESOURCE, DrillStatus, type ResourceCondition } from '@spillway/model';
 import type { Logger } from '@spillway/observability';
@@ -31,7 +31,6 @@ const TERMINAL = new Set(['Passed', 'Failed', 'Error']);
  * progress aborts it (rolled back at once).
  */
 export class DrillResources {
-  private readonly watch: CustomObjectWatch;
   private readonly writer: CustomResourceWriter;
   private readonly logger: Logger;
   private objects: ReadonlyMap<string, CustomObject> = new Map();
@@ -39,32 +38,29 @@ export class DrillResources {
   private readonly runs = new Map<string, { readonly generation: number; readonly runId: string }>();
   /** Per object, the `uid/generation` already warned about. */
   private readonly warned = new Map<string, string>();
-  private readonly passes: PassScheduler;
+  private readonly passes: CustomObjectPasses;
 
   constructor(private readonly options: DrillResourcesOptions) {
     this.logger = options.logger.child({ component: 'drill-resources' });
     this.writer = new CustomResourceWriter(options.kubeConfig, DRILL_RESOURCE, options.owner);
-    this.watch = new CustomObjectWatch({
+    this.passes = new CustomObjectPasses({
       kubeConfig: options.kubeConfig,
       plural: DRILL_RESOURCE.plural,
       namespace: options.namespace,
       logger: this.logger,
       onChange: (objects) => this.onChange(objects),
-    });
-    this.passes = new PassScheduler(() => this.pass(), {
+      pass: () => this.pass(),
       intervalMs: options.intervalMs,
-      onError: (error) => this.logger.warn({ err: error }, 'Drill pass failed; retrying'),
+      passFailed: 'Drill pass failed; retrying',
     });
   }
 
   start(): void {
-    this.watch.start();
     this.passes.start();
   }
 
-  async stop(): Promise<void> {
-    await this.watch.stop();
-    await this.passes.stop();
+  stop(): Promise<void> {
+    return this.passes.stop();
   }
 
   private onChange(objects: ReadonlyMap<string, CustomObject>): void {
@@ -77,7 +73,6 @@ export class DrillResources {
       this.runs.delete(key);
       this.warned.delete(key);
     }
-    this.passes.request();
   }
 
   private async pass(): Promise<void> {

@@ -8,8 +8,8 @@ import type { StateStore } from '@spillway/state';
 import type { LivePolicySet } from '../policies/live-policy-set.js';
 import type { PolicyResource } from '../policies/merge-policies.js';
 import { burstPolicyStatus, type PolicyResourceStanding } from './burst-policy-status.js';
-import { type CustomObject, CustomObjectWatch, type CustomObjectWatchOptions } from './custom-object-watch.js';
-import { PassScheduler } from './pass-scheduler.js';
+import { CustomObjectPasses } from './custom-object-passes.js';
+import type { CustomObject, CustomObjectWatchOptions } from './custom-object-watch.js';
 import { CustomResourceWriter } from './resource-writer.js';
 
 export interface BurstPolicyResourcesOptions {
@@ -42,7 +42,6 @@ type ParsedSpec =
  * only when it differs from what the object carries.
  */
 export class BurstPolicyResources {
-  private readonly watch: CustomObjectWatch;
   private readonly writer: CustomResourceWriter;
   private readonly logger: Logger;
   private objects: ReadonlyMap<string, CustomObject> = new Map();
@@ -54,24 +53,23 @@ export class BurstPolicyResources {
    * watch shows a newer version, the object's own status is stale and this one stands.
    */
   private readonly sent = new Map<string, { readonly status: BurstPolicyStatus; readonly against: string }>();
-  private readonly passes: PassScheduler;
+  private readonly passes: CustomObjectPasses;
   private readonly writes: Counter<'result'>;
   private readonly warnings: Counter;
 
   constructor(private readonly options: BurstPolicyResourcesOptions) {
     this.logger = options.logger.child({ component: 'burst-policy-resources' });
     this.writer = new CustomResourceWriter(options.kubeConfig, BURST_POLICY_RESOURCE, options.owner);
-    this.watch = new CustomObjectWatch({
+    this.passes = new CustomObjectPasses({
       kubeConfig: options.kubeConfig,
       plural: BURST_POLICY_RESOURCE.plural,
       namespace: options.namespace,
       logger: this.logger,
-      onChange: (objects) => this.onChange(objects),
       ...(options.backoff ? { backoff: options.backoff } : {}),
-    });
-    this.passes = new PassScheduler(() => this.syncAll(), {
+      onChange: (objects) => this.onChange(objects),
+      pass: () => this.syncAll(),
       intervalMs: options.statusIntervalMs,
-      onError: (error) => this.logger.warn({ err: error }, 'BurstPolicy status pass failed; retrying'),
+      passFailed: 'BurstPolicy status pass failed; retrying',
     });
     this.writes = new Counter({
       name: 'spillway_custom_resource_status_writes_total',
@@ -87,17 +85,15 @@ export class BurstPolicyResources {
   }
 
   get synced(): boolean {
-    return this.watch.synced;
+    return this.passes.synced;
   }
 
   start(): void {
-    this.watch.start();
     this.passes.start();
   }
 
-  async stop(): Promise<void> {
-    await this.watch.stop();
-    await this.passes.stop();
+  stop(): Promise<void> {
+    return this.passes.stop();
   }
 
   private onChange(objects: ReadonlyMap<string, CustomObject>): void {
@@ -113,7 +109,6 @@ export class BurstPolicyResources {
     }
     for (const key of this.parsed.keys()) if (!objects.has(key)) this.forget(key);
     this.options.policies.replaceResources(valid);
-    this.passes.request();
   }
 
   private forget(key: string): void {
