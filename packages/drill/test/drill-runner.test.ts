@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costOfBursts } from '../src/burst-cost.js';
 import { DrillFile } from '../src/drill-file.js';
 import { runDrill } from '../src/drill-runner.js';
-import { DrillWorld } from '../src/drill-world.js';
+import { DrillWorld, type DrillWorldParts } from '../src/drill-world.js';
 import { startLoopbackRouter } from './support/loopback-router.js';
 
 /**
@@ -169,37 +169,58 @@ describe('runDrill rolls everything back', () => {
   }, 30_000);
 });
 
-describe('runDrill with load reporting', () => {
-  it('reports what the clients (here the probes) reported over LRS during the run', async () => {
-    const server = await startIdentityServer({ identity: { cluster: 'k8s', zone: 'a', endpoint: 'a' }, port: 0 });
-    const catalog = new InMemoryCatalog();
-    catalog.setService({
-      name: 'echo',
-      namespace: 'demo',
-      endpoints: [endpoint('127.0.0.1', server.port, { region: 'dc1', zone: 'a' })],
-    });
-    const overrides = new RouterOverrides();
-    const traffic = new InMemoryTrafficPolicyStore();
-    const router = await startLoopbackRouter(catalog, traffic, { loadReportingSeconds: 1 });
-    try {
-      const world = new DrillWorld('live', {
+/**
+ * One identity server in dc1 zone a behind a loopback router: a live world for quiet drills on
+ * echo.demo (no timeline), with what the test adds to it (measured load, burst cost).
+ */
+async function startOneZone(routerOptions: { loadReportingSeconds?: number } = {}) {
+  const server = await startIdentityServer({ identity: { cluster: 'k8s', zone: 'a', endpoint: 'a' }, port: 0 });
+  const catalog = new InMemoryCatalog();
+  catalog.setService({
+    name: 'echo',
+    namespace: 'demo',
+    endpoints: [endpoint('127.0.0.1', server.port, { region: 'dc1', zone: 'a' })],
+  });
+  const overrides = new RouterOverrides();
+  const traffic = new InMemoryTrafficPolicyStore();
+  const router = await startLoopbackRouter(catalog, traffic, routerOptions);
+  return {
+    router,
+    world: (extra: Pick<DrillWorldParts, 'measuredLoad' | 'burstCost'>) =>
+      new DrillWorld('live', {
         xdsAddress: `127.0.0.1:${router.xdsPort}`,
         catalog,
         policies: traffic,
         overrides,
-        measuredLoad: (service, windowSeconds) => router.measuredLoad(service, windowSeconds),
+        ...extra,
+      }),
+    stop: async () => {
+      await router.stop();
+      overrides.stop();
+      await server.stop();
+    },
+  };
+}
+
+/** A live drill on echo.demo from dc1 zone a that only probes. */
+const quietDrill = (name: string, ratePerSecond: number, durationSeconds: number) =>
+  DrillFile.parse({
+    name,
+    mode: 'live',
+    target: { service: 'echo.demo', clients: [{ region: 'dc1', zone: 'a' }] },
+    probes: { ratePerSecond, method: '/spillway.simulator.Identity/Who' },
+    durationSeconds,
+    timeline: [],
+  });
+
+describe('runDrill with load reporting', () => {
+  it('reports what the clients (here the probes) reported over LRS during the run', async () => {
+    const zone = await startOneZone({ loadReportingSeconds: 1 });
+    try {
+      const world = zone.world({
+        measuredLoad: (service, windowSeconds) => zone.router.measuredLoad(service, windowSeconds),
       });
-      const report = await runDrill(
-        DrillFile.parse({
-          name: 'quiet',
-          mode: 'live',
-          target: { service: 'echo.demo', clients: [{ region: 'dc1', zone: 'a' }] },
-          probes: { ratePerSecond: 40, method: '/spillway.simulator.Identity/Who' },
-          durationSeconds: 3,
-          timeline: [],
-        }),
-        { id: 'drill-lrs', world, logger: silentLogger() },
-      );
+      const report = await runDrill(quietDrill('quiet', 40, 3), { id: 'drill-lrs', world, logger: silentLogger() });
       const load = report.reportedLoad;
       expect(load?.service).toBe('echo.demo');
       expect(load?.windowSeconds).toBeGreaterThanOrEqual(3);
@@ -213,25 +234,14 @@ describe('runDrill with load reporting', () => {
       expect(locality?.requests).toBeGreaterThan(0);
       expect(locality?.errors).toBeLessThanOrEqual(locality?.requests ?? 0);
     } finally {
-      await router.stop();
-      overrides.stop();
-      await server.stop();
+      await zone.stop();
     }
   }, 30_000);
 });
 
 describe('runDrill with a controller whose policy has prices', () => {
   it("reports what the target's bursts during the run cost, from the burst records", async () => {
-    const server = await startIdentityServer({ identity: { cluster: 'k8s', zone: 'a', endpoint: 'a' }, port: 0 });
-    const catalog = new InMemoryCatalog();
-    catalog.setService({
-      name: 'echo',
-      namespace: 'demo',
-      endpoints: [endpoint('127.0.0.1', server.port, { region: 'dc1', zone: 'a' })],
-    });
-    const overrides = new RouterOverrides();
-    const traffic = new InMemoryTrafficPolicyStore();
-    const router = await startLoopbackRouter(catalog, traffic);
+    const zone = await startOneZone();
     // The controller's records (apps/controller/src/burst-record.ts writes them): one burst that
     // ended an hour before the drill, one that runs through it.
     const bursts = new InMemoryBurstRecords();
@@ -247,11 +257,7 @@ describe('runDrill with a controller whose policy has prices', () => {
     await bursts.put(record('old', before - 7_200_000, before - 3_600_000, 9, false));
     let asked: { sinceMs: number; untilMs: number } | undefined;
     try {
-      const world = new DrillWorld('live', {
-        xdsAddress: `127.0.0.1:${router.xdsPort}`,
-        catalog,
-        policies: traffic,
-        overrides,
+      const world = zone.world({
         burstCost: async (service, sinceMs, untilMs) => {
           asked = { sinceMs, untilMs };
           // The burst's controller keeps writing its record while the drill runs.
@@ -259,24 +265,12 @@ describe('runDrill with a controller whose policy has prices', () => {
           return costOfBursts((await bursts.page({ service, limit: 100 })).bursts, sinceMs, untilMs);
         },
       });
-      const report = await runDrill(
-        DrillFile.parse({
-          name: 'priced',
-          mode: 'live',
-          target: { service: 'echo.demo', clients: [{ region: 'dc1', zone: 'a' }] },
-          probes: { ratePerSecond: 20, method: '/spillway.simulator.Identity/Who' },
-          durationSeconds: 1,
-          timeline: [],
-        }),
-        { id: 'drill-cost', world, logger: silentLogger() },
-      );
+      const report = await runDrill(quietDrill('priced', 20, 1), { id: 'drill-cost', world, logger: silentLogger() });
       expect(report.cost).toEqual({ total: 1.25, currency: 'EUR', bursts: [{ id: 'running', total: 1.25 }] });
       expect(asked?.sinceMs).toBeGreaterThanOrEqual(before);
       expect(asked?.untilMs).toBeGreaterThan(asked?.sinceMs ?? Number.POSITIVE_INFINITY);
     } finally {
-      await router.stop();
-      overrides.stop();
-      await server.stop();
+      await zone.stop();
     }
   }, 30_000);
 });
