@@ -127,9 +127,7 @@ export async function startHarness(
   });
   registerOperationalRoutes(app, { registry });
   running.routes(app);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
 
   return {
     url,

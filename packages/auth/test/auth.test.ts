@@ -36,9 +36,7 @@ async function serve(openReads: boolean): Promise<string> {
   app.post('/v1/bursts', { config: { role: 'operator' } }, async (request) => ({ by: request.principal?.name }));
   app.post('/v1/alerts/alertmanager', { config: { role: 'webhook' } }, async () => ({ ok: true }));
   app.post('/v1/unguarded', async () => ({ ok: true }));
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return await app.listen({ host: '127.0.0.1', port: 0 });
 }
 
 interface Answer {

@@ -30,9 +30,7 @@ async function serve(): Promise<string> {
     },
   });
   registerDrillRoutes(app, { drills });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return await app.listen({ host: '127.0.0.1', port: 0 });
 }
 
 async function postDrill(base: string, body: string, type: string) {

@@ -192,9 +192,7 @@ export async function startBenchWorld(options: { services: number; redisUrl?: st
   });
   registerOperationalRoutes(app, { registry });
   running.routes(app);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
 
   return {
     url,
@@ -221,10 +219,9 @@ export async function startBenchWorld(options: { services: number; redisUrl?: st
 export async function startNoopServer(): Promise<{ url: string; close(): Promise<void> }> {
   const app = enforceHttpLimits(Fastify(httpServerOptions()));
   app.post('/v1/alerts/alertmanager', async () => ({}));
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
-    url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+    url,
     close: () => app.close(),
   };
 }

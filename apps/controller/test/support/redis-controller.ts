@@ -181,10 +181,8 @@ export async function startRedisHarness(options: RedisHarnessOptions) {
     });
     registerOperationalRoutes(app, { registry, checks: running.readiness });
     running.routes(app);
-    await app.listen({ host: '127.0.0.1', port: 0 });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
     cleanups.push(() => app.close());
-    const address = app.server.address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
     return {
       url,
