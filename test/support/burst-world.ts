@@ -44,8 +44,17 @@ export interface CloudFakes {
   readonly route53: FakeRoute53Api;
   readonly zone: ReturnType<FakeRoute53Api['seedWeightedExample']>;
   readonly dns: DnsTarget;
+  /** A burst policy's `cloud:` onto these fakes (the Deployment in config cluster `eks-use1`). */
+  readonly policyCloud: {
+    readonly eks: { readonly region: 'us-west-2'; readonly cluster: 'burst'; readonly nodegroup: 'spot' };
+    readonly deployment: { readonly cluster: 'eks-use1'; readonly namespace: 'shop'; readonly name: 'checkout' };
+    readonly route53: DnsTarget & { readonly type: 'A' };
+  };
   close(): Promise<void>;
 }
+
+/** A burst policy's `capacity:` that fits the fakes' nodegroup (at most 3 nodes). */
+export const CLOUD_FAKES_CAPACITY = { replicasAtFullShare: 10, podsPerNode: 2, maxReplicas: 10, maxNodes: 3 } as const;
 
 /**
  * The fakes with BURST_SERVICE's cloud side: Deployment shop/checkout at 0 replicas, nodegroup
@@ -80,7 +89,12 @@ export async function startCloudFakes(options: CloudFakesOptions): Promise<Cloud
       onpremSetIdentifier: zone.setIdentifiers[0],
       cloudSetIdentifier: zone.setIdentifiers[1],
     };
-    return { k8s, eks, route53, zone, dns, close };
+    const policyCloud = {
+      eks: { region: 'us-west-2', cluster: 'burst', nodegroup: 'spot' },
+      deployment: { cluster: 'eks-use1', namespace: 'shop', name: 'checkout' },
+      route53: { ...dns, type: 'A' },
+    } as const;
+    return { k8s, eks, route53, zone, dns, policyCloud, close };
   } catch (error) {
     await close();
     throw error;

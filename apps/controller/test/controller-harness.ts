@@ -13,7 +13,7 @@ import {
 } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import type { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
-import { startCloudFakes } from '@spillway/test/support/burst-world';
+import { CLOUD_FAKES_CAPACITY, startCloudFakes } from '@spillway/test/support/burst-world';
 import { ManualSource } from '@spillway/test/support/manual-source';
 import { XdsServer } from '@spillway/xds';
 import Fastify from 'fastify';
@@ -45,7 +45,7 @@ export async function startHarness(
 ) {
   const cloudFakes = await startCloudFakes({ kubernetesToken: 'k8s-token', readyStep: 1, nodegroupUpdates: 2 });
   const { k8s, eks, route53 } = cloudFakes;
-  const dnsTarget = { ...cloudFakes.dns, type: 'A' as const };
+  const dnsTarget = cloudFakes.policyCloud.route53;
   const checkoutPolicy = {
     service: 'checkout.shop',
     steps: [0.1, 0.3],
@@ -53,12 +53,8 @@ export async function startHarness(
     stepIntervalSeconds: 1,
     minDwellSeconds: 1,
     cooldownSeconds: 1,
-    capacity: { replicasAtFullShare: 10, podsPerNode: 2, maxReplicas: 10, maxNodes: 3 },
-    cloud: {
-      eks: { region: 'us-west-2', cluster: 'burst', nodegroup: 'spot' },
-      deployment: { cluster: 'eks-use1', namespace: 'shop', name: 'checkout' },
-      route53: dnsTarget,
-    },
+    capacity: CLOUD_FAKES_CAPACITY,
+    cloud: cloudFakes.policyCloud,
     triggers: { alerts: [{ alertname: 'SpillwayErrorBudgetBurn', labels: { service: 'checkout.shop' } }] },
     ...policyOverrides,
   };

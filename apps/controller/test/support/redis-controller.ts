@@ -12,7 +12,7 @@ import {
   registerOperationalRoutes,
 } from '@spillway/observability';
 import type { RedisAccess } from '@spillway/state';
-import { type CloudFakes, startCloudFakes } from '@spillway/test/support/burst-world';
+import { CLOUD_FAKES_CAPACITY, type CloudFakes, startCloudFakes } from '@spillway/test/support/burst-world';
 import { ManualSource } from '@spillway/test/support/manual-source';
 import Fastify from 'fastify';
 import { type RunningController, redisStores, redisTrafficPolicies, startController } from '../../src/index.js';
@@ -87,18 +87,8 @@ export async function startRedisHarness(options: RedisHarnessOptions) {
           stepIntervalSeconds: 1,
           minDwellSeconds: 2,
           cooldownSeconds: 3,
-          capacity: { replicasAtFullShare: 10, podsPerNode: 2, maxReplicas: 10, maxNodes: 3 },
-          cloud: {
-            eks: { region: 'us-west-2', cluster: 'burst', nodegroup: 'spot' },
-            deployment: { cluster: 'eks-use1', namespace: 'shop', name: 'checkout' },
-            route53: {
-              hostedZoneId: zone.hostedZoneId,
-              recordName: zone.recordName,
-              type: 'A' as const,
-              onpremSetIdentifier: zone.setIdentifiers[0],
-              cloudSetIdentifier: zone.setIdentifiers[1],
-            },
-          },
+          capacity: CLOUD_FAKES_CAPACITY,
+          cloud: cloudFakes.policyCloud,
           // The page alert of infra/prometheus/spillway-slo-rules.yml for this service.
           triggers: {
             alerts: [{ alertname: 'SpillwayErrorBudgetBurn', labels: { service: SERVICE, severity: 'page' } }],
