@@ -100,6 +100,11 @@ export interface ControllerOptions {
   readonly adapters?: CloudAdapters & { readonly dns?: DnsWeights };
   /** Prometheus base URL for the policies' SLO queries; absent: SLOs are `unknown`. */
   readonly prometheusUrl?: string;
+  /**
+   * How the predictive policies' range queries reach Prometheus: the client as it is by default;
+   * the simulated fleet, whose clock runs faster than the controller's, translates their times.
+   */
+  readonly rangeQueries?: (client: PrometheusClient) => Pick<PrometheusClient, 'queryRange'>;
   readonly tickMs?: number;
   readonly capacityTtlMs?: number;
   /** The router's measured load (LRS): in-process in embedded mode, over HTTP otherwise. */
@@ -140,7 +145,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     traffic: options.traffic,
     adapters: options.adapters ?? defaultAdapters(config),
     ...(prometheus ? { slo: prometheus } : {}),
-    ...(prometheusClient ? { rateHistory: prometheusClient } : {}),
+    ...(prometheusClient ? { rateHistory: options.rangeQueries?.(prometheusClient) ?? prometheusClient } : {}),
     logger,
     registry,
     ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),

@@ -2,6 +2,7 @@ import type { Denial } from '@spillway/auth';
 import type { SpillwayConfig } from '@spillway/config';
 import { registerConsole } from '@spillway/console';
 import {
+  type ControllerOptions,
   type ControllerStores,
   customResourcesKubeConfig,
   type RunningController,
@@ -30,7 +31,7 @@ import {
   registerXdsClientRoutes,
   startRouter,
 } from '@spillway/router';
-import type { SimulatedFleet } from '@spillway/simulator';
+import { realTimeRangeQueries, type SimulatedFleet } from '@spillway/simulator';
 import type { HttpsServing } from '@spillway/tls';
 import type { FastifyInstance } from 'fastify';
 import { loopbackFor } from './addresses.js';
@@ -90,7 +91,16 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     ...(options.stores ? { stores: options.stores } : {}),
     logger,
     registry,
-    ...(fleet ? { adapters: fleet.adapters, prometheusUrl: fleet.prometheusUrl, tickMs: 200, capacityTtlMs: 500 } : {}),
+    ...(fleet
+      ? {
+          adapters: fleet.adapters,
+          prometheusUrl: fleet.prometheusUrl,
+          // The fleet's Prometheus answers on its faster clock (another --prometheus is real).
+          ...(options.prometheusUrl ? {} : { rangeQueries: simulatedRangeQueries(fleet) }),
+          tickMs: 200,
+          capacityTtlMs: 500,
+        }
+      : {}),
     ...(options.prometheusUrl ? { prometheusUrl: options.prometheusUrl } : {}),
     // In-process: the router started below (and again after a router-restart drill action).
     ...(config.loadReporting.enabled
@@ -229,4 +239,9 @@ function inProcessLoad(router: RunningRouter | undefined, service: string, windo
   const load = router?.measuredLoad(service, windowSeconds);
   if (!load) throw new Error('the router is not running: no measured load');
   return load;
+}
+
+/** The fleet's Prometheus answers on its own, faster clock: the controller's range queries are translated. */
+function simulatedRangeQueries(fleet: SimulatedFleet): NonNullable<ControllerOptions['rangeQueries']> {
+  return (client) => realTimeRangeQueries(client, fleet.clock);
 }

@@ -98,9 +98,15 @@ describe('spillway up (embedded mode, child process)', () => {
       },
     );
     const bursts = (await (await fetch(`${api}/v1/bursts`)).json()) as {
-      bursts: { active: boolean; service: string }[];
+      bursts: { active: boolean; service: string; prewarm: { shiftedAt: string | null } | null }[];
     };
-    expect(bursts.bursts).toEqual([expect.objectContaining({ service: 'checkout.shop', active: false })]);
+    const ofService = (service: string) => bursts.bursts.filter((burst) => burst.service === service);
+    expect(ofService('checkout.shop')).toEqual([expect.objectContaining({ active: false, prewarm: null })]);
+    // Meanwhile cart.shop's slow climb was seen coming: its cloud capacity was warmed with no
+    // traffic moved (the terminal said so), and traffic moved onto it once the load arrived.
+    expect(cli.stdout).toMatch(/cart\.shop .*cloud share 0\.00 {2}cloud endpoints \d+ {2}burst warming/);
+    const [cart] = ofService('cart.shop');
+    expect(cart?.prewarm?.shiftedAt).toEqual(expect.any(String));
     expect(await cli.stop()).toBe(0);
 
     // The terminal shows the banner and status lines only; the JSON log is in the file it names.

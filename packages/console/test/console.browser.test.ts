@@ -158,6 +158,23 @@ describe('the console in Chromium', () => {
 
     await page.getByRole('link', { name: 'xDS clients' }).click();
     await page.getByRole('heading', { name: 'xDS clients' }).waitFor();
+
+    // cart.shop's predictive policy: its forecast is listed, and the burst it warms shows the
+    // forecast it was decided with and the warm capacity (share 0.5 while the peak is ahead: 6 replicas on 2 nodes).
+    await page.getByRole('link', { name: 'Bursts', exact: true }).click();
+    await page.getByTestId('forecasts').getByRole('rowheader', { name: 'cart.shop' }).waitFor();
+    const cartBurst = page.locator('tr', { hasText: 'cart.shop' }).getByRole('link');
+    await cartBurst.first().waitFor({ timeout: 60_000 });
+    await cartBurst.first().click();
+    await page
+      .getByTestId('burst-forecast')
+      .filter({ hasText: /rps now, peak \d+ rps within 30 s/ })
+      .waitFor();
+    await page
+      .getByTestId('burst-warm')
+      .filter({ hasText: /for (50|25)%: \d+ replicas, \d+ nodes; warmed since/ })
+      .waitFor();
+    await shot(page, 'burst-forecast');
     expect(problems).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ export * from './metrics-history.js';
 export * from './prometheus-server.js';
 export * from './promql-selector.js';
 export * from './real-time-policies.js';
+export * from './real-time-range-queries.js';
 export * from './recorded-series.js';
 export * from './scenario.js';
 export * from './sim-deployment-scaler.js';

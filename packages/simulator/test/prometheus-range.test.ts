@@ -2,6 +2,7 @@ import { PrometheusClient, PrometheusQueryError, readRateHistory } from '@spillw
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetricsHistory } from '../src/metrics-history.js';
 import { type PrometheusServer, startPrometheusServer } from '../src/prometheus-server.js';
+import { realTimeRangeQueries } from '../src/real-time-range-queries.js';
 
 /** Two services with a sample every 5 s for 10 minutes; checkout's rate rises 1 rps per sample. */
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
@@ -110,5 +111,26 @@ describe('the simulator’s /api/v1/query_range', () => {
       stepSeconds: 15,
     });
     expect(none).toEqual([]);
+  });
+});
+
+describe('realTimeRangeQueries: a real-time controller against a fleet running 60× faster', () => {
+  it('reads the simulated window the real one stands for, with real timestamps and rates per simulated second', async () => {
+    // The fleet started at T0; 10 real seconds later its clock says T0 + 600 s (NOW).
+    const clock = { origin: T0, speed: 60 };
+    const history = await readRateHistory(realTimeRangeQueries(client, clock), {
+      query: rate,
+      now: T0 + 10_000,
+      historySeconds: 5,
+      stepSeconds: 1,
+    });
+    // 5 real seconds at 1 s: 300 simulated seconds at 60 s, points back on the real clock.
+    expect(history.map((point) => point.at)).toEqual([5, 6, 7, 8, 9, 10].map((s) => T0 + s * 1000));
+    // The rate rises 1 rps per 5 simulated seconds: 12 rps per simulated minute, so per real second.
+    const rises = history.slice(1).map((point, i) => point.value - (history[i]?.value ?? 0));
+    for (const rise of rises) expect(rise).toBeCloseTo(12, 6);
+    // The direct answer at the simulated instants carries the same values.
+    const direct = await readRateHistory(client, { query: rate, now: NOW, historySeconds: 300, stepSeconds: 60 });
+    expect(history.map((point) => point.value)).toEqual(direct.map((point) => point.value));
   });
 });

@@ -81,7 +81,7 @@ export async function up(options: UpOptions): Promise<void> {
   const policyCount = () => describePolicyCount(controller.policies.counts(), watchingResources);
   process.stdout.write(
     (demo
-      ? `Spillway (embedded): the simulated fleet (sites dc1, dc2, us-east-1; a surge on checkout.shop), ${DEMO_SPEED}× real time\n`
+      ? `Spillway (embedded): the simulated fleet (sites dc1, dc2, us-east-1; a surge on checkout.shop, a slow climb on cart.shop), ${DEMO_SPEED}× real time\n`
       : `Spillway (embedded): ${config.clusters.length} cluster(s) from ${options.config}\n`) +
       `  console  ${federation.url}/ui\n` +
       `  API      ${federation.url}/v1/services  ${federation.url}/v1/xds/clients\n` +
