@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Lease } from '@spillway/state';
 import type { FakeKubernetesApi, KubeObject } from '@spillway/test/fakes/kubernetes-api';
 import { writeFakeKubeconfig } from '@spillway/test/support/fake-kubeconfig';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inMemoryStores } from '../src/index.js';
 import { api, startHarness, TOKENS } from './controller-harness.js';
+import { FollowerLease } from './support/follower-lease.js';
 
 let harness: Awaited<ReturnType<typeof startHarness>> | undefined;
 const dirs: string[] = [];
@@ -156,7 +156,7 @@ describe('BurstPolicy custom resources through the Kubernetes fake (real client-
   });
 
   it('a follower watches and knows the policy, but only the leader writes status', async () => {
-    const lease = new SwitchableLease();
+    const lease = new FollowerLease('follower');
     harness = await startHarness(
       {},
       {
@@ -179,25 +179,3 @@ describe('BurstPolicy custom resources through the Kubernetes fake (real client-
     expect(status).toMatchObject({ phase: 'idle', share: 0, targetShare: 0, observedGeneration: 1 });
   });
 });
-
-/** A lease this test hands over: a follower until `lead()`. */
-class SwitchableLease implements Lease {
-  readonly owner = 'follower';
-  private leader = false;
-  private readonly listeners = new Set<(leader: boolean) => void>();
-  async start(): Promise<void> {}
-  isLeader(): boolean {
-    return this.leader;
-  }
-  onChange(listener: (leader: boolean) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-  async stop(): Promise<void> {
-    this.leader = false;
-  }
-  lead(): void {
-    this.leader = true;
-    for (const listener of this.listeners) listener(true);
-  }
-}

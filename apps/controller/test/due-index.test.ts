@@ -1,9 +1,10 @@
 import type { BurstState } from '@spillway/burst';
-import type { AlertBook, DueIndex, Lease, StateStore } from '@spillway/state';
+import type { AlertBook, DueIndex, StateStore } from '@spillway/state';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inMemoryStores } from '../src/index.js';
 import { api, type Json, startHarness, TOKENS } from './controller-harness.js';
+import { FollowerLease } from './support/follower-lease.js';
 import { webhookBody } from './support/webhook-body.js';
 
 /**
@@ -15,19 +16,6 @@ import { webhookBody } from './support/webhook-body.js';
 
 const SERVICE = 'checkout.shop';
 const IDLE = Array.from({ length: 10 }, (_, i) => `idle-${i}.shop`);
-
-/** A lease another process holds: this controller takes requests but never decides. */
-class LeaseHeldElsewhere implements Lease {
-  readonly owner = 'webhook-node';
-  async start(): Promise<void> {}
-  isLeader(): boolean {
-    return false;
-  }
-  onChange(): () => void {
-    return () => undefined;
-  }
-  async stop(): Promise<void> {}
-}
 
 const shared = inMemoryStores();
 /** Reconcile visits per service (each reads the state once) and ticks (each takes from the index), on the leader. */
@@ -92,7 +80,7 @@ beforeAll(async () => {
   );
   follower = await startHarness(
     {},
-    { stores: { ...shared, jobs: inMemoryStores().jobs, lease: new LeaseHeldElsewhere() }, extraPolicies },
+    { stores: { ...shared, jobs: inMemoryStores().jobs, lease: new FollowerLease('webhook-node') }, extraPolicies },
   );
   await leader.running.controller.settled();
 }, 60_000);

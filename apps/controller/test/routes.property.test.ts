@@ -1,9 +1,9 @@
 import type { JobQueue } from '@spillway/jobs';
-import type { Lease } from '@spillway/state';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControllerStores, inMemoryStores } from '../src/index.js';
 import { startHarness, TOKENS } from './controller-harness.js';
+import { FollowerLease } from './support/follower-lease.js';
 
 /**
  * Every public route and the webhook, over real HTTP (the controller harness: the same routes,
@@ -18,18 +18,6 @@ import { startHarness, TOKENS } from './controller-harness.js';
 
 const SEED = 20_261_204;
 const RUNS = 1_000;
-
-class LeaseHeldElsewhere implements Lease {
-  readonly owner = 'api-node';
-  async start(): Promise<void> {}
-  isLeader(): boolean {
-    return false;
-  }
-  onChange(): () => void {
-    return () => undefined;
-  }
-  async stop(): Promise<void> {}
-}
 
 /** The real in-process queue, remembering the keys enqueued on it. */
 function recordingJobs(queue: JobQueue): JobQueue & { readonly keys: string[] } {
@@ -52,7 +40,7 @@ beforeAll(async () => {
   const base = inMemoryStores();
   const jobs = recordingJobs(base.jobs);
   jobKeys = jobs.keys;
-  stores = { ...base, jobs, lease: new LeaseHeldElsewhere() };
+  stores = { ...base, jobs, lease: new FollowerLease('api-node') };
   harness = await startHarness({}, { stores });
   // A burst the leader (elsewhere) is running, so aborts have something to abort.
   const at = new Date().toISOString();
