@@ -1,9 +1,9 @@
 import { ServiceEdsViews } from '@spillway/api';
-import { createMetricsRegistry, silentLogger } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningRouter, startRouter } from '../src/index.js';
+import type { RunningRouter } from '../src/index.js';
+import { startLoopbackRouter } from './support/loopback-router.js';
 
 let router: RunningRouter | undefined;
 afterEach(async () => {
@@ -24,14 +24,7 @@ async function start() {
     ],
   });
   const policies = new InMemoryTrafficPolicyStore();
-  router = await startRouter({
-    catalog,
-    policies,
-    xdsAddress: '127.0.0.1:0',
-    httpAddress: '127.0.0.1:0',
-    logger: silentLogger(),
-    registry: createMetricsRegistry({ defaultMetrics: false }),
-  });
+  router = await startLoopbackRouter({ catalog, policies });
   return { policies, base: `http://127.0.0.1:${router.httpPort}/v1/services/demo/echo/eds` };
 }
 

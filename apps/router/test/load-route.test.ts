@@ -1,13 +1,12 @@
 import { LOAD_WINDOW_MAX_SECONDS } from '@spillway/api';
 import { MeasuredLoad } from '@spillway/model';
-import { createMetricsRegistry, silentLogger } from '@spillway/observability';
-import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { waitFor } from '@spillway/test/support/wait';
 import { LOAD_RETENTION_SECONDS } from '@spillway/xds';
 import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
 import { LrsTestClient, localityStats } from '@spillway/xds/test-support/lrs-test-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningRouter, startRouter } from '../src/index.js';
+import type { RunningRouter } from '../src/index.js';
+import { startLoopbackRouter } from './support/loopback-router.js';
 
 const zoneA = { region: 'dc1', zone: 'a' };
 const cloudA = { region: 'us-east-1', zone: 'us-east-1a' };
@@ -29,13 +28,8 @@ describe('GET /v1/load', () => {
       namespace: 'shop',
       endpoints: [endpoint('10.0.0.1', 8080, zoneA), endpoint('10.1.0.1', 8080, cloudA)],
     });
-    router = await startRouter({
+    router = await startLoopbackRouter({
       catalog,
-      policies: new InMemoryTrafficPolicyStore(),
-      xdsAddress: '127.0.0.1:0',
-      httpAddress: '127.0.0.1:0',
-      logger: silentLogger(),
-      registry: createMetricsRegistry({ defaultMetrics: false }),
       ...(loadReporting ? { loadReporting: { intervalSeconds: 1 } } : {}),
     });
     return { router, base: `http://127.0.0.1:${router.httpPort}` };

@@ -16,7 +16,8 @@ import {
 import { xdsClient } from '@spillway/xds/test-support/grpc-xds-client';
 import { InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RouterOverrides, type RunningRouter, startRouter } from '../src/index.js';
+import { RouterOverrides, type RunningRouter } from '../src/index.js';
+import { startLoopbackRouter } from './support/loopback-router.js';
 
 /**
  * Overrides end to end: the real router, a real grpc-js-xds client in zone a and real gRPC
@@ -44,14 +45,7 @@ describe('router overrides seen by a grpc-js-xds client', () => {
     catalog.setService({ name: 'echo', namespace: 'demo', endpoints: echoEndpoints(servers) });
     registry = createMetricsRegistry({ defaultMetrics: false });
     overrides = new RouterOverrides({ registry, logger: silentLogger(), now: clock.now, setTimer: clock.setTimer });
-    router = await startRouter({
-      catalog,
-      policies,
-      overrides,
-      xdsAddress: '127.0.0.1:0',
-      logger: silentLogger(),
-      registry: createMetricsRegistry({ defaultMetrics: false }),
-    });
+    router = await startLoopbackRouter({ catalog, policies, overrides, http: false });
     client = xdsClient('echo.demo', router.xdsPort, { id: 'client-a', locality: ECHO_SITES['zone-a'] });
     await waitForTraffic(client, allIn('zone-a'), 'the first RPCs through xDS to land in zone a', PROBE_RPCS);
   });

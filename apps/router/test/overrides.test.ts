@@ -1,5 +1,5 @@
 import type { CatalogChange, CatalogSnapshot, Endpoint, Service } from '@spillway/model';
-import { createMetricsRegistry, type Logger, type Registry, silentLogger } from '@spillway/observability';
+import { createMetricsRegistry, type Logger, type Registry } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { waitFor } from '@spillway/test/support/wait';
 import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, envoyProtos } from '@spillway/xds';
@@ -16,8 +16,8 @@ import {
   overriddenPolicies,
   RouterOverrides,
   type RunningRouter,
-  startRouter,
 } from '../src/index.js';
+import { startLoopbackRouter } from './support/loopback-router.js';
 
 const A = { region: 'dc1', zone: 'a' };
 const B = { region: 'dc1', zone: 'b' };
@@ -477,15 +477,7 @@ describe('startRouter with overrides', () => {
     overrides: RouterOverrides,
     policies: InMemoryTrafficPolicyStore = new InMemoryTrafficPolicyStore(),
   ) {
-    router = await startRouter({
-      catalog,
-      policies,
-      xdsAddress: '127.0.0.1:0',
-      httpAddress: '127.0.0.1:0',
-      logger: silentLogger(),
-      registry: createMetricsRegistry({ defaultMetrics: false }),
-      overrides,
-    });
+    router = await startLoopbackRouter({ catalog, policies, overrides });
     return router;
   }
 

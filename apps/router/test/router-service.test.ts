@@ -1,11 +1,10 @@
-import { createMetricsRegistry, silentLogger } from '@spillway/observability';
-import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { waitFor } from '@spillway/test/support/wait';
 import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL } from '@spillway/xds';
 import { AdsTestClient } from '@spillway/xds/test-support/ads-test-client';
 import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningRouter, startRouter } from '../src/index.js';
+import type { RunningRouter } from '../src/index.js';
+import { startLoopbackRouter } from './support/loopback-router.js';
 
 describe('startRouter', () => {
   let router: RunningRouter | undefined;
@@ -18,14 +17,7 @@ describe('startRouter', () => {
   });
 
   async function start(catalog = new InMemoryCatalog()) {
-    router = await startRouter({
-      catalog,
-      policies: new InMemoryTrafficPolicyStore(),
-      xdsAddress: '127.0.0.1:0',
-      httpAddress: '127.0.0.1:0',
-      logger: silentLogger(),
-      registry: createMetricsRegistry({ defaultMetrics: false }),
-    });
+    router = await startLoopbackRouter({ catalog });
     return { router, base: `http://127.0.0.1:${router.httpPort}` };
   }
 

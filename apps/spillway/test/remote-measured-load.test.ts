@@ -1,7 +1,6 @@
 import { RemoteMeasuredLoad } from '@spillway/controller';
-import { createMetricsRegistry, silentLogger } from '@spillway/observability';
-import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
-import { type RunningRouter, startRouter } from '@spillway/router';
+import type { RunningRouter } from '@spillway/router';
+import { startLoopbackRouter } from '@spillway/router/test-support/loopback-router';
 import { waitFor } from '@spillway/test/support/wait';
 import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
 import { LrsTestClient, localityStats } from '@spillway/xds/test-support/lrs-test-client';
@@ -26,13 +25,8 @@ describe('RemoteMeasuredLoad (the controller reading a router over HTTP)', () =>
         endpoint('10.1.0.1', 8080, { region: 'us-east-1', zone: 'b' }),
       ],
     });
-    const router = await startRouter({
+    const router = await startLoopbackRouter({
       catalog,
-      policies: new InMemoryTrafficPolicyStore(),
-      xdsAddress: '127.0.0.1:0',
-      httpAddress: '127.0.0.1:0',
-      logger: silentLogger(),
-      registry: createMetricsRegistry({ defaultMetrics: false }),
       ...(loadReporting ? { loadReporting: { intervalSeconds: 1 } } : {}),
     });
     routers.push(router);

@@ -1,6 +1,7 @@
 import { installProblemHandlers, silentLogger } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { overriddenCatalog, overriddenPolicies, RouterOverrides, type RunningRouter } from '@spillway/router';
+import { startLoopbackRouter } from '@spillway/router/test-support/loopback-router';
 import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +9,6 @@ import { DrillFile } from '../src/drill-file.js';
 import { DrillService } from '../src/drill-service.js';
 import { DrillWorld } from '../src/drill-world.js';
 import { registerDrillRoutes } from '../src/http/drill-routes.js';
-import { startLoopbackRouter } from './support/loopback-router.js';
 
 /** GET /v1/drills pages with a cursor over the kept drills (the last `keep` finished ones). */
 describe('GET /v1/drills pages', () => {
@@ -26,7 +26,7 @@ describe('GET /v1/drills pages', () => {
       namespace: 'demo',
       endpoints: [endpoint('127.0.0.1', 1, { region: 'dc1', zone: 'a' })],
     });
-    router = await startLoopbackRouter(routerCatalog, routerPolicies);
+    router = await startLoopbackRouter({ catalog: routerCatalog, policies: routerPolicies, http: false });
     drills = new DrillService({
       logger: silentLogger(),
       keep: 5,

@@ -1,6 +1,7 @@
 import { silentLogger } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import { overriddenCatalog, overriddenPolicies, RouterOverrides, type RunningRouter } from '@spillway/router';
+import { startLoopbackRouter } from '@spillway/router/test-support/loopback-router';
 import { type Fault, type IdentityServer, startIdentityServer } from '@spillway/simulator';
 import { InMemoryBurstRecords } from '@spillway/state';
 import { ManualClock } from '@spillway/test/support/manual-clock';
@@ -11,7 +12,6 @@ import { costOfBursts } from '../src/burst-cost.js';
 import { DrillFile } from '../src/drill-file.js';
 import { runDrill } from '../src/drill-runner.js';
 import { DrillWorld, type DrillWorldParts } from '../src/drill-world.js';
-import { startLoopbackRouter } from './support/loopback-router.js';
 
 /**
  * The runner against a real router and real probe clients: whatever an entry does, nothing it
@@ -48,7 +48,7 @@ describe('runDrill rolls everything back', () => {
         endpoint('127.0.0.1', server.port, { region: 'dc1', zone: i === 0 ? 'a' : 'b' }),
       ),
     });
-    router = await startLoopbackRouter(routerCatalog, routerPolicies);
+    router = await startLoopbackRouter({ catalog: routerCatalog, policies: routerPolicies, http: false });
   });
 
   afterAll(async () => {
@@ -173,7 +173,7 @@ describe('runDrill rolls everything back', () => {
  * One identity server in dc1 zone a behind a loopback router: a live world for quiet drills on
  * echo.demo (no timeline), with what the test adds to it (measured load, burst cost).
  */
-async function startOneZone(routerOptions: { loadReportingSeconds?: number } = {}) {
+async function startOneZone(loadReporting?: { intervalSeconds: number }) {
   const server = await startIdentityServer({ identity: { cluster: 'k8s', zone: 'a', endpoint: 'a' }, port: 0 });
   const catalog = new InMemoryCatalog();
   catalog.setService({
@@ -183,7 +183,12 @@ async function startOneZone(routerOptions: { loadReportingSeconds?: number } = {
   });
   const overrides = new RouterOverrides();
   const traffic = new InMemoryTrafficPolicyStore();
-  const router = await startLoopbackRouter(catalog, traffic, routerOptions);
+  const router = await startLoopbackRouter({
+    catalog,
+    policies: traffic,
+    http: false,
+    ...(loadReporting ? { loadReporting } : {}),
+  });
   return {
     router,
     world: (extra: Pick<DrillWorldParts, 'measuredLoad' | 'burstCost'>) =>
@@ -215,7 +220,7 @@ const quietDrill = (name: string, ratePerSecond: number, durationSeconds: number
 
 describe('runDrill with load reporting', () => {
   it('reports what the clients (here the probes) reported over LRS during the run', async () => {
-    const zone = await startOneZone({ loadReportingSeconds: 1 });
+    const zone = await startOneZone({ intervalSeconds: 1 });
     try {
       const world = zone.world({
         measuredLoad: (service, windowSeconds) => zone.router.measuredLoad(service, windowSeconds),

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import type { ServiceKey } from '@spillway/model';
 import type { RunningRouter } from '@spillway/router';
+import { startLoopbackRouter } from '@spillway/router/test-support/loopback-router';
 import { IDENTITY_PATH, type IdentityServer, startIdentityServer } from '@spillway/simulator';
 import { hasExited, killChild, trackChild } from '@spillway/test/support/child-processes';
 import { waitFor } from '@spillway/test/support/wait';
 import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ProbeFleet, type ProbeFleetOptions } from '../src/probes/probe-fleet.js';
-import { startLoopbackRouter } from './support/loopback-router.js';
 
 /** Readiness, UNIMPLEMENTED as a success, and a bounded stop, against the real router. */
 const SERVICE: ServiceKey = 'echo.demo';
@@ -86,7 +86,7 @@ describe('ProbeFleet readiness and stop', () => {
       delayMs: () => delayMs,
     });
     catalog.setService({ name: 'echo', namespace: 'demo', endpoints: [endpoint('127.0.0.1', server.port, LOCATION)] });
-    router = await startLoopbackRouter(catalog);
+    router = await startLoopbackRouter({ catalog, http: false });
   });
 
   afterEach(async () => {

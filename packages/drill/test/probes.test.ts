@@ -1,11 +1,11 @@
 import type { ServiceKey } from '@spillway/model';
 import type { RunningRouter } from '@spillway/router';
+import { startLoopbackRouter } from '@spillway/router/test-support/loopback-router';
 import { IDENTITY_PATH, type IdentityServer, startIdentityServer } from '@spillway/simulator';
 import { waitFor } from '@spillway/test/support/wait';
 import { endpoint, InMemoryCatalog } from '@spillway/xds/test-support/in-memory-catalog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProbeFleet, type ProbeSample } from '../src/probes/probe-fleet.js';
-import { startLoopbackRouter } from './support/loopback-router.js';
 
 /**
  * Real probe clients (grpc-js-xds channels, one per location) through the real router to real
@@ -67,7 +67,7 @@ describe('ProbeFleet through the locality router', () => {
       zoneB.push(await startIdentityServer({ identity: { cluster: 'k8s', zone: 'b', endpoint: `b-${n}` }, port: 0 }));
     }
     setCatalog();
-    router = await startLoopbackRouter(catalog);
+    router = await startLoopbackRouter({ catalog, http: false });
     fleet = ProbeFleet.start({
       xdsAddress: `127.0.0.1:${router.xdsPort}`,
       service: SERVICE,
