@@ -9,6 +9,7 @@ import {
   costStanding,
   DEFAULT_MEASURED_SHARE,
   type AuditEntry as DecisionAudit,
+  dampedRebreach,
   decide,
   initialBurstState,
   judgeMeasuredShare,
@@ -591,6 +592,7 @@ export class BurstController {
       this.metrics.observe(service, state.phase, state.burst?.share ?? 0, cooldownFactor(policy, state.burst));
       this.metrics.costStanding(service, costStanding(policy, state, now));
     }
+    if (dampedRebreach(before, state)) this.metrics.dampedRebreach(service);
     // Counters stay when a policy goes: what was spent was spent.
     if (policy.cost && costAccrued > 0) this.metrics.cost(service, policy.cost.currency, costAccrued);
     await this.judgeMeasuredShare(policy, before, state, observed, now);

@@ -31,6 +31,7 @@ export class ControllerMetrics {
   private readonly forecastRps: Gauge<'service' | 'kind'>;
   private readonly leadTime: Gauge<'service'>;
   private readonly cooldown: Gauge<'service'>;
+  private readonly damped: Counter<'service'>;
   private readonly spent: Counter<'service' | 'currency'>;
   /**
    * Whether this process leads. Per-service series show the leader's view, so they are set only
@@ -72,6 +73,12 @@ export class ControllerMetrics {
     this.cooldown = new Gauge({
       name: 'spillway_burst_cooldown_factor',
       help: "Flap damping: the burst's cooldown in policy cooldowns (1 undamped; doubles per re-breach after a step down, up to damping.maxFactor)",
+      labelNames: ['service'],
+      registers,
+    });
+    this.damped = new Counter({
+      name: 'spillway_burst_damping_total',
+      help: "Flap damping: re-breaches soon after a burst's step down that doubled its cooldown (or found it at damping.maxFactor)",
       labelNames: ['service'],
       registers,
     });
@@ -228,6 +235,11 @@ export class ControllerMetrics {
     this.leadTime.set({ service }, reading.leadTimeSeconds);
   }
 
+  /** A re-breach after a step down lengthened the burst's cooldown (flap damping). */
+  dampedRebreach(service: string): void {
+    if (this.leading) this.damped.inc({ service });
+  }
+
   divergence(service: string): void {
     if (this.leading) this.divergences.inc({ service });
   }
@@ -300,6 +312,7 @@ export class ControllerMetrics {
       this.forecastRps,
       this.leadTime,
       this.cooldown,
+      this.damped,
       this.spent,
       this.runningCost,
       this.dailyCost,

@@ -1,7 +1,7 @@
 import { type BurstPolicy, type DampingSettings, DEFAULT_DAMPING } from '@spillway/model';
 import { type DecisionContext, record, secondsMs } from './context.js';
 import { formatShare, formatTime } from './format.js';
-import type { ActiveBurst } from './types.js';
+import type { ActiveBurst, BurstState } from './types.js';
 
 /**
  * Flap damping for automatic bursts, after BGP route-flap damping (RFC 2439) and the back-off
@@ -33,6 +33,17 @@ export function cooldownFactor(policy: BurstPolicy, burst: ActiveBurst | null): 
   if (damped == null) return 1;
   const { maxFactor } = policy.damping ?? DEFAULT_DAMPING;
   return Math.max(1, Math.min(damped / policy.cooldownSeconds, maxFactor));
+}
+
+/**
+ * Whether the decisions from `before` to `after` damped a re-breach (the burst's pending step
+ * down was answered by a longer cooldown): what `spillway_burst_damping_total` counts. A step
+ * down that held (damping cleared) or a new burst is not one.
+ */
+export function dampedRebreach(before: BurstState, after: BurstState): boolean {
+  const pending = before.burst?.damping?.steppedDownAt;
+  const now = after.burst?.damping;
+  return pending != null && now != null && now.steppedDownAt === null && after.burst?.id === before.burst?.id;
 }
 
 /** Remembers a step down of an automatic burst, so that a re-breach soon after is recognised. */

@@ -2,7 +2,7 @@ export * from './capacity.js';
 export { committedShare } from './context.js';
 export * from './cost.js';
 export { decide, initialBurstState } from './decide.js';
-export { cooldownFactor } from './flap-damping.js';
+export { cooldownFactor, dampedRebreach } from './flap-damping.js';
 export * from './forecast.js';
 export { automaticBurstId, formatShare } from './format.js';
 export * from './lead-time.js';

@@ -7,6 +7,7 @@ import {
   type BurstState,
   committedShare,
   cooldownFactor,
+  dampedRebreach,
   decide,
   initialBurstState,
   type SloSignal,
@@ -41,13 +42,15 @@ interface Run {
   ticks: { at: number; slo: SloSignal; share: number }[];
   audit: AuditEntry[];
   state: BurstState;
+  /** Decisions that dampedRebreach counts (what spillway_burst_damping_total adds up). */
+  damped: number;
 }
 
 /** Decides every 15 s against the load model; the world applies actions 5 s after they are asked. */
 function simulate(policy: BurstPolicy, loadAt: (elapsedMs: number) => number, durationMs: number): Run {
   const world = new SimulatedWorld(policy);
   let state = initialBurstState();
-  const run: Run = { ticks: [], audit: [], state };
+  const run: Run = { ticks: [], audit: [], state, damped: 0 };
   for (let elapsed = TICK_MS; elapsed <= durationMs; elapsed += TICK_MS) {
     const now = T0 + elapsed;
     world.advanceTo(now);
@@ -56,6 +59,7 @@ function simulate(policy: BurstPolicy, loadAt: (elapsedMs: number) => number, du
     const signals: BurstSignals = { alertFiring: false, slo };
     const decision = decide({ policy, state, now, signals, observed });
     world.submit(decision.actions, now, { delayMs: 5_000, fail: false });
+    if (dampedRebreach(state, decision.state)) run.damped += 1;
     state = decision.state;
     run.ticks.push({ at: now, slo, share: committedShare(state) });
     run.audit.push(...decision.audit);
@@ -94,6 +98,9 @@ describe('flap damping under sustained overload', () => {
     expect(damping[2]).toMatch(/cooldown now 2400 s$/);
     // Bounded at 8 × the policy's cooldown, so the burst still tries to end.
     expect(damping.slice(3).every((reason) => reason.includes('cooldown now 2400 s (the bound'))).toBe(true);
+    // The metric's count: every damped re-breach, at the bound too, and nothing else.
+    expect(run.damped).toBe(damping.filter((reason) => reason.startsWith('re-breached')).length);
+    expect(run.damped).toBeGreaterThanOrEqual(3);
     // Still bursting, and the SLO held most of the time: the damping kept traffic in the cloud.
     expect(run.state.burst?.share).toBe(0.5);
     const breached = run.ticks.filter((t) => t.slo === 'breached').length;
@@ -126,6 +133,8 @@ describe('flap damping under sustained overload', () => {
     const damping = run.audit.filter((entry) => entry.decision === 'damping').map((entry) => entry.reason);
     expect(damping.some((reason) => /cooldown now \d+ s/.test(reason))).toBe(true);
     expect(damping.at(-1)).toMatch(/^no re-breach since stepping down to 0\.25 at .*: cooldown back to 300 s$/);
+    // Relaxing is not a damped re-breach.
+    expect(run.damped).toBe(damping.filter((reason) => reason.startsWith('re-breached')).length);
     expect(run.state.burst?.share).toBe(0.25);
   });
 
