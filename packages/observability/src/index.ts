@@ -1,3 +1,4 @@
+export * from './batched-counter.js';
 export * from './health.js';
 export * from './http-limits.js';
 export * from './logger.js';

@@ -39,7 +39,7 @@ import { SotwStream } from './sotw-stream.js';
 import type { NackRecord, StreamObserver } from './stream-observer.js';
 import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, typeName } from './type-urls.js';
 import { ViewCache } from './view-cache.js';
-import { XdsMetrics } from './xds-metrics.js';
+import { metricTypeName, XdsMetrics } from './xds-metrics.js';
 
 export const DEFAULT_XDS_ADDRESS = '127.0.0.1:18000';
 
@@ -220,6 +220,7 @@ export class XdsServer {
     this.refreshTimer = undefined;
     this.refresher.stop();
     this.cache.stop();
+    this.metrics.close();
     this.keyPair?.close();
     for (const call of this.calls) call.end();
     await new Promise<void>((resolve) => {
@@ -255,9 +256,10 @@ export class XdsServer {
   private serveSotw(call: AnyCall): void {
     const peer = this.admit(call, 'sotw');
     if (!peer) return;
+    const writes = this.writes.track<DiscoveryResponseMessage>(call);
     const stream = new SotwStream(
       peer.resources,
-      (response: DiscoveryResponseMessage) => this.writes.write(call, response),
+      (response: DiscoveryResponseMessage) => writes.write(response),
       this.observer('sotw', peer.identity),
     );
     this.attach(call, stream, peer, (request) => stream.handleRequest(request as DiscoveryRequestMessage));
@@ -266,9 +268,10 @@ export class XdsServer {
   private serveDelta(call: AnyCall): void {
     const peer = this.admit(call, 'delta');
     if (!peer) return;
+    const writes = this.writes.track<DeltaDiscoveryResponseMessage>(call);
     const stream = new DeltaStream(
       peer.resources,
-      (response: DeltaDiscoveryResponseMessage) => this.writes.write(call, response),
+      (response: DeltaDiscoveryResponseMessage) => writes.write(response),
       this.observer('delta', peer.identity),
     );
     this.attach(call, stream, peer, (request) => stream.handleRequest(request as DeltaDiscoveryRequestMessage));
@@ -370,10 +373,10 @@ export class XdsServer {
   private observer(protocol: 'sotw' | 'delta', identity: string | null): StreamObserver {
     const { logger } = this.options;
     return {
-      onResponse: (typeUrl) => this.metrics.responses.inc({ protocol, type: typeName(typeUrl) }),
-      onAck: (typeUrl) => this.metrics.acks.inc({ type: typeName(typeUrl) }),
+      onResponse: (typeUrl) => this.metrics.response(protocol, typeUrl).inc(),
+      onAck: (typeUrl) => this.metrics.ack(typeUrl).inc(),
       onNack: (nack: NackRecord, node: ClientNode | null) => {
-        this.metrics.nacks.inc({ type: typeName(nack.typeUrl) });
+        this.metrics.nacks.inc({ type: metricTypeName(nack.typeUrl) });
         logger.warn(
           {
             node: node?.id,
