@@ -3,6 +3,7 @@ import {
   CONTROL_PLANE,
   type DeltaDiscoveryRequestMessage,
   type DeltaDiscoveryResponseMessage,
+  type DeltaResourceMessage,
 } from './discovery-messages.js';
 import type { EncodedResource } from './encoded-resource.js';
 import type { ResourceSource } from './resource-source.js';
@@ -17,6 +18,7 @@ import { VersionSet } from './version-set.js';
 import type { ResourceWatch } from './watch-index.js';
 
 const MAX_PENDING_NONCES = 64;
+const NOTHING_FORCED: ReadonlySet<string> = new Set();
 
 /** What one Delta stream knows about one type URL. */
 interface DeltaTypeState {
@@ -89,7 +91,7 @@ export class DeltaStream {
 
   /** Content may have changed for `names` (those `state`'s watch covers): send what moved. */
   private handleChange(state: DeltaTypeState, names: ReadonlySet<string>): void {
-    this.respond(state, this.diff(state, new Set(), names));
+    this.respond(state, this.diff(state, NOTHING_FORCED, names));
   }
 
   /** Re-sends every resource of `typeUrl` the client holds (keeps `endpoint_stale_after` from firing). */
@@ -228,18 +230,13 @@ export class DeltaStream {
    * or holds (`all`), or only these names (what a request or a change concerns).
    */
   private diff(state: DeltaTypeState, forced: ReadonlySet<string>, scope: Iterable<string> | 'all'): Diff {
-    const wanted = (name: string) => state.wildcard || state.names.has(name);
-    const names = new Set(scope === 'all' ? state.names : scope);
-    if (scope === 'all') {
-      if (state.wildcard) for (const name of this.source.names(state.typeUrl)) names.add(name);
-      for (const name of state.known.keys()) names.add(name);
-    }
-    for (const name of forced) names.add(name);
+    const names = this.candidates(state, forced, scope);
     const node = this.node ?? clientNode(undefined);
     const send: EncodedResource[] = [];
     const removed: string[] = [];
-    for (const name of [...names].sort()) {
-      const resource = wanted(name) ? this.source.resource(state.typeUrl, name, node) : undefined;
+    for (const name of names.size > 1 ? [...names].sort() : names) {
+      const wanted = state.wildcard || state.names.has(name);
+      const resource = wanted ? this.source.resource(state.typeUrl, name, node) : undefined;
       if (resource) {
         if (forced.has(name) || state.known.get(name) !== resource.version) send.push(resource);
       } else if (
@@ -251,6 +248,22 @@ export class DeltaStream {
       }
     }
     return { send, removed };
+  }
+
+  /** The names `diff` looks at; a change's own set as it is (the hot path: one name, nothing forced). */
+  private candidates(
+    state: DeltaTypeState,
+    forced: ReadonlySet<string>,
+    scope: Iterable<string> | 'all',
+  ): ReadonlySet<string> {
+    if (scope instanceof Set && forced.size === 0) return scope as ReadonlySet<string>;
+    const names = new Set(scope === 'all' ? state.names : scope);
+    if (scope === 'all') {
+      if (state.wildcard) for (const name of this.source.names(state.typeUrl)) names.add(name);
+      for (const name of state.known.keys()) names.add(name);
+    }
+    for (const name of forced) names.add(name);
+    return names;
   }
 
   private respond(state: DeltaTypeState, diff: Diff): void {
@@ -270,13 +283,14 @@ export class DeltaStream {
     // A client answers every response; keep only a bounded tail in case one never does.
     if (state.pending.size > MAX_PENDING_NONCES) state.pending.delete(state.pending.keys().next().value ?? '');
     state.lastSentVersion = systemVersion;
+    const resources: DeltaResourceMessage[] = [];
+    for (const resource of diff.send) {
+      const { name, version, typeUrl, value } = resource;
+      resources.push({ name, version, resource: { type_url: typeUrl, value } });
+    }
     this.send({
       system_version_info: systemVersion,
-      resources: diff.send.map((resource) => ({
-        name: resource.name,
-        version: resource.version,
-        resource: { type_url: resource.typeUrl, value: resource.value },
-      })),
+      resources,
       type_url: state.typeUrl,
       removed_resources: diff.removed,
       nonce,

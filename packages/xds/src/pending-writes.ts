@@ -3,6 +3,13 @@ export interface WritableCall<M> {
   write(message: M, callback: () => void): unknown;
 }
 
+/** One call's writes, counted: what a stream writes through. */
+export interface TrackedCall<M> {
+  write(message: M): void;
+  /** The call ended: what it still had pending will never be taken. */
+  forget(): void;
+}
+
 /**
  * Responses handed to gRPC that HTTP/2 has not taken yet (their write callback has not run:
  * the client's flow-control window is full, or the socket is). Bulk senders such as the
@@ -13,7 +20,7 @@ export interface WritableCall<M> {
  */
 export class PendingWrites {
   private total = 0;
-  private readonly perCall = new Map<object, number>();
+  private readonly tracked = new Map<object, CallWrites<unknown>>();
   private readonly waiters = new Set<() => void>();
   private waitingFor = 0;
 
@@ -21,16 +28,25 @@ export class PendingWrites {
     return this.total;
   }
 
-  write<M>(call: WritableCall<M>, message: M): void {
-    this.total++;
-    this.perCall.set(call, (this.perCall.get(call) ?? 0) + 1);
-    call.write(message, () => this.taken(call, 1));
+  /**
+   * The writes of `call`, counted here. A stream keeps what this returns: each write is then
+   * a counter and one callback made once per call, not a lookup and a closure per response.
+   */
+  track<M>(call: WritableCall<M>): TrackedCall<M> {
+    let writes = this.tracked.get(call) as CallWrites<M> | undefined;
+    if (!writes) {
+      writes = new CallWrites(this, call);
+      this.tracked.set(call, writes as CallWrites<unknown>);
+    }
+    return writes;
   }
 
-  /** The call ended: what it still had pending will never be taken. */
+  write<M>(call: WritableCall<M>, message: M): void {
+    this.track(call).write(message);
+  }
+
   forget(call: object): void {
-    const pending = this.perCall.get(call);
-    if (pending !== undefined) this.taken(call, pending);
+    this.tracked.get(call)?.forget();
   }
 
   /** Calls `resume` once at most `limit` writes are pending (at once if already so). */
@@ -48,16 +64,53 @@ export class PendingWrites {
     this.waiters.delete(resume);
   }
 
-  private taken(call: object, count: number): void {
-    const pending = this.perCall.get(call);
-    if (pending === undefined) return; // forgotten already
-    const taken = Math.min(count, pending);
-    if (pending > taken) this.perCall.set(call, pending - taken);
-    else this.perCall.delete(call);
-    this.total -= taken;
+  /** @internal CallWrites' bookkeeping. */
+  added(): void {
+    this.total++;
+  }
+
+  /** @internal */
+  taken(count: number): void {
+    this.total -= count;
     if (this.waiters.size === 0 || this.total > this.waitingFor) return;
     const waiters = [...this.waiters];
     this.waiters.clear();
     for (const resume of waiters) resume();
+  }
+
+  /** @internal */
+  untrack(call: object): void {
+    this.tracked.delete(call);
+  }
+}
+
+class CallWrites<M> implements TrackedCall<M> {
+  private pending = 0;
+  private forgotten = false;
+  private readonly onTaken = () => {
+    if (this.forgotten) return;
+    this.pending--;
+    this.owner.taken(1);
+  };
+
+  constructor(
+    private readonly owner: PendingWrites,
+    private readonly call: WritableCall<M>,
+  ) {}
+
+  write(message: M): void {
+    if (!this.forgotten) {
+      this.pending++;
+      this.owner.added();
+    }
+    this.call.write(message, this.onTaken);
+  }
+
+  forget(): void {
+    if (this.forgotten) return;
+    this.forgotten = true;
+    this.owner.untrack(this.call);
+    if (this.pending > 0) this.owner.taken(this.pending);
+    this.pending = 0;
   }
 }

@@ -1,5 +1,10 @@
 import { type ClientNode, clientNode } from './client-node.js';
-import { CONTROL_PLANE, type DiscoveryRequestMessage, type DiscoveryResponseMessage } from './discovery-messages.js';
+import {
+  type AnyMessage,
+  CONTROL_PLANE,
+  type DiscoveryRequestMessage,
+  type DiscoveryResponseMessage,
+} from './discovery-messages.js';
 import type { EncodedResource } from './encoded-resource.js';
 import type { ResourceSource } from './resource-source.js';
 import {
@@ -22,6 +27,8 @@ const INCREMENTAL_TYPE_URLS: ReadonlySet<string> = new Set([
 /** What one SotW stream knows about one type URL. */
 interface SotwTypeState {
   readonly typeUrl: string;
+  /** Responses carry only what changed (RDS, EDS), not every subscribed resource. */
+  readonly incremental: boolean;
   /** Explicitly subscribed names (without `*`). */
   names: ReadonlySet<string>;
   wildcard: boolean;
@@ -36,8 +43,8 @@ interface SotwTypeState {
   readonly current: VersionSet;
   /** Names the client NACKed: it still holds older copies, so they go out with the next change. */
   readonly rejected: Set<string>;
-  /** The names in the last response: a NACK rejects exactly these. */
-  lastSentNames: readonly string[];
+  /** What the last response carried: a NACK rejects exactly these. */
+  lastSent: readonly EncodedResource[];
   ackedVersion: string | null;
   lastNack: NackRecord | null;
   /** The source's watch on exactly this type's subscription. */
@@ -91,16 +98,13 @@ export class SotwStream {
     if (state.lastSentNonce === null) return;
     const node = this.node ?? clientNode(undefined);
     const changed: EncodedResource[] = [];
+    // The watch covers exactly what the stream wants (its names, or all with the wildcard).
     for (const name of names) {
-      const wanted = state.wildcard || state.names.has(name);
-      const resource = wanted ? this.source.resource(state.typeUrl, name, node) : undefined;
-      if (resource?.version === state.current.get(name)) continue;
-      if (resource) {
-        state.current.setResource(resource);
-        changed.push(resource);
-      } else state.current.delete(name);
+      const resource = this.source.resource(state.typeUrl, name, node);
+      if (!resource) state.current.delete(name);
+      else if (state.current.hold(resource)) changed.push(resource);
     }
-    if (!INCREMENTAL_TYPE_URLS.has(state.typeUrl)) {
+    if (!state.incremental) {
       if (changed.length > 0 || state.current.version() !== state.lastSentVersion) this.respond(state);
       return;
     }
@@ -112,9 +116,9 @@ export class SotwStream {
         const resource = included.has(name) ? undefined : this.source.resource(state.typeUrl, name, node);
         if (resource && (state.wildcard || state.names.has(name))) changed.push(resource);
       }
+      state.rejected.clear();
     }
-    state.rejected.clear();
-    changed.sort(byName);
+    if (changed.length > 1) changed.sort(byName);
     this.send(state, changed);
   }
 
@@ -143,6 +147,7 @@ export class SotwStream {
     if (!state) {
       const created: SotwTypeState = {
         typeUrl,
+        incremental: INCREMENTAL_TYPE_URLS.has(typeUrl),
         names: new Set(),
         wildcard: false,
         explicit: false,
@@ -150,7 +155,7 @@ export class SotwStream {
         lastSentNonce: null,
         current: new VersionSet(),
         rejected: new Set(),
-        lastSentNames: [],
+        lastSent: [],
         ackedVersion: null,
         lastNack: null,
         watch: this.openWatch(typeUrl, () => created),
@@ -192,7 +197,7 @@ export class SotwStream {
       };
       this.observer.onNack(state.lastNack, this.node);
       // The client kept its old copies of these: send them again at the next change.
-      for (const name of state.lastSentNames) state.rejected.add(name);
+      for (const resource of state.lastSent) state.rejected.add(resource.name);
     } else {
       state.ackedVersion = request.version_info;
       this.observer.onAck(state.typeUrl, request.version_info);
@@ -201,6 +206,8 @@ export class SotwStream {
 
   /** Applies the legacy-wildcard rule; returns whether the subscription changed. */
   private updateSubscription(state: SotwTypeState, resourceNames: readonly string[]): boolean {
+    // Nearly every request is an ACK that repeats the subscription: tell so without building a set.
+    if (!state.wildcard && resourceNames.length > 0 && namesAre(resourceNames, state.names)) return false;
     const names = new Set(resourceNames.filter((name) => name !== '*'));
     const wildcard = resourceNames.includes('*') || (resourceNames.length === 0 && !state.explicit);
     const changed = wildcard !== state.wildcard || !sameSet(names, state.names);
@@ -236,12 +243,14 @@ export class SotwStream {
 
   /** Sends `resources` at the current type version: the whole state, or the changed part of an incremental type. */
   private send(state: SotwTypeState, resources: readonly EncodedResource[]): void {
-    state.lastSentNames = resources.map((resource) => resource.name);
+    state.lastSent = resources;
     state.lastSentVersion = state.current.version();
     state.lastSentNonce = this.nonces.take();
+    const anys: AnyMessage[] = [];
+    for (const resource of resources) anys.push({ type_url: resource.typeUrl, value: resource.value });
     this.write({
       version_info: state.lastSentVersion,
-      resources: resources.map((resource) => ({ type_url: resource.typeUrl, value: resource.value })),
+      resources: anys,
       type_url: state.typeUrl,
       nonce: state.lastSentNonce,
       control_plane: CONTROL_PLANE,
@@ -252,6 +261,14 @@ export class SotwStream {
 
 function byName(a: EncodedResource, b: EncodedResource): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** `list` names exactly the members of `set` (no `*`, no other name; repeats allowed). */
+function namesAre(list: readonly string[], set: ReadonlySet<string>): boolean {
+  if (list.length < set.size) return false;
+  for (const name of list) if (!set.has(name)) return false;
+  // Every listed name is in the set: the set is covered unless the list repeats some of them.
+  return list.length === set.size || new Set(list).size === set.size;
 }
 
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {

@@ -49,6 +49,10 @@ export class WatchIndex {
 
   /** Tells every watch that covers any of `names` which of them changed (a wildcard: all of them). */
   notify(names: ReadonlySet<string>): void {
+    if (names.size === 1) {
+      this.notifyAll(names);
+      return;
+    }
     const affected = new Map<IndexedWatch, ReadonlySet<string>>();
     for (const watch of this.wildcards) affected.set(watch, names);
     for (const name of names) {
@@ -61,6 +65,19 @@ export class WatchIndex {
     }
     // Collected first: a watch's answer must not see (or miss) watches its own handling changes.
     for (const [watch, covered] of affected) watch.changed(covered);
+  }
+
+  /**
+   * One changed name (the common case: one service's endpoints or policy): every watch that
+   * covers it covers exactly `names`, so it is passed as it is, with no per-watch set.
+   */
+  private notifyAll(names: ReadonlySet<string>): void {
+    const [name] = names as ReadonlySet<string> & Iterable<string>;
+    const named = this.byName.get(name!);
+    // Collected first, as in `notify`.
+    const affected: IndexedWatch[] = named ? [...named] : [];
+    for (const watch of this.wildcards) if (!named?.has(watch)) affected.push(watch);
+    for (const watch of affected) watch.changed(names);
   }
 
   /** @internal bookkeeping for IndexedWatch. */

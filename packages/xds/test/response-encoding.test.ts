@@ -7,7 +7,8 @@ const any = fc.record({
   type_url: fc.constantFrom(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, CLUSTER_TYPE_URL),
   value: fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
 });
-const text = fc.string({ maxLength: 12 });
+// Any Unicode, so multi-byte UTF-8 and long (multi-byte varint) lengths are covered too.
+const text = fc.oneof(fc.string({ maxLength: 12, unit: 'binary' }), fc.string({ minLength: 128, maxLength: 300 }));
 
 /** What protobufjs makes of a message written by protobufjs itself: the reference. */
 function reference(type: 'DiscoveryResponse' | 'DeltaDiscoveryResponse', message: object): unknown {

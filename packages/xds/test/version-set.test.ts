@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, type EncodedResource, hashVersion } from '../src/index.js';
-import { VersionSet } from '../src/version-set.js';
+import { base64urlOfLanes, VersionSet } from '../src/version-set.js';
 
 const resource = (name: string, content: string): EncodedResource => {
   const value = Buffer.from(content);
@@ -68,5 +68,17 @@ describe('VersionSet: a set version kept entry by entry', () => {
     stated.set('echo.demo', sent.version);
     expect(stated.version()).toBe(byRouter.version());
     expect(stated.get('echo.demo')).toBe(sent.version);
+  });
+});
+
+describe('base64urlOfLanes', () => {
+  it('is what Buffer writes for the same 16 bytes', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.integer(), fc.integer(), fc.integer(), (a, b, c, d) => {
+        const lanes = Int32Array.of(a, b, c, d);
+        const expected = Buffer.from(lanes.buffer).toString('base64url');
+        expect(base64urlOfLanes(a | 0, b | 0, c | 0, d | 0)).toBe(expected);
+      }),
+    );
   });
 });
