@@ -55,7 +55,7 @@ function method<Request, Response>(
     requestStream: true,
     responseStream: true,
     requestSerialize: (message: Request) => serialize(requestType, message as object),
-    requestDeserialize: (bytes: Buffer) => deserialize(requestType, bytes) as Request,
+    requestDeserialize: (bytes: Buffer) => deserializeRequest(requestType, bytes) as Request,
     responseSerialize: encodeResponse,
     responseDeserialize: (bytes: Buffer) => deserialize(responseType, bytes) as Response,
     originalName: name,
@@ -64,6 +64,19 @@ function method<Request, Response>(
 
 function serialize(type: protobuf.Type, message: object): Buffer {
   return encode(type, message);
+}
+
+/**
+ * Nearly every request is an ACK: no node (gRPC sends it once; Envoy may repeat it), no error.
+ * Those are served as protobufjs decoded them: a message whose unset scalars read as their
+ * defaults (from its prototype) and whose repeated and map fields are always present, which
+ * is all the streams read. toObject's walk (defaults copied in, enums named, arrays copied)
+ * is kept for requests that carry a node or an error, the fields where it matters.
+ */
+function deserializeRequest(type: protobuf.Type, bytes: Buffer): unknown {
+  const decoded = type.decode(bytes) as protobuf.Message & { node?: unknown; error_detail?: unknown };
+  if (decoded.node != null || decoded.error_detail != null) return type.toObject(decoded, TO_OBJECT);
+  return decoded;
 }
 
 /** protobufjs returns an untyped object; the message interfaces describe the fields we read. */
