@@ -90,6 +90,24 @@ describe('SotW ADS protocol', () => {
     });
     const metrics = await router.registry.getSingleMetricAsString('spillway_xds_nacks_total');
     expect(metrics).toContain('spillway_xds_nacks_total{type="ClusterLoadAssignment"} 1');
+    // Two EDS responses and one CDS so far.
+    const responses = await router.registry.getSingleMetricAsString('spillway_xds_responses_total');
+    expect(responses).toContain('spillway_xds_responses_total{protocol="sotw",type="ClusterLoadAssignment"} 2');
+    expect(responses).toContain('spillway_xds_responses_total{protocol="sotw",type="Cluster"} 1');
+    // The CDS answer ACKed: counted (the first EDS "ACK" carried a nonce already superseded).
+    client.send({
+      type_url: CLUSTER_TYPE_URL,
+      resource_names: ['echo.demo'],
+      version_info: cds.version_info,
+      response_nonce: cds.nonce,
+    });
+    const acked = 'spillway_xds_acks_total{type="Cluster"} 1';
+    await waitFor(
+      async () => (await router.registry.getSingleMetricAsString('spillway_xds_acks_total')).includes(acked),
+      {
+        message: 'the CDS ACK to be counted',
+      },
+    );
 
     // The content changes again: the client gets the new version despite its NACK.
     router.catalog.setService(echo(2));
