@@ -9,7 +9,8 @@
  * clients received; then the same clients connect to a floor (router/floor-server.ts) that
  * writes the same assignments with the least possible work, and the same changes are replayed.
  * Sizes: BENCH_STREAMS, BENCH_SERVICES, BENCH_ENDPOINTS_PER_SERVICE, BENCH_MIN_WATCH,
- * BENCH_MAX_WATCH, BENCH_DELTA_SHARE, BENCH_CHANGES, BENCH_POLICY_CHANGES, BENCH_TIMEOUT_MS.
+ * BENCH_MAX_WATCH, BENCH_DELTA_SHARE, BENCH_CHANGES, BENCH_POLICY_CHANGES, BENCH_WARMUP_CHANGES (made
+ * before each kind's measured changes, on both servers, and reported apart), BENCH_TIMEOUT_MS.
  * BENCH_PROFILE=DIR writes a CPU profile of each server's endpoint-change fan-out there.
  */
 import { fork } from 'node:child_process';
@@ -46,6 +47,8 @@ const IDLE_WINDOW_MS = 3_000;
 
 interface Change {
   readonly kind: 'endpoint' | 'policy';
+  /** Made before the measured changes of its kind, and not counted in their figures. */
+  readonly warmup: boolean;
   readonly key: ServiceKey;
   readonly service: Service;
   readonly cloudShare: number | undefined;
@@ -63,11 +66,18 @@ function planChanges(config: BenchConfig, services: Map<ServiceKey, Service>): C
   const state = new Map(services);
   const shares = new Map<ServiceKey, number>();
   const changes: Change[] = [];
-  const add = (kind: Change['kind'], key: ServiceKey, service: Service, cloudShare: number | undefined) => {
+  const add = (
+    kind: Change['kind'],
+    warmup: boolean,
+    key: ServiceKey,
+    service: Service,
+    cloudShare: number | undefined,
+  ) => {
     const views = CLIENT_LOCALITIES.map((locality) => encodeView(key, service, locality, cloudShare));
     const watchers = subscribers.get(key) ?? [];
     changes.push({
       kind,
+      warmup,
       key,
       service,
       cloudShare,
@@ -76,19 +86,49 @@ function planChanges(config: BenchConfig, services: Map<ServiceKey, Service>): C
       minimumBytes: watchers.reduce((sum, index) => sum + views[plans[index]!.localityIndex]!.value.length, 0),
     });
   };
-  for (let n = 0; n < config.endpointChanges; n++) {
-    const key = changedService(config, subscribers, n, 7919);
+  const endpointChange = (warmup: boolean, n: number, stride: number) => {
+    const key = changedService(config, subscribers, n, stride);
     const service = flipEndpointHealth(config, state.get(key)!, n);
     state.set(key, service);
-    add('endpoint', key, service, shares.get(key));
-  }
-  for (let n = 0; n < config.policyChanges; n++) {
-    const key = changedService(config, subscribers, n + 1, 104_729);
+    add('endpoint', warmup, key, service, shares.get(key));
+  };
+  const policyChange = (warmup: boolean, n: number, stride: number) => {
+    const key = changedService(config, subscribers, n + 1, stride);
     const share = nextCloudShare(n, shares.get(key) ?? 0);
     shares.set(key, share);
-    add('policy', key, state.get(key)!, share);
-  }
+    add('policy', warmup, key, state.get(key)!, share);
+  };
+  // Warm-ups touch other services (another stride), so the measured sequence is the same with or without them.
+  for (let n = 0; n < config.warmupChanges; n++) endpointChange(true, n, 104_723);
+  for (let n = 0; n < config.endpointChanges; n++) endpointChange(false, n, 7919);
+  for (let n = 0; n < config.warmupChanges; n++) policyChange(true, n, 7_907);
+  for (let n = 0; n < config.policyChanges; n++) policyChange(false, n, 104_729);
   return changes;
+}
+
+/** The planned changes by kind, warm-ups apart. */
+interface ChangeGroups {
+  readonly endpointWarmups: readonly Change[];
+  readonly endpoints: readonly Change[];
+  readonly policyWarmups: readonly Change[];
+  readonly policies: readonly Change[];
+}
+
+function groupChanges(changes: readonly Change[]): ChangeGroups {
+  const of = (kind: Change['kind'], warmup: boolean) =>
+    changes.filter((change) => change.kind === kind && change.warmup === warmup);
+  return {
+    endpointWarmups: of('endpoint', true),
+    endpoints: of('endpoint', false),
+    policyWarmups: of('policy', true),
+    policies: of('policy', false),
+  };
+}
+
+/** The first (cold) change of each kind, from the warm-ups: ms to reach every watcher, or null without warm-ups. */
+interface FirstChanges {
+  readonly endpoint: number | null;
+  readonly policy: number | null;
 }
 
 interface FanOut {
@@ -155,6 +195,10 @@ async function fanOut(
     watchers,
     minimumBytes,
   };
+}
+
+function firstChanges(endpointWarmups: FanOut, policyWarmups: FanOut): FirstChanges {
+  return { endpoint: endpointWarmups.latencies[0] ?? null, policy: policyWarmups.latencies[0] ?? null };
 }
 
 interface Sync {
@@ -227,13 +271,9 @@ async function runPhase(phase: Phase): Promise<void> {
   if (process.send) process.on('disconnect', () => process.exit(1));
   const config = configFromEnv();
   const initial = generateServices(config);
-  const changes = planChanges(config, initial);
-  const endpointChanges = changes.filter((change) => change.kind === 'endpoint');
-  const policyChanges = changes.filter((change) => change.kind === 'policy');
+  const changes = groupChanges(planChanges(config, initial));
   const result =
-    phase === 'router'
-      ? await runRouter(config, initial, endpointChanges, policyChanges)
-      : await runFloor(config, initial, endpointChanges, policyChanges);
+    phase === 'router' ? await runRouter(config, initial, changes) : await runFloor(config, initial, changes);
   const send = process.send?.bind(process);
   // Run by hand (BENCH_PHASE=router node ...), e.g. to profile one phase: print the raw result.
   if (!send) {
@@ -264,6 +304,7 @@ function inOwnProcess<T>(phase: Phase): Promise<T> {
 
 interface RouterRun {
   readonly sync: Sync;
+  readonly first: FirstChanges;
   readonly encodesAtSync: number;
   readonly encodes: number;
   readonly heapSynced: number;
@@ -286,8 +327,7 @@ interface RouterRun {
 async function runRouter(
   config: BenchConfig,
   initial: ReadonlyMap<ServiceKey, Service>,
-  endpointChanges: readonly Change[],
-  policyChanges: readonly Change[],
+  changes: ChangeGroups,
 ): Promise<RouterRun> {
   const catalog = new InMemoryCatalog();
   for (const service of initial.values()) catalog.setService(service);
@@ -309,17 +349,22 @@ async function runRouter(
     const encodesAtSync = router.encodes;
     collectGarbage();
     const heapSynced = process.memoryUsage().heapUsed;
-    const endpoints = await profiled('router-endpoint-changes', () =>
-      fanOut(clients, config, endpointChanges, (change) => catalog.setService(change.service)),
-    );
-    const policyRun = await fanOut(clients, config, policyChanges, (change) => {
+    const setService = (change: Change) => catalog.setService(change.service);
+    const setPolicy = (change: Change) => {
       void policies.set({
         service: change.key,
         cloudShare: change.cloudShare ?? 0,
         reason: 'bench',
         updatedAt: new Date().toISOString(),
       });
-    });
+    };
+    const endpointWarmups = await fanOut(clients, config, changes.endpointWarmups, setService);
+    const endpoints = await profiled('router-endpoint-changes', () =>
+      fanOut(clients, config, changes.endpoints, setService),
+    );
+    const policyWarmups = await fanOut(clients, config, changes.policyWarmups, setPolicy);
+    const policyRun = await fanOut(clients, config, changes.policies, setPolicy);
+    const first = firstChanges(endpointWarmups, policyWarmups);
     // The periodic re-send (every 60 s by default) of every assignment to every stream.
     // The floor of the stall: the same process with nothing to do, for as long, just before.
     // On a shared machine it is mostly the time the OS did not run the process.
@@ -348,6 +393,7 @@ async function runRouter(
     const afterRefresh = await clients.stats();
     const result: RouterRun = {
       sync,
+      first,
       encodesAtSync,
       encodes: router.encodes,
       heapSynced,
@@ -374,6 +420,7 @@ async function runRouter(
 
 interface FloorRun {
   readonly sync: Sync;
+  readonly first: FirstChanges;
   readonly encodes: number;
   readonly prepareMs: number;
   readonly prepareCpuSeconds: number;
@@ -386,8 +433,7 @@ interface FloorRun {
 async function runFloor(
   config: BenchConfig,
   initial: ReadonlyMap<ServiceKey, Service>,
-  endpointChanges: readonly Change[],
-  policyChanges: readonly Change[],
+  changes: ChangeGroups,
 ): Promise<FloorRun> {
   const floor = new FloorServer(clientPlans(config), initial);
   collectGarbage();
@@ -402,12 +448,16 @@ async function runFloor(
   try {
     const sync = await connectAll(clients, config, port);
     const apply = (change: Change) => floor.change(change.key, change.service, change.cloudShare);
-    const endpoints = await profiled('floor-endpoint-changes', () => fanOut(clients, config, endpointChanges, apply));
-    const policies = await fanOut(clients, config, policyChanges, apply);
+    const endpointWarmups = await fanOut(clients, config, changes.endpointWarmups, apply);
+    const endpoints = await profiled('floor-endpoint-changes', () => fanOut(clients, config, changes.endpoints, apply));
+    const policyWarmups = await fanOut(clients, config, changes.policyWarmups, apply);
+    const policies = await fanOut(clients, config, changes.policies, apply);
+    const first = firstChanges(endpointWarmups, policyWarmups);
     await disconnectAll(clients);
     const cpu = process.cpuUsage(phaseCpu);
     return {
       sync,
+      first,
       encodes,
       prepareMs,
       prepareCpuSeconds,
@@ -446,6 +496,14 @@ function report(config: BenchConfig, router: RouterRun, floor: FloorRun): void {
         `CPU ${fmt(routerRun.cpuSeconds / floorRun.cpuSeconds, 1)}x  ` +
         `sync part CPU p50 ${ratio(routerRun.synchronousCpu, floorRun.synchronousCpu, 50)}x   ` +
         `(had each watcher got only the changed assignment: ${mib(routerRun.minimumBytes)})`,
+    );
+  }
+  const ms = (value: number | null) => (value === null ? '-' : `${fmt(value, 1)} ms`);
+  if (config.warmupChanges > 0) {
+    console.log(
+      `first change after the sync (cold: the change path's first run, one of ${config.warmupChanges} warm-ups per kind ` +
+        `not in the figures above): endpoint router ${ms(router.first.endpoint)}, floor ${ms(floor.first.endpoint)}; ` +
+        `policy router ${ms(router.first.policy)}, floor ${ms(floor.first.policy)}`,
     );
   }
   console.log(

@@ -18,6 +18,12 @@ export interface BenchConfig {
   readonly deltaShare: number;
   readonly endpointChanges: number;
   readonly policyChanges: number;
+  /**
+   * Changes of each kind made before the measured ones and left out of their figures: the first
+   * change after the initial sync runs code the sync never did (the change path), compiled on
+   * the spot. A router serving a fleet is past that within seconds of starting.
+   */
+  readonly warmupChanges: number;
   /** Upper bound on any one wait (connect, one fan-out); the run fails past it. */
   readonly timeoutMs: number;
 }
@@ -42,6 +48,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig
     deltaShare,
     endpointChanges: int('BENCH_CHANGES', 50, 1),
     policyChanges: int('BENCH_POLICY_CHANGES', 20, 1),
+    warmupChanges: int('BENCH_WARMUP_CHANGES', 5, 0),
     timeoutMs: int('BENCH_TIMEOUT_MS', 60_000, 1_000),
   };
 }
