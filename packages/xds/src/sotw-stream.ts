@@ -43,8 +43,11 @@ interface SotwTypeState {
   readonly current: VersionSet;
   /** Names the client NACKed: it still holds older copies, so they go out with the next change. */
   readonly rejected: Set<string>;
-  /** What the last response carried: a NACK rejects exactly these. */
-  lastSent: readonly EncodedResource[];
+  /**
+   * What the last response carried: a NACK rejects exactly these. One resource is kept as it
+   * is (the usual change), not in an array of its own that every watching stream would keep.
+   */
+  lastSent: EncodedResource | readonly EncodedResource[];
   ackedVersion: string | null;
   lastNack: NackRecord | null;
   /** The source's watch on exactly this type's subscription. */
@@ -197,7 +200,8 @@ export class SotwStream {
       };
       this.observer.onNack(state.lastNack, this.node);
       // The client kept its old copies of these: send them again at the next change.
-      for (const resource of state.lastSent) state.rejected.add(resource.name);
+      const sent = state.lastSent;
+      for (const resource of Array.isArray(sent) ? sent : [sent]) state.rejected.add(resource.name);
     } else {
       state.ackedVersion = request.version_info;
       this.observer.onAck(state.typeUrl, request.version_info);
@@ -243,7 +247,7 @@ export class SotwStream {
 
   /** Sends `resources` at the current type version: the whole state, or the changed part of an incremental type. */
   private send(state: SotwTypeState, resources: readonly EncodedResource[]): void {
-    state.lastSent = resources;
+    state.lastSent = resources.length === 1 ? resources[0]! : resources;
     state.lastSentVersion = state.current.version();
     state.lastSentNonce = this.nonces.take();
     const anys: AnyMessage[] = [];
