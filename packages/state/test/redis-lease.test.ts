@@ -33,6 +33,17 @@ async function lease(url: string, keys: RedisKeys, owner: string): Promise<{ lea
   return { lease: created, close: () => client.disconnect() };
 }
 
+/** Contenders a and b for one lease, their connections closed after the test. */
+async function contenders(url: string, keys: RedisKeys) {
+  const a = await lease(url, keys, 'a');
+  const b = await lease(url, keys, 'b');
+  fixture.onCleanup(() => {
+    a.close();
+    b.close();
+  });
+  return { a, b };
+}
+
 describe('InMemoryLease', () => {
   it('leads from start to stop', async () => {
     const memory = new InMemoryLease();
@@ -48,12 +59,7 @@ describe('InMemoryLease', () => {
 describe('RedisLease', () => {
   it('one of two contenders leads; stopping it hands over and releases at once', async () => {
     const keys = fixture.keys();
-    const a = await lease(fixture.redis().url, keys, 'a');
-    const b = await lease(fixture.redis().url, keys, 'b');
-    fixture.onCleanup(() => {
-      a.close();
-      b.close();
-    });
+    const { a, b } = await contenders(fixture.redis().url, keys);
     const overlap = watchOverlap([a.lease, b.lease]);
     await a.lease.start();
     await b.lease.start();
@@ -91,12 +97,7 @@ describe('RedisLease', () => {
     const redis = await startRedis();
     fixture.onCleanup(() => redis.stop());
     const keys = new RedisKeys('outage');
-    const a = await lease(redis.url, keys, 'a');
-    const b = await lease(redis.url, keys, 'b');
-    fixture.onCleanup(() => {
-      a.close();
-      b.close();
-    });
+    const { a, b } = await contenders(redis.url, keys);
     await a.lease.start();
     await b.lease.start();
     const overlap = watchOverlap([a.lease, b.lease]);
@@ -112,12 +113,7 @@ describe('RedisLease', () => {
     const redis = await startRedis();
     fixture.onCleanup(() => redis.stop());
     const keys = new RedisKeys('blip');
-    const a = await lease(redis.url, keys, 'a');
-    const b = await lease(redis.url, keys, 'b');
-    fixture.onCleanup(() => {
-      a.close();
-      b.close();
-    });
+    const { a, b } = await contenders(redis.url, keys);
     await a.lease.start();
     await b.lease.start();
     const overlap = watchOverlap([a.lease, b.lease]);
