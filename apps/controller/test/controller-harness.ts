@@ -12,11 +12,13 @@ import {
   silentLogger,
 } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
+import type { PrometheusServer } from '@spillway/simulator';
 import type { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
 import { CLOUD_FAKES_CAPACITY, startCloudFakes } from '@spillway/test/support/burst-world';
 import { ManualSource } from '@spillway/test/support/manual-source';
 import { XdsServer } from '@spillway/xds';
 import Fastify from 'fastify';
+import { afterEach } from 'vitest';
 import { type ControllerStores, type RunningController, startController } from '../src/index.js';
 
 export const TOKENS = { operator: 'operator-token-123', viewer: 'viewer-token-456', webhook: 'webhook-token-789' };
@@ -180,4 +182,22 @@ export async function api(url: string, method: string, path: string, body?: unkn
     type: response.headers.get('content-type') ?? '',
     body: (text ? JSON.parse(text) : null) as Json,
   };
+}
+
+/**
+ * The harness and the Prometheus-shaped server a test starts, both stopped after each test: set
+ * `prometheus` and `harness` on the returned object as they start.
+ */
+export function stoppedAfterEach(): {
+  harness?: Awaited<ReturnType<typeof startHarness>>;
+  prometheus?: PrometheusServer;
+} {
+  const running: { harness?: Awaited<ReturnType<typeof startHarness>>; prometheus?: PrometheusServer } = {};
+  afterEach(async () => {
+    await running.harness?.stop();
+    await running.prometheus?.stop();
+    delete running.harness;
+    delete running.prometheus;
+  });
+  return running;
 }

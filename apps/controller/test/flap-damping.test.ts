@@ -1,7 +1,7 @@
-import { type PrometheusServer, startPrometheusServer } from '@spillway/simulator';
+import { startPrometheusServer } from '@spillway/simulator';
 import { waitFor } from '@spillway/test/support/wait';
-import { afterEach, describe, expect, it } from 'vitest';
-import { api, type Json, startHarness } from './controller-harness.js';
+import { describe, expect, it } from 'vitest';
+import { api, type Json, startHarness, stoppedAfterEach } from './controller-harness.js';
 
 /**
  * Flap damping in the controller, with the policy's own window and cap: a service whose SLO holds
@@ -9,15 +9,7 @@ import { api, type Json, startHarness } from './controller-harness.js';
  * Each re-breach doubles the burst's cooldown up to `damping.maxFactor`; the metrics show it.
  */
 
-let harness: Awaited<ReturnType<typeof startHarness>> | undefined;
-let prometheus: PrometheusServer | undefined;
-
-afterEach(async () => {
-  await harness?.stop();
-  await prometheus?.stop();
-  harness = undefined;
-  prometheus = undefined;
-});
+const running = stoppedAfterEach();
 
 /** `metric{service="checkout.shop"} N` in a Prometheus exposition; undefined without the series. */
 function sample(exposition: string, metric: string): number | undefined {
@@ -29,12 +21,13 @@ describe('flap damping in the controller', () => {
   it("re-breaches after a step down double the burst's cooldown up to damping.maxFactor, counted and shown", async () => {
     // The SLO holds at the top step (0.3) only: below it the p99 is over the 0.5 s threshold.
     let cloudShare = () => 0;
-    prometheus = await startPrometheusServer({
+    const prometheus = await startPrometheusServer({
       services: () => ['checkout.shop'],
       aggregate: () => ({ errorRatio: 0, requestsPerSecond: 100, p99Seconds: cloudShare() >= 0.3 ? 0.05 : 2 }),
       now: () => Date.now(),
     });
-    harness = await startHarness(
+    running.prometheus = prometheus;
+    const harness = await startHarness(
       {
         triggers: { alerts: [] },
         slo: {
@@ -50,6 +43,7 @@ describe('flap damping in the controller', () => {
       },
       { prometheusUrl: prometheus.url },
     );
+    running.harness = harness;
     const { url, traffic } = harness;
     cloudShare = () => traffic.get('checkout.shop')?.cloudShare ?? 0;
 

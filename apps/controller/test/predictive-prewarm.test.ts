@@ -1,7 +1,7 @@
-import { type PrometheusServer, startPrometheusServer } from '@spillway/simulator';
+import { startPrometheusServer } from '@spillway/simulator';
 import { waitFor } from '@spillway/test/support/wait';
-import { afterEach, describe, expect, it } from 'vitest';
-import { api, type Json, startHarness } from './controller-harness.js';
+import { describe, expect, it } from 'vitest';
+import { api, type Json, startHarness, stoppedAfterEach } from './controller-harness.js';
 
 /**
  * The controller with a predictive policy: it reads the request-rate history from a
@@ -10,15 +10,7 @@ import { api, type Json, startHarness } from './controller-harness.js';
  * traffic, and releases the warm capacity once the forecast stops supporting it.
  */
 
-let harness: Awaited<ReturnType<typeof startHarness>> | undefined;
-let prometheus: PrometheusServer | undefined;
-
-afterEach(async () => {
-  await harness?.stop();
-  await prometheus?.stop();
-  harness = undefined;
-  prometheus = undefined;
-});
+const running = stoppedAfterEach();
 
 describe('predictive pre-warming in the controller', () => {
   it('warms capacity ahead of a forecast crossing without moving traffic, then releases it when the forecast fails', async () => {
@@ -26,12 +18,13 @@ describe('predictive pre-warming in the controller', () => {
     // Rising 1 rps per second for the last five minutes: 900 rps now, 1000 rps (on-prem capacity) in 100 s.
     let rising = true;
     const rate = (at: number) => (rising ? 600 + (at - (origin - 300_000)) / 1000 : 500);
-    prometheus = await startPrometheusServer({
+    const prometheus = await startPrometheusServer({
       services: () => ['checkout.shop'],
       aggregate: (_service, at) => ({ errorRatio: 0, requestsPerSecond: rate(at), p99Seconds: 0.05 }),
       now: () => Date.now(),
     });
-    harness = await startHarness(
+    running.prometheus = prometheus;
+    const harness = await startHarness(
       {
         predictive: {
           enabled: true,
@@ -45,6 +38,7 @@ describe('predictive pre-warming in the controller', () => {
       },
       { prometheusUrl: prometheus.url },
     );
+    running.harness = harness;
     const { url, k8s, eks, traffic } = harness;
     const share = () => traffic.get('checkout.shop')?.cloudShare ?? 0;
 
