@@ -1,6 +1,6 @@
 import { waitFor } from '@spillway/test/support/wait';
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, type Json, startHarness, TOKENS } from './controller-harness.js';
+import { api, type Json, postBurst, startHarness, TOKENS } from './controller-harness.js';
 import { type WebhookAlert, webhookBody } from './support/webhook-body.js';
 
 /**
@@ -41,13 +41,7 @@ describe('unmatched alerts are summarised, never stored one by one', () => {
   it('one audit entry per post, counted per alertname with a bounded list of names, no labels', async () => {
     harness = await startHarness({}, { bodyLimit: MiB });
     const { url } = harness;
-    const operator = await api(
-      url,
-      'POST',
-      '/v1/bursts',
-      { service: SERVICE, share: 0.1, reason: 'ops' },
-      TOKENS.operator,
-    );
+    const operator = await postBurst(url, { share: 0.1, reason: 'ops' });
     expect(operator.status).toBe(202);
 
     // 7 posts of 2,000 alerts (14,000, as in the report), 30 alertnames each.

@@ -5,7 +5,7 @@ import { ConfigFileWatcher } from '@spillway/config';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { api, startHarness, TOKENS } from './controller-harness.js';
+import { api, postBurst, startHarness, } from './controller-harness.js';
 
 let harness: Awaited<ReturnType<typeof startHarness>> | undefined;
 let watcher: ConfigFileWatcher | undefined;
@@ -31,13 +31,7 @@ describe('config reload while a burst runs (real file, fs watch)', () => {
     watcher = new ConfigFileWatcher({ file, debounceMs: 50, onReload: (reload) => running.reloads.apply(reload) });
     await watcher.start();
 
-    const burst = await api(
-      url,
-      'POST',
-      '/v1/bursts',
-      { service: 'checkout.shop', share: 0.3, reason: 'surge' },
-      TOKENS.operator,
-    );
+    const burst = await postBurst(url, { share: 0.3, reason: 'surge' });
     expect(burst.status).toBe(202);
     await waitFor(() => share() === 0.3, { message: 'share 0.3 applied', timeoutMs: 30_000 });
 

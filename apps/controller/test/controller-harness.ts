@@ -167,6 +167,14 @@ function kubeConfig(server: string): KubeConfig {
 // biome-ignore lint/suspicious/noExplicitAny: API answers are inspected field by field by the assertions
 export type Json = any;
 
+/** `POST /v1/bursts` as the operator, for checkout.shop unless `service` says otherwise: the answer. */
+export function postBurst(
+  url: string,
+  body: { service?: string; share: number; reason: string; steps?: readonly number[] },
+) {
+  return api(url, 'POST', '/v1/bursts', { service: 'checkout.shop', ...body }, TOKENS.operator);
+}
+
 export async function api(url: string, method: string, path: string, body?: unknown, token?: string) {
   const response = await fetch(`${url}${path}`, {
     method,

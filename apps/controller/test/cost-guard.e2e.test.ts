@@ -1,7 +1,7 @@
 import { type RunningRedis, startRedis } from '@spillway/test/support/redis';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Json, TOKENS } from './controller-harness.js';
+import { api, type Json, postBurst, TOKENS } from './controller-harness.js';
 import { type ControllerPair, startControllerPair } from './support/controller-pair.js';
 import { type RedisHarness, SERVICE, startRedisHarness } from './support/redis-controller.js';
 
@@ -45,7 +45,7 @@ async function refusals(url: string, id: string): Promise<Json[]> {
 
 /** An operator's burst of SERVICE through `h`'s API; its id. */
 async function startBurst(h: RedisHarness, body: { share: number; steps?: number[]; reason: string }): Promise<string> {
-  const started = await api(h.url, 'POST', '/v1/bursts', { service: SERVICE, ...body }, TOKENS.operator);
+  const started = await postBurst(h.url, body);
   expect(started.status).toBe(202);
   return started.body.id as string;
 }

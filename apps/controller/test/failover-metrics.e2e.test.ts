@@ -2,9 +2,9 @@ import { RedisKeys } from '@spillway/state';
 import { waitFor } from '@spillway/test/support/wait';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, TOKENS } from './controller-harness.js';
+import { postBurst, } from './controller-harness.js';
 import { type ControllerPair, startControllerPair } from './support/controller-pair.js';
-import { type RedisHarness, SERVICE } from './support/redis-controller.js';
+import { type RedisHarness, } from './support/redis-controller.js';
 
 /**
  * Per-service series are the leader's: a controller that loses the lease mid-burst while it
@@ -37,13 +37,7 @@ function serviceSeries(text: string): string[] {
 
 describe('per-service metrics across a leader change (real Redis, two controllers)', () => {
   it('the former leader drops its per-service series; the new leader shows its own', async () => {
-    const started = await api(
-      first!.url,
-      'POST',
-      '/v1/bursts',
-      { service: SERVICE, share: 0.1, reason: 'failover metrics test' },
-      TOKENS.operator,
-    );
+    const started = await postBurst(first!.url, { share: 0.1, reason: 'failover metrics test' });
     expect(started.status).toBe(202);
     await waitFor(
       async () => {

@@ -2,7 +2,7 @@ import type { CommandInbox, InboxCommand } from '@spillway/state';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inMemoryStores } from '../src/index.js';
-import { api, type Json, startHarness, TOKENS } from './controller-harness.js';
+import { api, type Json, postBurst, startHarness, TOKENS } from './controller-harness.js';
 
 /**
  * The inbox as a leader that dies between persisting a decision and acknowledging its commands
@@ -41,13 +41,7 @@ describe('operator commands survive a leader dying between decision and ack', ()
     const { url } = harness;
     const share = () => harness!.traffic.get('checkout.shop')?.cloudShare ?? 0;
 
-    const started = await api(
-      url,
-      'POST',
-      '/v1/bursts',
-      { service: 'checkout.shop', share: 0.3, reason: 'inbox recovery' },
-      TOKENS.operator,
-    );
+    const started = await postBurst(url, { share: 0.3, reason: 'inbox recovery' });
     const id = started.body.id as string;
     await waitFor(() => share() === 0.3, { message: 'share 0.3 applied', timeoutMs: 30_000 });
     expect(inbox.failedAcks).toBeGreaterThan(0);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { inMemoryStores } from '../src/index.js';
 import { mergePolicies } from '../src/policies/merge-policies.js';
 import { describeChange, diffPolicies } from '../src/policies/policy-diff.js';
-import { api, startHarness, TOKENS } from './controller-harness.js';
+import { api, postBurst, startHarness, } from './controller-harness.js';
 
 const policy = (service: string, extra: Record<string, unknown> = {}) =>
   BurstPolicy.parse({ service, capacity: { replicasAtFullShare: 10, maxReplicas: 10, maxNodes: 2 }, ...extra });
@@ -80,13 +80,7 @@ describe('the controller follows the live policies', () => {
     const { url, k8s, running } = harness;
     const share = () => harness!.traffic.get('checkout.shop')?.cloudShare ?? 0;
     const file = running.policies.current();
-    const started = await api(
-      url,
-      'POST',
-      '/v1/bursts',
-      { service: 'checkout.shop', share: 0.3, reason: 'surge' },
-      TOKENS.operator,
-    );
+    const started = await postBurst(url, { share: 0.3, reason: 'surge' });
     expect(started.status).toBe(202);
     await waitFor(() => share() === 0.3, { message: 'share 0.3 applied', timeoutMs: 30_000 });
 
@@ -94,13 +88,7 @@ describe('the controller follows the live policies', () => {
     expect(describeChange(running.policies.replaceFile(lower))).toBe('changed checkout.shop (maxShare, steps)');
     await waitFor(() => share() === 0.2, { message: 'share capped to the new maxShare' });
     // An operator cannot ask for more than the policy in force allows.
-    const tooMuch = await api(
-      url,
-      'POST',
-      '/v1/bursts',
-      { service: 'checkout.shop', share: 0.3, reason: 'again' },
-      TOKENS.operator,
-    );
+    const tooMuch = await postBurst(url, { share: 0.3, reason: 'again' });
     expect(tooMuch.status).toBe(422);
 
     running.policies.replaceFile([]);
@@ -116,13 +104,7 @@ describe('the controller follows the live policies', () => {
     expect(messages).toContain(
       'policy removed: its burst has drained and released its capacity; the service is no longer reconciled',
     );
-    const refused = await api(
-      url,
-      'POST',
-      '/v1/bursts',
-      { service: 'checkout.shop', share: 0.1, reason: 'once more' },
-      TOKENS.operator,
-    );
+    const refused = await postBurst(url, { share: 0.1, reason: 'once more' });
     expect(refused.status).toBe(422);
     // Drained and released: the service has no phase or share series left.
     expect(await burstSeries(harness.registry, 'checkout.shop')).toEqual([]);
@@ -148,13 +130,7 @@ describe('the controller follows the live policies', () => {
     const first = await startHarness();
     let stalled: Awaited<ReturnType<typeof first.running.stores.states.get>>;
     try {
-      const started = await api(
-        first.url,
-        'POST',
-        '/v1/bursts',
-        { service: 'checkout.shop', share: 0.3, reason: 'surge' },
-        TOKENS.operator,
-      );
+      const started = await postBurst(first.url, { share: 0.3, reason: 'surge' });
       expect(started.status).toBe(202);
       await waitFor(() => first.traffic.get('checkout.shop')?.cloudShare === 0.3, {
         message: 'share 0.3 applied',

@@ -1,7 +1,7 @@
 import { BurstTimeline } from '@spillway/api';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, type Json, startHarness, TOKENS } from './controller-harness.js';
+import { api, type Json, postBurst, startHarness, TOKENS } from './controller-harness.js';
 
 let harness: Awaited<ReturnType<typeof startHarness>> | undefined;
 afterEach(async () => {
@@ -16,13 +16,7 @@ describe('manual burst through the API (embedded mode, cloud fakes)', () => {
     harness = await startHarness();
     const { url, k8s, eks, route53 } = harness;
 
-    const started = await api(
-      url,
-      'POST',
-      '/v1/bursts',
-      { service: 'checkout.shop', share: 0.3, reason: 'game day: checkout surge' },
-      TOKENS.operator,
-    );
+    const started = await postBurst(url, { share: 0.3, reason: 'game day: checkout surge' });
     expect(started.status).toBe(202);
     const id = started.body.id as string;
 

@@ -1,7 +1,7 @@
 import { waitFor } from '@spillway/test/support/wait';
 import { LrsTestClient, localityStats } from '@spillway/xds/test-support/lrs-test-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, type Json, startHarness, TOKENS } from './controller-harness.js';
+import { api, type Json, postBurst, startHarness, } from './controller-harness.js';
 
 let harness: Awaited<ReturnType<typeof startHarness>> | undefined;
 let client: LrsTestClient | undefined;
@@ -50,13 +50,7 @@ describe('measured share during a burst', () => {
       { message: 'the first load report' },
     );
 
-    const started = await api(
-      url,
-      'POST',
-      '/v1/bursts',
-      { service: 'checkout.shop', share: 0.3, steps: [0.1, 0.3], reason: 'measured share test' },
-      TOKENS.operator,
-    );
+    const started = await postBurst(url, { share: 0.3, steps: [0.1, 0.3], reason: 'measured share test' });
     const id = started.body.id as string;
     const burst = async (): Promise<Json> => (await api(url, 'GET', `/v1/bursts/${id}`)).body;
 

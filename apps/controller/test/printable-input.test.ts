@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, startHarness, TOKENS } from './controller-harness.js';
+import { api, postBurst, startHarness, TOKENS } from './controller-harness.js';
 
 let harness: Awaited<ReturnType<typeof startHarness>> | undefined;
 afterEach(async () => {
@@ -28,13 +28,7 @@ describe('free text the burst API stores and shows again must be printable', () 
   it('a reason with a terminal escape or a lone surrogate is a 400 naming reason; nothing is started', async () => {
     harness = await startHarness();
     for (const reason of ['surge \u001b[2J\u001b[Hall clear', 'surge \ud83d']) {
-      const answer = await api(
-        harness.url,
-        'POST',
-        '/v1/bursts',
-        { service: 'checkout.shop', share: 0.3, reason },
-        TOKENS.operator,
-      );
+      const answer = await postBurst(harness.url, { share: 0.3, reason });
       expect(answer.status).toBe(400);
       expect(answer.type).toContain('application/problem+json');
       expect(answer.body.detail).toMatch(

@@ -13,8 +13,8 @@
 import { type RunningRedis, startRedis } from '@spillway/test/support/redis';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Json, TOKENS } from './controller-harness.js';
-import { type RedisHarness, SERVICE, startRedisHarness, withDeadline } from './support/redis-controller.js';
+import { api, type Json, postBurst, } from './controller-harness.js';
+import { type RedisHarness, startRedisHarness, withDeadline } from './support/redis-controller.js';
 
 let redis: RunningRedis | undefined;
 let harness: RedisHarness | undefined;
@@ -45,13 +45,7 @@ describe('Redis frozen with SIGSTOP', () => {
     expect(await readyz()).toBe(200);
 
     redis!.pause();
-    const refused = await api(
-      h.url,
-      'POST',
-      '/v1/bursts',
-      { service: SERVICE, share: 0.25, reason: 'sent while Redis is frozen' },
-      TOKENS.operator,
-    );
+    const refused = await postBurst(h.url, { share: 0.25, reason: 'sent while Redis is frozen' });
     expect(refused.status).toBe(503);
     // Frozen Redis: nothing closes, only PING goes unanswered.
     await waitFor(async () => (await readyz()) === 503, { message: '/readyz 503 while Redis is frozen' });
@@ -69,13 +63,7 @@ describe('Redis frozen with SIGSTOP', () => {
     );
 
     // A request after the freeze is accepted and runs; the one answered 503 never does.
-    const accepted = await api(
-      h.url,
-      'POST',
-      '/v1/bursts',
-      { service: SERVICE, share: 0.1, reason: 'sent after Redis resumed' },
-      TOKENS.operator,
-    );
+    const accepted = await postBurst(h.url, { share: 0.1, reason: 'sent after Redis resumed' });
     expect(accepted.status).toBe(202);
     await waitFor(async () => (await api(h.url, 'GET', `/v1/bursts/${accepted.body.id}`)).body.phase === 'holding', {
       message: 'the accepted burst holding',

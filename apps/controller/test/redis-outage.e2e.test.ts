@@ -1,7 +1,7 @@
 import { type RunningRedis, startRedis } from '@spillway/test/support/redis';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Json, TOKENS } from './controller-harness.js';
+import { api, type Json, postBurst, TOKENS } from './controller-harness.js';
 import { type RedisHarness, SERVICE, startRedisHarness, withDeadline } from './support/redis-controller.js';
 
 /**
@@ -62,13 +62,7 @@ describe('Redis goes away and comes back mid-burst (AOF persistence)', () => {
     const h = harness!;
     const { url, k8s, eks } = h;
 
-    const started = await api(
-      url,
-      'POST',
-      '/v1/bursts',
-      { service: SERVICE, share: 0.3, reason: 'game day: Redis outage' },
-      TOKENS.operator,
-    );
+    const started = await postBurst(url, { share: 0.3, reason: 'game day: Redis outage' });
     expect(started.status).toBe(202);
     const id = started.body.id as string;
     await waitFor(() => h.routerShare() === 0.3, { timeoutMs: 30_000, message: 'the routers at share 0.3' });
@@ -111,13 +105,7 @@ describe('Redis goes away and comes back mid-burst (AOF persistence)', () => {
     // Mutations cannot be taken either: 503 (Alertmanager retries a 5xx delivery), never a 500.
     const abortWhileDown = await api(url, 'POST', `/v1/bursts/${id}/abort`, { reason: 'not now' }, TOKENS.operator);
     expect(abortWhileDown.status).toBe(503);
-    const startWhileDown = await api(
-      url,
-      'POST',
-      '/v1/bursts',
-      { service: SERVICE, share: 0.1, reason: 'x' },
-      TOKENS.operator,
-    );
+    const startWhileDown = await postBurst(url, { share: 0.1, reason: 'x' });
     expect(startWhileDown.status).toBe(503);
     const webhook = await api(url, 'POST', '/v1/alerts/alertmanager', notification('DiskFull'), TOKENS.webhook);
     expect(webhook).toMatchObject({ status: 503, body: { title: 'Service Unavailable' } });
@@ -215,13 +203,7 @@ describe('Redis goes away and comes back mid-burst (AOF persistence)', () => {
     try {
       own = await startRedisHarness({ redisUrl: ownRedis.url });
       const { url, k8s, eks } = own;
-      const started = await api(
-        url,
-        'POST',
-        '/v1/bursts',
-        { service: SERVICE, share: 0.3, reason: 'x' },
-        TOKENS.operator,
-      );
+      const started = await postBurst(url, { share: 0.3, reason: 'x' });
       expect(started.status).toBe(202);
       // The first scale call is out; the jobs after it (nodegroup, traffic, DNS) are still to run.
       await waitFor(() => k8s.deploymentRequests('shop', 'checkout', 'PUT').length === 1, {

@@ -5,8 +5,8 @@ import { type RunningRedis, startRedis } from '@spillway/test/support/redis';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStores } from '../src/index.js';
-import { api, TOKENS } from './controller-harness.js';
-import { SERVICE, startRedisHarness, withDeadline } from './support/redis-controller.js';
+import { postBurst, } from './controller-harness.js';
+import { startRedisHarness, withDeadline } from './support/redis-controller.js';
 
 /**
  * Distributed mode on a Redis that serves TLS only and requires a password, as a managed Redis
@@ -35,13 +35,7 @@ describe('Redis over TLS with a password', () => {
       redisAccess: { ca: readFileSync(pki.ca.certFile), password: PASSWORD },
     });
     try {
-      const started = await api(
-        harness.url,
-        'POST',
-        '/v1/bursts',
-        { service: SERVICE, share: 0.25, reason: 'rediss check' },
-        TOKENS.operator,
-      );
+      const started = await postBurst(harness.url, { share: 0.25, reason: 'rediss check' });
       expect(started.status).toBe(202);
       await waitFor(() => harness.routerShare() === 0.25, { timeoutMs: 30_000, message: 'routers at 0.25' });
       // The scaling jobs ran through BullMQ on the same TLS Redis.

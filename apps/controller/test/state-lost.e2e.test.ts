@@ -15,8 +15,8 @@ import { type RunningRedis, startRedis } from '@spillway/test/support/redis';
 import { waitFor } from '@spillway/test/support/wait';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { api, type Json, TOKENS } from './controller-harness.js';
-import { type RedisHarness, SERVICE, startRedisHarness, withDeadline } from './support/redis-controller.js';
+import { api, type Json, postBurst, } from './controller-harness.js';
+import { type RedisHarness, startRedisHarness, withDeadline } from './support/redis-controller.js';
 
 let redis: RunningRedis | undefined;
 let harness: RedisHarness | undefined;
@@ -56,13 +56,7 @@ function cloudWeight(): number | undefined {
 }
 
 async function startBurst(share: number): Promise<string> {
-  const started = await api(
-    harness!.url,
-    'POST',
-    '/v1/bursts',
-    { service: SERVICE, share, reason: 'state-lost test' },
-    TOKENS.operator,
-  );
+  const started = await postBurst(harness!.url, { share, reason: 'state-lost test' });
   expect(started.status).toBe(202);
   return started.body.id as string;
 }
