@@ -1,8 +1,8 @@
 import type { MeasuredLocalityLoad } from './measured-load.js';
 
 /**
- * The time bucket of the routers' load report store (LOAD_BUCKET_SECONDS in
- * packages/xds/src/xds-server.ts). Buckets are numbered from the epoch: bucket n covers
+ * The time bucket of the routers' load report store (the xDS server's LoadReportStore uses
+ * it). Buckets are numbered from the epoch: bucket n covers
  * [n × 5 s, (n + 1) × 5 s). Routers publish per bucket, the controller sums buckets.
  */
 export const LOAD_BUCKET_SECONDS = 5;

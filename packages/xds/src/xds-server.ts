@@ -1,12 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
-import type {
-  CatalogReader,
-  CatalogSnapshot,
-  MeasuredLoad,
-  MeshSecurity,
-  ProximityRing,
-  ServiceKey,
-  TrafficPolicyReader,
+import {
+  type CatalogReader,
+  type CatalogSnapshot,
+  LOAD_BUCKET_SECONDS,
+  type MeasuredLoad,
+  type MeshSecurity,
+  type ProximityRing,
+  type ServiceKey,
+  type TrafficPolicyReader,
 } from '@spillway/model';
 import type { Logger, Registry } from '@spillway/observability';
 import { WatchedKeyPair } from '@spillway/tls';
@@ -71,7 +72,6 @@ export interface LoadReportingOptions {
 
 /** The longest `windowSeconds` a load query may ask for, and the store's time bucket. */
 export const LOAD_RETENTION_SECONDS = 600;
-const LOAD_BUCKET_SECONDS = 5;
 
 /** The listener's certificate and key, and the CA that must have signed every client's certificate. */
 export interface XdsTlsOptions {
