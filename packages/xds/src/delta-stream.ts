@@ -268,10 +268,8 @@ export class DeltaStream {
 
   private respond(state: DeltaTypeState, diff: Diff): void {
     if (diff.send.length === 0 && diff.removed.length === 0) return;
-    for (const resource of diff.send) {
-      state.known.setResource(resource);
-      state.watch.add(resource.name);
-    }
+    // A name newly held is watched from now on (a name held already is watched already).
+    for (const resource of diff.send) if (state.known.hold(resource) === 'added') state.watch.add(resource.name);
     for (const name of diff.removed) {
       state.known.delete(name);
       if (state.names.has(name)) state.reportedMissing.add(name);

@@ -105,7 +105,7 @@ export class SotwStream {
     for (const name of names) {
       const resource = this.source.resource(state.typeUrl, name, node);
       if (!resource) state.current.delete(name);
-      else if (state.current.hold(resource)) changed.push(resource);
+      else if (state.current.hold(resource) !== 'same') changed.push(resource);
     }
     if (!state.incremental) {
       if (changed.length > 0 || state.current.version() !== state.lastSentVersion) this.respond(state);

@@ -55,12 +55,12 @@ export class VersionSet {
     this.hold(resource);
   }
 
-  /** Holds `resource`; false when it was held at that version already (nothing moved). */
-  hold(resource: EncodedResource): boolean {
+  /** Holds `resource`: whether it was held at that version already, at another, or not at all. */
+  hold(resource: EncodedResource): 'same' | 'moved' | 'added' {
     const held = this.entries.get(resource.name);
-    if (held?.version === resource.version) return false;
+    if (held?.version === resource.version) return 'same';
     this.put(held, resource.name, resource.version, fingerprintOfResource(resource));
-    return true;
+    return held ? 'moved' : 'added';
   }
 
   /** Holds `name` at a version the client stated (Delta `initial_resource_versions`). */

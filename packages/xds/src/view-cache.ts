@@ -255,8 +255,16 @@ export class ViewCache implements ResourceSource {
   }
 }
 
+/** Each catalog service object's servable form, found once for all its views. */
+const servable = new WeakMap<Service, Service>();
+
 /** xDS clients accept only IP addresses in EDS (gRPC NACKs the whole assignment for a hostname). */
 function servableService(service: Service): Service {
-  const endpoints = service.endpoints.filter((endpoint) => isIP(endpoint.address) !== 0);
-  return endpoints.length === service.endpoints.length ? service : { ...service, endpoints };
+  let result = servable.get(service);
+  if (!result) {
+    const endpoints = service.endpoints.filter((endpoint) => isIP(endpoint.address) !== 0);
+    result = endpoints.length === service.endpoints.length ? service : { ...service, endpoints };
+    servable.set(service, result);
+  }
+  return result;
 }
