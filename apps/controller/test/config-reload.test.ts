@@ -5,7 +5,7 @@ import { ConfigFileWatcher } from '@spillway/config';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { api, postBurst, startHarness, } from './controller-harness.js';
+import { api, postBurst, startHarness } from './controller-harness.js';
 
 let harness: Awaited<ReturnType<typeof startHarness>> | undefined;
 let watcher: ConfigFileWatcher | undefined;

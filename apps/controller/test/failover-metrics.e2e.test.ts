@@ -2,9 +2,9 @@ import { RedisKeys } from '@spillway/state';
 import { waitFor } from '@spillway/test/support/wait';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postBurst, } from './controller-harness.js';
+import { postBurst } from './controller-harness.js';
 import { type ControllerPair, startControllerPair } from './support/controller-pair.js';
-import { type RedisHarness, } from './support/redis-controller.js';
+import type { RedisHarness } from './support/redis-controller.js';
 
 /**
  * Per-service series are the leader's: a controller that loses the lease mid-burst while it

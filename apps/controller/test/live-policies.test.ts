@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { inMemoryStores } from '../src/index.js';
 import { mergePolicies } from '../src/policies/merge-policies.js';
 import { describeChange, diffPolicies } from '../src/policies/policy-diff.js';
-import { api, postBurst, startHarness, } from './controller-harness.js';
+import { api, postBurst, startHarness } from './controller-harness.js';
 
 const policy = (service: string, extra: Record<string, unknown> = {}) =>
   BurstPolicy.parse({ service, capacity: { replicasAtFullShare: 10, maxReplicas: 10, maxNodes: 2 }, ...extra });

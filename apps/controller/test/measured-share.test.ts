@@ -1,7 +1,7 @@
 import { waitFor } from '@spillway/test/support/wait';
 import { LrsTestClient, localityStats } from '@spillway/xds/test-support/lrs-test-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, type Json, postBurst, startHarness, } from './controller-harness.js';
+import { api, type Json, postBurst, startHarness } from './controller-harness.js';
 
 let harness: Awaited<ReturnType<typeof startHarness>> | undefined;
 let client: LrsTestClient | undefined;

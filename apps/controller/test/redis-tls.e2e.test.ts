@@ -5,7 +5,7 @@ import { type RunningRedis, startRedis } from '@spillway/test/support/redis';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStores } from '../src/index.js';
-import { postBurst, } from './controller-harness.js';
+import { postBurst } from './controller-harness.js';
 import { startRedisHarness, withDeadline } from './support/redis-controller.js';
 
 /**

@@ -15,7 +15,7 @@ import { type RunningRedis, startRedis } from '@spillway/test/support/redis';
 import { waitFor } from '@spillway/test/support/wait';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { api, type Json, postBurst, } from './controller-harness.js';
+import { api, type Json, postBurst } from './controller-harness.js';
 import { type RedisHarness, startRedisHarness, withDeadline } from './support/redis-controller.js';
 
 let redis: RunningRedis | undefined;
