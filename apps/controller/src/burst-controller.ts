@@ -38,6 +38,8 @@ import {
   type CommandInbox,
   DUE_TAKE_LIMIT,
   type DueIndex,
+  FencedWriteError,
+  type FencingToken,
   type HeldAlert,
   type InboxCommand,
   InMemoryDueIndex,
@@ -167,6 +169,8 @@ export class BurstController {
   private readonly seenState = new Set<string>();
   /** Services to recover on their next pass: the store said it lost its data. */
   private readonly lostState = new Set<string>();
+  /** The token of the last leadership whose refused write was logged (logged once per leadership). */
+  private lastFenced: string | undefined;
   /** The last reconcile error; the API reports the controller degraded while it is set. */
   lastError: { message: string; since: string } | null = null;
 
@@ -437,6 +441,9 @@ export class BurstController {
 
   private async reconcilePass(request: PassRequest): Promise<void> {
     if (!this.deps.lease.isLeader()) return;
+    // Pinned for the whole pass: if the lease moves on while it runs (a pause longer than the
+    // lease), its remaining writes are refused by the store instead of overwriting the new leader's.
+    const fence = this.deps.lease.fence?.();
     const now = this.now();
     this.slo.poll(this.deps.policies.current(), now);
     this.forecasts.poll(this.reconciledPolicies(), now);
@@ -456,11 +463,11 @@ export class BurstController {
         all = true;
       }
       if (all) for (const policy of this.reconciledPolicies()) remaining.add(policy.service);
-      else if (request.due) await this.takeDue(now, remaining);
+      else if (request.due) await this.takeDue(now, remaining, fence);
       for (let service = this.nextService(remaining); service !== undefined; service = this.nextService(remaining)) {
         const policy = this.reconciledPolicy(service);
         // Each service at its own moment: a long pass must not decide late services from its start.
-        if (policy) await this.reconcile(policy, this.now());
+        if (policy) await this.reconcile(policy, this.now(), fence);
         remaining.delete(service);
         // Let HTTP requests and job events in between services: a pass over thousands of
         // policies must not hold up a webhook's answer.
@@ -473,12 +480,28 @@ export class BurstController {
       for (const service of remaining) this.unfinished.add(service);
       this.moreDue = false;
       passEnded(false);
+      if (error instanceof FencedWriteError) return this.fenced(error, fence);
       this.metrics.error();
       const message = error instanceof Error ? error.message : String(error);
       if (!this.lastError) this.logger.error({ err: error }, 'reconcile failed; retrying on the next pass');
       this.lastError ??= { message, since: new Date(now).toISOString() };
       this.lastError = { ...this.lastError, message };
     }
+  }
+
+  /**
+   * A write of this pass was refused: the lease moved to another holder while the pass ran. Not
+   * a failure of the controller (it does not report itself degraded): it stops deciding, and the
+   * lease, at its next renewal, finds it has lost. Logged once per leadership.
+   */
+  private fenced(error: FencedWriteError, fence: FencingToken | undefined): void {
+    this.metrics.fencedWrite(error.operation);
+    if (fence?.value === this.lastFenced) return;
+    this.lastFenced = fence?.value;
+    this.logger.warn(
+      { owner: this.owner, operation: error.operation },
+      'lease lost during a reconcile pass: its write was refused and the pass stopped',
+    );
   }
 
   /**
@@ -497,10 +520,10 @@ export class BurstController {
   }
 
   /** Adds the services due at `now` and those with commands waiting (pushed through any controller). */
-  private async takeDue(now: number, into: Set<string>): Promise<void> {
+  private async takeDue(now: number, into: Set<string>, fence: FencingToken | undefined): Promise<void> {
     for (const command of await this.deps.inbox.peek()) into.add(command.service);
     // Last: once taken, the entries live only in `into` (carried over if the pass fails).
-    const due = await this.due.takeDue(now, DUE_TAKE_LIMIT);
+    const due = await this.due.takeDue(now, DUE_TAKE_LIMIT, fence);
     for (const service of due) into.add(service);
     this.moreDue = due.length === DUE_TAKE_LIMIT;
   }
@@ -524,14 +547,14 @@ export class BurstController {
     if (moments.length > 0) await this.due.schedule(service, Math.min(...moments));
   }
 
-  private async reconcile(policy: BurstPolicy, now: number): Promise<void> {
+  private async reconcile(policy: BurstPolicy, now: number, fence: FencingToken | undefined): Promise<void> {
     const service = policy.service;
     const stored = await this.deps.states.get(service);
     // Lost: the store says so (a pass racing the loss may have written this state back), or a
     // state this process read is gone. What the cloud APIs show decides then, not the state.
     if (this.lostState.delete(service) || (!stored && this.seenState.has(service))) {
       try {
-        return await this.recover(policy, now);
+        return await this.recover(policy, now, fence);
       } catch (error) {
         this.lostState.add(service);
         throw error;
@@ -574,18 +597,19 @@ export class BurstController {
     // A retiring service keeps its policy in the state until the burst is idle (retireIfDone).
     const retired = state.phase === 'idle' ? undefined : this.retiring.get(service);
     state = withRetiredPolicy({ ...state, appliedCommands: appliedIds(before, pending) }, retired);
-    await this.deps.states.put(service, state);
+    await this.deps.states.put(service, state, fence);
     // This process's jobs for values no longer wanted stop now, not at their next poll.
     await this.running.recheck(service);
-    await this.recordDecisions(audit);
-    await this.updateRecords(policy, before, state, now, { observed, costAccrued, forecast: shownForecast });
-    for (const action of actions.values()) await this.enqueue(service, action);
+    await this.recordDecisions(audit, fence);
+    await this.updateRecords(policy, before, state, now, { observed, costAccrued, forecast: shownForecast, fence });
+    for (const action of actions.values()) await this.enqueue(service, action, fence);
     // Only once their decision is persisted (with their ids) may the commands go; if this
     // process dies first, the next leader finds them in appliedCommands and only acks them.
     if (pending.length > 0)
       await this.deps.inbox.ack(
         service,
         pending.map((command) => command.id),
+        fence,
       );
     // A policy removed while this pass ran shows nothing (onPolicies has removed its series).
     if (this.reconciledPolicy(service)) {
@@ -595,8 +619,8 @@ export class BurstController {
     if (dampedRebreach(before, state)) this.metrics.dampedRebreach(service);
     // Counters stay when a policy goes: what was spent was spent.
     if (policy.cost && costAccrued > 0) this.metrics.cost(service, policy.cost.currency, costAccrued);
-    await this.judgeMeasuredShare(policy, before, state, observed, now);
-    await this.retireIfDone(service, state);
+    await this.judgeMeasuredShare(policy, before, state, observed, now, fence);
+    await this.retireIfDone(service, state, fence);
     await this.scheduleNext(service, state, nextDecisionAt, held, slo.slo, now);
   }
 
@@ -620,6 +644,7 @@ export class BurstController {
     state: BurstState,
     observed: ObservedCloud,
     now: number,
+    fence: FencingToken | undefined,
   ): Promise<void> {
     const service = policy.service;
     const wasBursting = this.bursting.has(service);
@@ -651,6 +676,7 @@ export class BurstController {
         service,
         burstId,
         details,
+        fence,
       );
     } else if (verdict.kind === 'follows' && this.diverging.delete(service)) {
       await this.record(
@@ -660,6 +686,7 @@ export class BurstController {
         service,
         burstId,
         details,
+        fence,
       );
     }
   }
@@ -716,7 +743,7 @@ export class BurstController {
     return { abort: { reason: 'its burst policy was removed', actor: 'policy-set' } };
   }
 
-  private async retireIfDone(service: string, state: BurstState): Promise<void> {
+  private async retireIfDone(service: string, state: BurstState, fence: FencingToken | undefined): Promise<void> {
     if (!this.retiring.has(service) || state.phase !== 'idle') return;
     this.retiring.delete(service);
     if (!this.deps.policies.get(service)) this.metrics.forget(service);
@@ -726,6 +753,9 @@ export class BurstController {
       this.owner,
       'policy removed: its burst has drained and released its capacity; the service is no longer reconciled',
       service,
+      undefined,
+      undefined,
+      fence,
     );
   }
 
@@ -776,19 +806,17 @@ export class BurstController {
    * APIs show back to the policy's idle, and say so in the audit log. Commands still in the
    * inbox wait for the next pass, which decides from the recovered state.
    */
-  private async recover(policy: BurstPolicy, now: number): Promise<void> {
+  private async recover(policy: BurstPolicy, now: number, fence: FencingToken | undefined): Promise<void> {
     const service = policy.service;
     const world = await this.observer.readWorld(policy);
     const recovery = recoverLostState(policy, world, now);
     this.logger.warn({ service, world, actions: recovery.actions.length }, recovery.message);
     this.metrics.stateLost(service);
-    await this.deps.states.put(service, recovery.state);
+    await this.deps.states.put(service, recovery.state, fence);
     await this.running.recheck(service);
-    await this.record('decision', this.owner, recovery.message, service, recovery.burstId ?? undefined, {
-      decision: 'state-lost',
-      observed: { ...world },
-    });
-    for (const action of recovery.actions) await this.enqueue(service, action);
+    const details = { decision: 'state-lost', observed: { ...world } };
+    await this.record('decision', this.owner, recovery.message, service, recovery.burstId ?? undefined, details, fence);
+    for (const action of recovery.actions) await this.enqueue(service, action, fence);
     this.metrics.observe(service, recovery.state.phase, 0, 1);
     this.metrics.costStanding(service, costStanding(policy, recovery.state, now));
     // The commands still waiting, and the capacity the recovery releases, are looked at again.
@@ -810,29 +838,44 @@ export class BurstController {
     });
   }
 
-  private async enqueue(service: string, action: BurstAction): Promise<void> {
+  /**
+   * BullMQ adds a job in a script of its own, so the fence is checked just before it. A pause
+   * between the two leaves a job of a decision that was stored under the lease; its worker acts
+   * only while the stored state still wants its value (action-handlers' stillWanted).
+   */
+  private async enqueue(service: string, action: BurstAction, fence: FencingToken | undefined): Promise<void> {
+    if (fence) await this.deps.lease.checkFence?.(fence, 'jobs.enqueue');
     const { enqueued } = await this.deps.jobs.enqueue(toJob(service, action));
     if (!enqueued) return;
     this.jobServices.set(action.key, service);
     this.metrics.action(action.kind);
-    await this.record('action', this.owner, `${action.kind} queued: ${action.reason}`, service, action.burstId, {
-      key: action.key,
-      action: { ...action },
-    });
+    const details = { key: action.key, action: { ...action } };
+    await this.record(
+      'action',
+      this.owner,
+      `${action.kind} queued: ${action.reason}`,
+      service,
+      action.burstId,
+      details,
+      fence,
+    );
   }
 
-  private async recordDecisions(entries: readonly DecisionAudit[]): Promise<void> {
+  private async recordDecisions(entries: readonly DecisionAudit[], fence: FencingToken | undefined): Promise<void> {
     for (const entry of entries) {
       this.metrics.decision(entry.decision);
-      await this.deps.audit.append({
-        at: new Date(entry.at).toISOString(),
-        actor: this.owner,
-        kind: 'decision',
-        service: entry.service,
-        ...(entry.burstId ? { burstId: entry.burstId } : {}),
-        message: entry.reason,
-        details: { decision: entry.decision, phase: entry.phase, from: entry.from, share: entry.share },
-      });
+      await this.deps.audit.append(
+        {
+          at: new Date(entry.at).toISOString(),
+          actor: this.owner,
+          kind: 'decision',
+          service: entry.service,
+          ...(entry.burstId ? { burstId: entry.burstId } : {}),
+          message: entry.reason,
+          details: { decision: entry.decision, phase: entry.phase, from: entry.from, share: entry.share },
+        },
+        fence,
+      );
     }
   }
 
@@ -841,9 +884,14 @@ export class BurstController {
     before: BurstState,
     after: BurstState,
     now: number,
-    pass: { observed: ObservedCloud; costAccrued: number; forecast: RequestForecast | null },
+    pass: {
+      observed: ObservedCloud;
+      costAccrued: number;
+      forecast: RequestForecast | null;
+      fence: FencingToken | undefined;
+    },
   ): Promise<void> {
-    const { observed, costAccrued, forecast } = pass;
+    const { observed, costAccrued, forecast, fence } = pass;
     const service = policy.service;
     const previous = before.burst;
     if (previous && previous.id !== after.burst?.id) {
@@ -851,12 +899,13 @@ export class BurstController {
       const ended = previous.cost
         ? { ...previous, cost: { ...previous.cost, total: previous.cost.total + costAccrued } }
         : previous;
-      await this.deps.bursts.put(burstRecord(service, ended, before.phase, now, false, { policy, forecast }));
+      await this.deps.bursts.put(burstRecord(service, ended, before.phase, now, false, { policy, forecast }), fence);
     }
     if (after.burst) {
       const world = { observed, intents: after.intents };
       await this.deps.bursts.put(
         burstRecord(service, after.burst, after.phase, now, true, { world, policy, forecast }),
+        fence,
       );
     }
   }
@@ -889,6 +938,7 @@ export class BurstController {
    * last policy is stored with the state. Failures are logged; the next leadership tries again.
    */
   private async adoptRetired(): Promise<void> {
+    const fence = this.deps.lease.fence?.();
     try {
       const { states } = await this.deps.states.all();
       for (const [service, state] of states) {
@@ -908,6 +958,7 @@ export class BurstController {
           service,
           state.burst?.id,
           { decision: 'policy-removed' },
+          fence,
         );
       }
     } catch (error) {
@@ -922,8 +973,10 @@ export class BurstController {
     service?: string,
     burstId?: string,
     details?: Record<string, unknown>,
+    /** A leader's entry: refused once the lease has moved on (unset: any process may write it). */
+    fence?: FencingToken,
   ): Promise<void> {
-    await this.deps.audit.append({
+    const entry = {
       at: new Date(this.now()).toISOString(),
       actor,
       kind,
@@ -931,7 +984,8 @@ export class BurstController {
       ...(burstId ? { burstId } : {}),
       message,
       ...(details ? { details } : {}),
-    });
+    };
+    await this.deps.audit.append(entry, fence);
   }
 }
 

@@ -9,6 +9,13 @@ const METRIC_LABEL_NAME = /^[A-Za-z_:][A-Za-z0-9_:.-]{0,99}$/;
 /** The `kind` label of spillway_burst_forecast_requests_per_second. */
 const FORECAST_KINDS = ['observed', 'peak', 'capacity'] as const;
 
+/** What a metric of this class is made from (the registry is added). */
+interface MetricConfig<L extends string> {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames?: readonly L[];
+}
+
 /** The burst controller's Prometheus metrics. */
 export class ControllerMetrics {
   private readonly phase: Gauge<'service' | 'phase'>;
@@ -21,6 +28,7 @@ export class ControllerMetrics {
   /** The alertnames with a series of their own; any name past the bound counts as `other`. */
   private readonly unmatchedNames = new Set<string>();
   private readonly lost: Counter<'service'>;
+  private readonly fenced: Counter<'operation'>;
   private readonly passDuration: Histogram;
   private readonly lastPass: Gauge;
   private readonly jobRuns: Counter<'kind' | 'outcome'>;
@@ -43,142 +51,133 @@ export class ControllerMetrics {
   private readonly budget: Gauge<'service' | 'currency' | 'budget'>;
   /** The currency each priced service's cost gauges carry, so a changed one leaves no stale series. */
   private readonly costCurrency = new Map<string, string>();
+  /** The metrics with a `service` label (track): the leader's view, removed when the lease goes. */
+  private readonly perService: { reset(): void }[] = [];
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.phase = new Gauge({
+    const gauge = <L extends string>(config: MetricConfig<L>) =>
+      this.track(new Gauge({ ...config, registers }), config);
+    const counter = <L extends string>(config: MetricConfig<L>) =>
+      this.track(new Counter({ ...config, registers }), config);
+    const histogram = <L extends string>(config: MetricConfig<L> & { buckets: number[] }) =>
+      this.track(new Histogram({ ...config, registers }), config);
+    this.phase = gauge({
       name: 'spillway_burst_phase',
       help: '1 for the phase each service is in',
       labelNames: ['service', 'phase'],
-      registers,
     });
-    this.share = new Gauge({
+    this.share = gauge({
       name: 'spillway_burst_committed_share',
       help: 'Cloud share the controller has committed to, per service',
       labelNames: ['service'],
-      registers,
     });
-    this.forecastRps = new Gauge({
+    this.forecastRps = gauge({
       name: 'spillway_burst_forecast_requests_per_second',
       help: 'Predictive policies: the observed request rate, the forecast peak within the horizon, and on-prem capacity',
       labelNames: ['service', 'kind'],
-      registers,
     });
-    this.leadTime = new Gauge({
+    this.leadTime = gauge({
       name: 'spillway_burst_lead_time_seconds',
       help: 'Predictive policies: the capacity lead time planned with (learned from scale-outs, else the default)',
       labelNames: ['service'],
-      registers,
     });
-    this.cooldown = new Gauge({
+    this.cooldown = gauge({
       name: 'spillway_burst_cooldown_factor',
       help: "Flap damping: the burst's cooldown in policy cooldowns (1 undamped; doubles per re-breach after a step down, up to damping.maxFactor)",
       labelNames: ['service'],
-      registers,
     });
-    this.damped = new Counter({
+    this.damped = counter({
       name: 'spillway_burst_damping_total',
       help: "Flap damping: re-breaches soon after a burst's step down that doubled its cooldown (or found it at damping.maxFactor)",
       labelNames: ['service'],
-      registers,
     });
-    this.leader = new Gauge({ name: 'spillway_controller_leader', help: '1 while this process decides', registers });
-    this.decisions = new Counter({
+    this.leader = gauge({ name: 'spillway_controller_leader', help: '1 while this process decides' });
+    this.decisions = counter({
       name: 'spillway_burst_decisions_total',
       help: 'Decisions recorded in the audit log, by kind',
       labelNames: ['decision'],
-      registers,
     });
-    this.errors = new Counter({
+    this.errors = counter({
       name: 'spillway_controller_reconcile_errors_total',
       help: 'Reconcile passes that failed (store unavailable, bad state)',
-      registers,
     });
-    this.enqueued = new Counter({
+    this.enqueued = counter({
       name: 'spillway_burst_actions_enqueued_total',
       help: 'Actions handed to the job queue (deduplicated by key)',
       labelNames: ['kind'],
-      registers,
     });
-    this.unmatched = new Counter({
+    this.unmatched = counter({
       name: 'spillway_alerts_unmatched_total',
       help: `Webhook alerts that match no burst policy, by alertname (the first ${UNMATCHED_NAME_SERIES} names seen; the rest are "other")`,
       labelNames: ['alertname'],
-      registers,
     });
-    this.lost = new Counter({
+    this.lost = counter({
       name: 'spillway_controller_state_lost_total',
       help: 'Times the controller found a service state it had read gone (Redis lost its data) and released the world to idle',
       labelNames: ['service'],
-      registers,
     });
-    this.passDuration = new Histogram({
+    this.fenced = counter({
+      name: 'spillway_controller_fenced_writes_total',
+      help: 'Writes of a reconcile pass refused because the lease moved to another holder while it ran (the pass stopped there), by operation',
+      labelNames: ['operation'],
+    });
+    this.passDuration = histogram({
       name: 'spillway_controller_reconcile_duration_seconds',
       help: "Reconcile passes of the leader over its policies' services, by duration",
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
     });
-    this.lastPass = new Gauge({
+    this.lastPass = gauge({
       name: 'spillway_controller_last_reconcile_timestamp_seconds',
       help: 'When the leader last finished a reconcile pass without error (Unix seconds)',
-      registers,
     });
-    this.jobRuns = new Counter({
+    this.jobRuns = counter({
       name: 'spillway_job_runs_total',
       help: 'Action job runs in this process, by kind and outcome (completed, failed: a failed run is retried until its attempts are spent)',
       labelNames: ['kind', 'outcome'],
-      registers,
     });
-    this.jobDuration = new Histogram({
+    this.jobDuration = histogram({
       name: 'spillway_job_run_duration_seconds',
       help: 'Action job runs in this process, by kind and duration (waits for nodegroups, endpoints and DNS included)',
       labelNames: ['kind'],
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600],
-      registers,
     });
-    this.measured = new Gauge({
+    this.measured = gauge({
       name: 'spillway_burst_measured_share',
       help: 'Cloud share the clients reported over LRS (GET /v1/load) during a burst, per service',
       labelNames: ['service'],
-      registers,
     });
-    this.diverging = new Gauge({
+    this.diverging = gauge({
       name: 'spillway_burst_share_diverging',
       help: '1 while the measured cloud share is off the published one by more than the tolerance',
       labelNames: ['service'],
-      registers,
     });
-    this.divergences = new Counter({
+    this.divergences = counter({
       name: 'spillway_burst_share_divergences_total',
       help: 'Times the measured cloud share started to diverge from the published one',
       labelNames: ['service'],
-      registers,
     });
-    this.spent = new Counter({
+    this.spent = counter({
       name: 'spillway_burst_cost_total',
       help: "Cost of the cloud capacity held by the service's bursts, in the policy's currency (counted by the leader)",
       labelNames: ['service', 'currency'],
-      registers,
     });
     // Gauges, not counters: each leader sets them from the state store, so they go on across a
     // failover as the stored totals do.
-    this.runningCost = new Gauge({
+    this.runningCost = gauge({
       name: 'spillway_burst_running_cost',
       help: "The open burst's cost so far, in the policy's currency, from the state store (0 with no burst open; set by the leader)",
       labelNames: ['service', 'currency'],
-      registers,
     });
-    this.dailyCost = new Gauge({
+    this.dailyCost = gauge({
       name: 'spillway_burst_daily_cost',
       help: "What the service's bursts spent today (the day of the policy's dailyResetTimeZone), from the state store (set by the leader)",
       labelNames: ['service', 'currency'],
-      registers,
     });
-    this.budget = new Gauge({
+    this.budget = gauge({
       name: 'spillway_burst_cost_budget',
       help: "The policy's budgets: budget is perBurstBudget or dailyBudget (only those set; set by the leader)",
       labelNames: ['service', 'currency', 'budget'],
-      registers,
     });
   }
 
@@ -303,24 +302,17 @@ export class ControllerMetrics {
     this.leader.set(leader ? 1 : 0);
     this.leading = leader;
     if (leader) return;
-    for (const metric of [
-      this.phase,
-      this.share,
-      this.measured,
-      this.diverging,
-      this.divergences,
-      this.forecastRps,
-      this.leadTime,
-      this.cooldown,
-      this.damped,
-      this.spent,
-      this.runningCost,
-      this.dailyCost,
-      this.budget,
-      this.lost,
-    ])
-      metric.reset();
+    for (const metric of this.perService) metric.reset();
     this.costCurrency.clear();
+  }
+
+  /**
+   * Every metric of this class is made through here: one with a `service` label joins the
+   * series setLeader(false) removes, so a new per-service metric cannot be left out of it.
+   */
+  private track<M extends { reset(): void }>(metric: M, config: { labelNames?: readonly string[] }): M {
+    if (config.labelNames?.includes('service')) this.perService.push(metric);
+    return metric;
   }
 
   decision(kind: string): void {
@@ -343,6 +335,11 @@ export class ControllerMetrics {
 
   stateLost(service: string): void {
     if (this.leading) this.lost.inc({ service });
+  }
+
+  /** A write refused by its fence (FencedWriteError); counted whether or not this process still believes it leads. */
+  fencedWrite(operation: string): void {
+    this.fenced.inc({ operation });
   }
 
   action(kind: string): void {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { decodeCursor, encodeCursor, InvalidCursorError } from './cursor.js';
+import type { FencingToken } from './fencing.js';
 
 export const AuditKind = z.enum(['decision', 'action', 'signal', 'api', 'denial']);
 export type AuditKind = z.infer<typeof AuditKind>;
@@ -115,7 +116,8 @@ export interface AuditPage {
 
 /** Every decision and action with its reason, in capped per-class streams; read newest first. */
 export interface AuditLog {
-  append(entry: AuditEntry): Promise<void>;
+  /** With `fence` (a leader's decision), refused (FencedWriteError) once the lease has moved on from it. */
+  append(entry: AuditEntry, fence?: FencingToken): Promise<void>;
   page(query: AuditQuery): Promise<AuditPage>;
 }
 

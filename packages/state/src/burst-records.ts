@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import type { FencingToken } from './fencing.js';
 
 /**
  * A burst as the API shows it. Only these fields are Spillway's storage contract; the burst
@@ -48,8 +49,11 @@ export interface BurstRecordsOptions {
 
 /** Bursts by id, for the API; the controller writes them, any process reads them. */
 export interface BurstRecords {
-  /** Inserts or replaces the record with this id; storing an ended one applies the retention. */
-  put(record: BurstRecord): Promise<void>;
+  /**
+   * Inserts or replaces the record with this id; storing an ended one applies the retention.
+   * With `fence`, refused (FencedWriteError) once the lease has moved on from it.
+   */
+  put(record: BurstRecord, fence?: FencingToken): Promise<void>;
   get(id: string): Promise<BurstRecord | undefined>;
   page(query: BurstQuery): Promise<BurstPage>;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FencingToken } from './fencing.js';
 
 /**
  * An operator's command (manual start, abort) on its way from the process serving the API to the
@@ -44,7 +45,8 @@ export interface CommandInbox {
   /** The pending commands, oldest first, without removing them. */
   peek(service?: string): Promise<InboxCommand[]>;
   /** Removes these commands of `service` (ids not pending are ignored). */
-  ack(service: string, ids: readonly string[]): Promise<void>;
+  /** With `fence` (the leader's), refused (FencedWriteError) once the lease has moved on from it. */
+  ack(service: string, ids: readonly string[], fence?: FencingToken): Promise<void>;
 }
 
 /** Oldest first across services; per service, the list order is kept (sort is stable). */

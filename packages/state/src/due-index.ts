@@ -1,3 +1,4 @@
+import type { FencingToken } from './fencing.js';
 /**
  * When each service must next be reconciled: the controller's periodic tick visits only the
  * services due, not every policy. An entry is a service and the moment it is due; events
@@ -13,7 +14,8 @@ export interface DueIndex {
   /** Makes `service` due at `at`, or leaves it due earlier when it already is. */
   schedule(service: string, at: number): Promise<void>;
   /** Removes and returns the services due at `now`, earliest first, at most `limit` of them. */
-  takeDue(now: number, limit: number): Promise<string[]>;
+  /** With `fence` (the leader's), refused (FencedWriteError) once the lease has moved on from it. */
+  takeDue(now: number, limit: number, fence?: FencingToken): Promise<string[]>;
   /** How many services have an entry. */
   size(): Promise<number>;
 }

@@ -5,6 +5,7 @@ export * from './command-inbox.js';
 export * from './cursor.js';
 export * from './due-index.js';
 export * from './errors.js';
+export * from './fencing.js';
 export * from './in-memory-alert-book.js';
 export * from './in-memory-audit-log.js';
 export * from './in-memory-burst-records.js';

@@ -1,3 +1,5 @@
+import type { FencingToken } from './fencing.js';
+
 /**
  * One decider at a time. A holder that cannot renew stops being leader by itself once its lease
  * may have expired, before anyone else can take it over: never two leaders.
@@ -11,6 +13,13 @@ export interface Lease {
   isLeader(): boolean;
   /** Called with the new value each time leadership is gained or lost. */
   onChange(listener: (leader: boolean) => void): () => void;
+  /**
+   * The token of the current leadership, for the writes a decision makes (fencing.ts); undefined
+   * while not leading. Absent on a lease whose writes need no fence (embedded: one process).
+   */
+  fence?(): FencingToken | undefined;
+  /** Refuses (FencedWriteError) once the lease has moved on from `token`: for a write no script can include. */
+  checkFence?(token: FencingToken, operation: string): Promise<void>;
   /** Stops renewing and releases the lease if held. */
   stop(): Promise<void>;
 }

@@ -16,6 +16,7 @@ import {
   type StreamId,
 } from './audit-log.js';
 import { CorruptStateError } from './errors.js';
+import { FENCE_GUARD, type FencingToken, fenceArgs, fencedCall } from './fencing.js';
 import { redisCall } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import { parseStored, toStored } from './stored-json.js';
@@ -23,19 +24,20 @@ import { parseStored, toStored } from './stored-json.js';
 /**
  * XADD with an id from one clock shared by every class (KEYS[2]: the last id given), so ids are
  * unique and ordered across the streams and the merged read is the append order. Never below the
- * stream's own last id, should the clock hash be lost. ARGV: cap, entry JSON.
+ * stream's own last id, should the clock hash be lost. A leader's entry is fenced (KEYS[1],
+ * ARGV[1]). KEYS[2]: the class's stream, KEYS[3]: the clock. ARGV[2]: cap, ARGV[3]: entry JSON.
  */
-const APPEND_SCRIPT = `
+const APPEND_SCRIPT = `${FENCE_GUARD}
 local t = redis.call('TIME')
 local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local seq = 0
-local clock = redis.call('HMGET', KEYS[2], 'ms', 'seq')
+local clock = redis.call('HMGET', KEYS[3], 'ms', 'seq')
 local lastMs = tonumber(clock[1])
 if lastMs and ms <= lastMs then
   ms = lastMs
   seq = tonumber(clock[2]) + 1
 end
-local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
 if top then
   local topMs, topSeq = string.match(top[1], '^(%d+)-(%d+)$')
   topMs = tonumber(topMs)
@@ -45,8 +47,8 @@ if top then
     seq = topSeq + 1
   end
 end
-redis.call('HSET', KEYS[2], 'ms', ms, 'seq', seq)
-return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], string.format('%d-%d', ms, seq), 'entry', ARGV[2])
+redis.call('HSET', KEYS[3], 'ms', ms, 'seq', seq)
+return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], string.format('%d-%d', ms, seq), 'entry', ARGV[3])
 `;
 
 /**
@@ -65,13 +67,13 @@ export class RedisAuditLog implements AuditLog, AuditStreams {
     this.caps = { ...DEFAULT_AUDIT_CAPS, ...options.caps };
   }
 
-  async append(entry: AuditEntry): Promise<void> {
+  async append(entry: AuditEntry, fence?: FencingToken): Promise<void> {
     const valid = boundAuditEntry(AuditEntry.parse(entry));
     const cls = auditClassOf(valid.kind);
     const text = toStored(valid, 'audit entry');
-    await redisCall('audit.append', () =>
-      this.client.eval(APPEND_SCRIPT, 2, this.keys.audit(cls), this.keys.auditClock(), this.caps[cls], text),
-    );
+    const { key, token } = fenceArgs(fence, this.keys.auditClock());
+    const keys = [key, this.keys.audit(cls), this.keys.auditClock()];
+    await fencedCall('audit.append', () => this.client.eval(APPEND_SCRIPT, 3, ...keys, token, this.caps[cls], text));
   }
 
   async page(query: AuditQuery): Promise<AuditPage> {

@@ -15,6 +15,7 @@ import {
   matchesQuery,
   positionOf,
 } from './burst-records.js';
+import { FENCE_GUARD, type FencingToken, fenceArgs, fencedCall } from './fencing.js';
 import { redisCall } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import { parseStored, toStored } from './stored-json.js';
@@ -25,9 +26,27 @@ const PAGE = 200;
 const PRUNE_BATCH = 500;
 
 /**
+ * Stores one record and keeps the indexes in step, while the writer still holds the lease.
+ * KEYS[2..5]: records, by-created, active, ended. ARGV[2..6]: id, JSON, createdAt ms, '1' when
+ * active, updatedAt ms.
+ */
+const PUT_SCRIPT = `${FENCE_GUARD}
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
+if ARGV[5] == '1' then
+  redis.call('SADD', KEYS[4], ARGV[2])
+  redis.call('ZREM', KEYS[5], ARGV[2])
+else
+  redis.call('SREM', KEYS[4], ARGV[2])
+  redis.call('ZADD', KEYS[5], ARGV[6], ARGV[2])
+end
+return 1
+`;
+
+/**
  * BurstRecords in Redis: a hash of record JSON by id, a sorted set by createdAt for newest-first
  * listing, a set of active ids so "what is running" does not scan history, and a sorted set of
- * ended ids by end time for retention. One MULTI keeps them in step.
+ * ended ids by end time for retention. One script keeps them in step.
  */
 export class RedisBurstRecords implements BurstRecords {
   private readonly retention: BurstRetention;
@@ -42,15 +61,14 @@ export class RedisBurstRecords implements BurstRecords {
     this.now = options.now ?? Date.now;
   }
 
-  async put(record: BurstRecord): Promise<void> {
+  async put(record: BurstRecord, fence?: FencingToken): Promise<void> {
     const valid = BurstRecord.parse(record);
     const text = toStored(valid, `burst ${valid.id}`);
-    const tx = this.client.multi().hset(this.keys.bursts(), valid.id, text);
-    tx.zadd(this.keys.burstsByCreated(), Date.parse(valid.createdAt), valid.id);
-    if (valid.active) tx.sadd(this.keys.burstsActive(), valid.id).zrem(this.keys.burstsEnded(), valid.id);
-    else
-      tx.srem(this.keys.burstsActive(), valid.id).zadd(this.keys.burstsEnded(), Date.parse(valid.updatedAt), valid.id);
-    await redisCall('bursts.put', () => tx.exec());
+    const { key, token } = fenceArgs(fence, this.keys.bursts());
+    const k = this.keys;
+    const keys = [key, k.bursts(), k.burstsByCreated(), k.burstsActive(), k.burstsEnded()];
+    const args = [valid.id, text, Date.parse(valid.createdAt), valid.active ? '1' : '0', Date.parse(valid.updatedAt)];
+    await fencedCall('bursts.put', () => this.client.eval(PUT_SCRIPT, keys.length, ...keys, token, ...args));
     if (!valid.active) await this.prune();
   }
 

@@ -1,24 +1,26 @@
 import type { Redis } from 'ioredis';
 import { byIssueTime, CommandExpiredError, type CommandInbox, InboxCommand } from './command-inbox.js';
 import { CorruptStateError } from './errors.js';
+import { FENCE_GUARD, type FencingToken, fenceArgs, fencedCall } from './fencing.js';
 import { redisCall } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import { toStored } from './stored-json.js';
 
 /**
- * Removes the entries whose id is in ARGV, and forgets the service once its list is empty. A push in between
- * (a MULTI of RPUSH and SADD) is never lost: only the named entries go.
+ * Removes the entries whose id is in ARGV[2..] from the list KEYS[2], and forgets the service
+ * (KEYS[4]) in the set KEYS[3] once its list is empty. A push in between (a script of RPUSH and
+ * SADD) is never lost: only the named entries go. Fenced: KEYS[1], ARGV[1].
  */
-const ACK_SCRIPT = `
+const ACK_SCRIPT = `${FENCE_GUARD}
 local done = {}
-for i = 1, #ARGV do done[ARGV[i]] = true end
-for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+for i = 2, #ARGV do done[ARGV[i]] = true end
+for _, item in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
   local ok, command = pcall(cjson.decode, item)
   if ok and type(command) == 'table' and done[command.id] then
-    redis.call('LREM', KEYS[1], 1, item)
+    redis.call('LREM', KEYS[2], 1, item)
   end
 end
-if redis.call('LLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], KEYS[3]) end
+if redis.call('LLEN', KEYS[2]) == 0 then redis.call('SREM', KEYS[3], KEYS[4]) end
 return 1
 `;
 
@@ -67,10 +69,11 @@ export class RedisCommandInbox implements CommandInbox {
     return all.sort(byIssueTime);
   }
 
-  async ack(service: string, ids: readonly string[]): Promise<void> {
+  async ack(service: string, ids: readonly string[], fence?: FencingToken): Promise<void> {
     const key = this.keys.inbox(service);
-    await redisCall('inbox.ack', () =>
-      this.client.eval(ACK_SCRIPT, 3, key, this.keys.inboxServices(), service, ...ids),
+    const guard = fenceArgs(fence, key);
+    await fencedCall('inbox.ack', () =>
+      this.client.eval(ACK_SCRIPT, 4, guard.key, key, this.keys.inboxServices(), service, guard.token, ...ids),
     );
   }
 

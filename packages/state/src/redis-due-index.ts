@@ -1,12 +1,16 @@
 import type { Redis } from 'ioredis';
 import type { DueIndex } from './due-index.js';
+import { FENCE_GUARD, type FencingToken, fenceArgs, fencedCall } from './fencing.js';
 import { redisCall } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 
-/** Takes the members due at ARGV[1] (at most ARGV[2]) and removes them, in one step. */
-const TAKE_DUE_SCRIPT = `
-local due = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[2]))
-if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+/**
+ * Takes the members of KEYS[2] due at ARGV[2] (at most ARGV[3]) and removes them, in one step;
+ * fenced (KEYS[1], ARGV[1]): a former leader's take would hide them from the current one.
+ */
+const TAKE_DUE_SCRIPT = `${FENCE_GUARD}
+local due = redis.call('ZRANGE', KEYS[2], '-inf', ARGV[2], 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
+if #due > 0 then redis.call('ZREM', KEYS[2], unpack(due)) end
 return due
 `;
 
@@ -30,8 +34,11 @@ export class RedisDueIndex implements DueIndex {
     await redisCall('due.schedule', () => this.client.zadd(this.key, 'LT', at, service));
   }
 
-  async takeDue(now: number, limit: number): Promise<string[]> {
-    const due = await redisCall('due.take', () => this.client.eval(TAKE_DUE_SCRIPT, 1, this.key, now, limit));
+  async takeDue(now: number, limit: number, fence?: FencingToken): Promise<string[]> {
+    const { key, token } = fenceArgs(fence, this.key);
+    const due = await fencedCall('due.take', () =>
+      this.client.eval(TAKE_DUE_SCRIPT, 2, key, this.key, token, now, limit),
+    );
     return Array.isArray(due) ? due.map(String) : [];
   }
 

@@ -60,6 +60,11 @@ export class RedisKeys {
     return `${this.prefix}:lease:${name}`;
   }
 
+  /** String: the fencing token of the lease's latest acquisition, no TTL (lease-scripts.ts, fencing.ts). */
+  leaseFence(name: string): string {
+    return `${this.prefix}:lease:${name}:fence`;
+  }
+
   /** Hash: service → traffic policy JSON. */
   policies(): string {
     return `${this.prefix}:policies`;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Logger, silentLogger } from '@spillway/observability';
 import type { Redis } from 'ioredis';
+import { CHECK_FENCE_SCRIPT, type FencingToken, fencedCall } from './fencing.js';
 import type { Lease } from './lease.js';
 import { ACQUIRE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from './lease-scripts.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -28,6 +29,11 @@ export interface RedisLeaseOptions {
 export class RedisLease implements Lease {
   readonly owner: string;
   private readonly key: string;
+  /** Where the latest acquisition's fencing token is kept. */
+  private readonly fenceKey: string;
+  /** This process's token while it leads: `owner#n`, a new n for every acquisition. */
+  private token: string;
+  private acquisitions = 0;
   private readonly ttlMs: number;
   private readonly renewMs: number;
   private readonly logger: Logger;
@@ -46,7 +52,9 @@ export class RedisLease implements Lease {
     options: RedisLeaseOptions = {},
   ) {
     this.key = keys.lease(options.name ?? 'controller');
+    this.fenceKey = keys.leaseFence(options.name ?? 'controller');
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.token = `${this.owner}#0`;
     this.ttlMs = options.ttlMs ?? 10_000;
     this.renewMs = options.renewMs ?? this.ttlMs / 3;
     this.logger = options.logger ?? silentLogger();
@@ -60,6 +68,14 @@ export class RedisLease implements Lease {
 
   isLeader(): boolean {
     return this.leader && performance.now() < this.deadline;
+  }
+
+  fence(): FencingToken | undefined {
+    return this.isLeader() ? { key: this.fenceKey, value: this.token } : undefined;
+  }
+
+  async checkFence(token: FencingToken, operation: string): Promise<void> {
+    await fencedCall(operation, () => this.client.eval(CHECK_FENCE_SCRIPT, 1, token.key ?? this.fenceKey, token.value));
   }
 
   onChange(listener: (leader: boolean) => void): () => void {
@@ -98,13 +114,17 @@ export class RedisLease implements Lease {
 
   private async acquire(): Promise<void> {
     const sentAt = performance.now();
-    const result = await this.client.eval(ACQUIRE_SCRIPT, 1, this.key, this.owner, this.ttlMs, this.ttlMs);
-    if (result === 1 && this.running) this.promote(sentAt);
+    const token = `${this.owner}#${++this.acquisitions}`;
+    const keys = [this.key, this.fenceKey];
+    const result = await this.client.eval(ACQUIRE_SCRIPT, 2, ...keys, this.owner, this.ttlMs, this.ttlMs, token);
+    if (result !== 1 || !this.running) return;
+    this.token = token;
+    this.promote(sentAt);
   }
 
   private async renew(): Promise<void> {
     const sentAt = performance.now();
-    const result = await this.client.eval(RENEW_SCRIPT, 1, this.key, this.owner, this.ttlMs);
+    const result = await this.client.eval(RENEW_SCRIPT, 2, this.key, this.fenceKey, this.owner, this.ttlMs, this.token);
     if (result === 1) this.extend(sentAt);
     else this.demote('held by another owner');
   }

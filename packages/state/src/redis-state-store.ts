@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { CorruptStateError } from './errors.js';
+import { FENCE_GUARD, type FencingToken, fenceArgs, fencedCall } from './fencing.js';
 import { redisCall } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { StateSnapshot, StateStore } from './state-store.js';
@@ -11,6 +12,11 @@ const MARKER_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
 redis.call('SET', KEYS[1], ARGV[1])
 return 0
+`;
+
+/** HSET KEYS[2] ARGV[2] ARGV[3], while the writer still holds the lease. */
+const PUT_SCRIPT = `${FENCE_GUARD}
+return redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 `;
 
 /** StateStore in one Redis hash per state kind: field = service, value = state JSON. */
@@ -43,9 +49,10 @@ export class RedisStateStore<S> implements StateStore<S> {
     return raw === null ? undefined : parseStored(this.schema, raw, this.key, service);
   }
 
-  async put(service: string, state: S): Promise<void> {
+  async put(service: string, state: S, fence?: FencingToken): Promise<void> {
     const text = toStored(state, `state of ${service}`);
-    await redisCall('state.put', () => this.client.hset(this.key, service, text));
+    const { key, token } = fenceArgs(fence, this.marker);
+    await fencedCall('state.put', () => this.client.eval(PUT_SCRIPT, 2, key, this.key, token, service, text));
   }
 
   async delete(service: string): Promise<void> {

@@ -1,4 +1,5 @@
 import type { CorruptStateError } from './errors.js';
+import type { FencingToken } from './fencing.js';
 
 /** Every service's state, and the entries that could not be read. */
 export interface StateSnapshot<S> {
@@ -14,7 +15,8 @@ export interface StateSnapshot<S> {
 export interface StateStore<S> {
   /** Throws CorruptStateError for an entry that does not parse or validate. */
   get(service: string): Promise<S | undefined>;
-  put(service: string, state: S): Promise<void>;
+  /** With `fence`, refused (FencedWriteError) once the lease has moved on from it. */
+  put(service: string, state: S, fence?: FencingToken): Promise<void>;
   delete(service: string): Promise<void>;
   all(): Promise<StateSnapshot<S>>;
   /**

@@ -1,7 +1,21 @@
 import { startRedis } from '@spillway/test/support/redis';
 import { waitFor } from '@spillway/test/support/wait';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisClient, InMemoryLease, type Lease, RedisKeys, RedisLease, whenReady } from '../src/index.js';
+import { z } from 'zod';
+import {
+  createRedisClient,
+  FencedWriteError,
+  InMemoryLease,
+  type Lease,
+  RedisAuditLog,
+  RedisBurstRecords,
+  RedisCommandInbox,
+  RedisDueIndex,
+  RedisKeys,
+  RedisLease,
+  RedisStateStore,
+  whenReady,
+} from '../src/index.js';
 import { useRedis } from './redis-fixture.js';
 
 const TTL = 1_500;
@@ -130,5 +144,47 @@ describe('RedisLease', () => {
     // either may win once Redis has been up a ttl. Otherwise the holder must simply keep it.
     if (changes.length === 0) expect(owner).toBe(holder.lease.owner);
     expect(overlap.stop()).toBe(0);
+  });
+
+  it("fences writes: a former leadership's token is refused by every store, even after the new holder released", async () => {
+    const keys = fixture.keys();
+    const { a, b } = await contenders(fixture.redis().url, keys);
+    const client = await fixture.client();
+    const states = new RedisStateStore(client, keys, z.object({ v: z.number() }));
+    const bursts = new RedisBurstRecords(client, keys);
+    const audit = new RedisAuditLog(client, keys);
+    const inbox = new RedisCommandInbox(client, keys);
+    const due = new RedisDueIndex(client, keys);
+    await a.lease.start();
+    const old = await waitFor(() => a.lease.fence(), { message: 'a to lead' });
+    await states.put('s', { v: 1 }, old);
+    await a.lease.stop();
+    await b.lease.start();
+    const current = await waitFor(() => b.lease.fence(), { message: 'b to lead' });
+    await states.put('s', { v: 2 }, current);
+
+    const at = new Date().toISOString();
+    const record = { id: 'b1', service: 's', createdAt: at, updatedAt: at, active: true };
+    const entry = { at, actor: 'a', kind: 'decision' as const, message: 'stale' };
+    const stale = [
+      states.put('s', { v: 3 }, old),
+      bursts.put(record, old),
+      audit.append(entry, old),
+      inbox.ack('s', ['x'], old),
+      due.takeDue(Date.now(), 10, old),
+      a.lease.checkFence(old, 'jobs.enqueue'),
+    ];
+    for (const write of stale) await expect(write).rejects.toBeInstanceOf(FencedWriteError);
+    expect(await states.get('s')).toEqual({ v: 2 });
+    expect(await bursts.get('b1')).toBeUndefined();
+    expect((await audit.page({ limit: 10 })).entries).toEqual([]);
+    // Unfenced writes (an operator's, a webhook's) go through whoever makes them.
+    await audit.append(entry);
+    expect((await audit.page({ limit: 10 })).entries).toHaveLength(1);
+
+    // The new holder releases: the old token stays refused (the fence key outlives the lease key).
+    await b.lease.stop();
+    await expect(states.put('s', { v: 4 }, old)).rejects.toBeInstanceOf(FencedWriteError);
+    expect(await client.get(keys.leaseFence('controller'))).toBe(current.value);
   });
 });

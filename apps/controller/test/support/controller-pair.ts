@@ -1,7 +1,7 @@
 import { type CloudFakes, startCloudFakes } from '@spillway/test/support/burst-world';
 import { startRedis } from '@spillway/test/support/redis';
 import { waitFor } from '@spillway/test/support/wait';
-import { type RedisHarness, startRedisHarness, withDeadline } from './redis-controller.js';
+import { type RedisHarness, type RedisHarnessOptions, startRedisHarness, withDeadline } from './redis-controller.js';
 
 /** Two controllers of one world on one real Redis: `first` leads, `second` stands by. */
 export interface ControllerPair {
@@ -15,12 +15,17 @@ export interface ControllerPair {
   stop(): Promise<void>;
 }
 
-/** Starts Redis, the cloud fakes, a leading controller and a standby, each with `policy` over the default. */
-export async function startControllerPair(options: { policy?: Record<string, unknown> } = {}): Promise<ControllerPair> {
+/**
+ * Starts Redis, the cloud fakes, a leading controller and a standby, each with `policy` over the
+ * default; `first` adds options of the leading one's own (e.g. wrapStores).
+ */
+export async function startControllerPair(
+  options: { policy?: Record<string, unknown>; first?: Pick<RedisHarnessOptions, 'wrapStores'> } = {},
+): Promise<ControllerPair> {
   const redis = await startRedis();
   const cloud = await startCloudFakes({ kubernetesToken: 'k8s-token', readyStep: 1, nodegroupUpdates: 2 });
-  const harness = () =>
-    startRedisHarness({ redisUrl: redis.url, cloud, ...(options.policy ? { policy: options.policy } : {}) });
+  const harness = (own: Pick<RedisHarnessOptions, 'wrapStores'> = {}) =>
+    startRedisHarness({ redisUrl: redis.url, cloud, ...own, ...(options.policy ? { policy: options.policy } : {}) });
   const started: RedisHarness[] = [];
   const stop = async () => {
     const results = await Promise.allSettled(started.reverse().map((h) => withDeadline(h.stop(), 30_000)));
@@ -30,7 +35,7 @@ export async function startControllerPair(options: { policy?: Record<string, unk
     if (failed) throw failed.reason;
   };
   try {
-    const first = await harness();
+    const first = await harness(options.first);
     started.push(first);
     await waitFor(() => first.running.controller.isLeader(), { message: 'the first controller leading' });
     const second = await harness();

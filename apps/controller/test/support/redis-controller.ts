@@ -15,7 +15,13 @@ import type { RedisAccess } from '@spillway/state';
 import { CLOUD_FAKES_CAPACITY, type CloudFakes, startCloudFakes } from '@spillway/test/support/burst-world';
 import { ManualSource } from '@spillway/test/support/manual-source';
 import Fastify from 'fastify';
-import { type RunningController, redisStores, redisTrafficPolicies, startController } from '../../src/index.js';
+import {
+  type RedisControllerStores,
+  type RunningController,
+  redisStores,
+  redisTrafficPolicies,
+  startController,
+} from '../../src/index.js';
 import { TOKENS } from '../controller-harness.js';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
@@ -40,6 +46,8 @@ export interface RedisHarnessOptions {
   readonly cloud?: CloudFakes;
   /** The periodic reconcile tick. Default 100 ms. */
   readonly tickMs?: number;
+  /** Wraps the Redis stores before the controller gets them (a test holding one write back). */
+  readonly wrapStores?: (stores: RedisControllerStores) => RedisControllerStores;
 }
 
 export type { CloudFakes };
@@ -132,11 +140,12 @@ export async function startRedisHarness(options: RedisHarnessOptions) {
       });
     });
 
-    const stores = await redisStores(options.redisUrl, {
+    const redis = await redisStores(options.redisUrl, {
       logger,
       leaseTtlMs: options.leaseTtlMs ?? 3_000,
       ...(options.redisAccess ? { access: options.redisAccess } : {}),
     });
+    const stores = options.wrapStores?.(redis) ?? redis;
     const registry = createMetricsRegistry({ defaultMetrics: false });
     let running: RunningController;
     try {
