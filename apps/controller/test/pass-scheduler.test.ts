@@ -30,11 +30,17 @@ function heldPasses() {
   };
 }
 
+/** A scheduler of held passes (timed passes an hour apart: none in a test), and the errors it reported. */
+function scheduledPasses() {
+  const held = heldPasses();
+  const errors: unknown[] = [];
+  const passes = new PassScheduler(held.pass, { intervalMs: 3_600_000, onError: (error) => errors.push(error) });
+  return { held, passes, errors };
+}
+
 describe('PassScheduler', () => {
   it('runs one pass at a time, and asks during a pass make exactly one more after it', async () => {
-    const held = heldPasses();
-    const errors: unknown[] = [];
-    const passes = new PassScheduler(held.pass, { intervalMs: 3_600_000, onError: (error) => errors.push(error) });
+    const { held, passes, errors } = scheduledPasses();
     passes.request();
     passes.request();
     passes.request();
@@ -47,9 +53,7 @@ describe('PassScheduler', () => {
   });
 
   it('reports a failed pass and runs the next one asked for', async () => {
-    const held = heldPasses();
-    const errors: unknown[] = [];
-    const passes = new PassScheduler(held.pass, { intervalMs: 3_600_000, onError: (error) => errors.push(error) });
+    const { held, passes, errors } = scheduledPasses();
     held.failNextPass();
     passes.request();
     await held.release();
@@ -61,8 +65,7 @@ describe('PassScheduler', () => {
   });
 
   it('stop resolves only after the running pass and the one asked for after it', async () => {
-    const held = heldPasses();
-    const passes = new PassScheduler(held.pass, { intervalMs: 3_600_000, onError: () => {} });
+    const { held, passes } = scheduledPasses();
     passes.start();
     passes.request();
     passes.request();

@@ -24,7 +24,8 @@ export class InMemoryLease implements Lease {
     this.set(false);
   }
 
-  private set(leader: boolean): void {
+  /** Sets leadership and tells the listeners when it changed. */
+  protected set(leader: boolean): void {
     if (leader === this.leader) return;
     this.leader = leader;
     for (const listener of this.listeners) listener(leader);
