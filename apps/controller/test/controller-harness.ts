@@ -1,28 +1,15 @@
-import { KubeConfig } from '@kubernetes/client-node';
-import { registerAuth, sha256Hex, TokenAuthenticator } from '@spillway/auth';
-import { CatalogStore } from '@spillway/catalog';
-import { EksNodegroupScaler, KubernetesDeploymentScaler, Route53DnsWeights } from '@spillway/cloud';
 import { buildConfig } from '@spillway/config';
-import {
-  createMetricsRegistry,
-  enforceHttpLimits,
-  httpServerOptions,
-  installProblemHandlers,
-  registerOperationalRoutes,
-  silentLogger,
-} from '@spillway/observability';
+import { createMetricsRegistry, silentLogger } from '@spillway/observability';
 import { InMemoryTrafficPolicyStore } from '@spillway/policy-store';
 import type { PrometheusServer } from '@spillway/simulator';
 import type { FakeKubernetesApi } from '@spillway/test/fakes/kubernetes-api';
 import { CLOUD_FAKES_CAPACITY, startCloudFakes } from '@spillway/test/support/burst-world';
-import { ManualSource } from '@spillway/test/support/manual-source';
 import { XdsServer } from '@spillway/xds';
-import Fastify from 'fastify';
 import { afterEach } from 'vitest';
 import { type ControllerStores, type RunningController, startController } from '../src/index.js';
+import { checkoutCatalog, fakeCloudAdapters, serveControllerApi, TOKENS } from './support/controller-world.js';
 
-export const TOKENS = { operator: 'operator-token-123', viewer: 'viewer-token-456', webhook: 'webhook-token-789' };
-const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+export { TOKENS };
 
 /** One service, checkout.shop, with on-prem endpoints and a cloud target in the fakes. */
 export async function startHarness(
@@ -66,21 +53,10 @@ export async function startHarness(
     ...options.config?.(k8s),
   });
 
-  const catalog = new CatalogStore({ staleAfterMs: 60_000 });
-  const dc1 = new ManualSource('dc1', 'onprem', 'dc1');
-  const cloud = new ManualSource('eks-use1', 'cloud', 'us-west-2');
-  await dc1.start(catalog.attach(dc1));
-  await cloud.start(catalog.attach(cloud));
-  dc1.report({ 'checkout.shop': [dc1.endpoint('10.0.0.1'), dc1.endpoint('10.0.0.2')] });
-  cloud.report({ 'checkout.shop': [cloud.endpoint('10.1.0.1'), cloud.endpoint('10.1.0.2')] });
+  const { catalog, cloud } = await checkoutCatalog();
 
   const traffic = new InMemoryTrafficPolicyStore();
-  const pacing = { intervalMs: 5, timeoutMs: 20_000 };
-  const adapters = {
-    nodegroups: new EksNodegroupScaler({ client: { endpoint: eks.url, credentials }, pacing }),
-    deployments: new KubernetesDeploymentScaler(() => kubeConfig(k8s.url)),
-    dns: new Route53DnsWeights({ client: { endpoint: route53.url, credentials }, pacing }),
-  };
+  const adapters = fakeCloudAdapters(cloudFakes);
   const registry = createMetricsRegistry({ defaultMetrics: false });
   const xds = options.loadReports
     ? new XdsServer({
@@ -110,22 +86,10 @@ export async function startHarness(
     ...(options.denialClock ? { denialAudit: { now: options.denialClock } } : {}),
   });
 
-  const app = enforceHttpLimits(Fastify(httpServerOptions({ bodyLimitBytes: options.bodyLimit ?? 64 * 1024 })));
-  installProblemHandlers(app);
-  registerAuth(app, {
-    openReads: true,
+  const { url, app } = await serveControllerApi(running, registry, {
     onDenied: running.onDenied,
-    authenticator: new TokenAuthenticator(
-      (['operator', 'viewer', 'webhook'] as const).map((role) => ({
-        name: role,
-        role,
-        sha256: sha256Hex(TOKENS[role]),
-      })),
-    ),
+    ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
   });
-  registerOperationalRoutes(app, { registry });
-  running.routes(app);
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
 
   return {
     url,
@@ -151,17 +115,6 @@ export async function startHarness(
       await cloudFakes.close();
     },
   };
-}
-
-function kubeConfig(server: string): KubeConfig {
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: [{ name: 'eks-use1', server, skipTLSVerify: true }],
-    users: [{ name: 'spillway', token: 'k8s-token' }],
-    contexts: [{ name: 'eks-use1', cluster: 'eks-use1', user: 'spillway' }],
-    currentContext: 'eks-use1',
-  });
-  return config;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: API answers are inspected field by field by the assertions

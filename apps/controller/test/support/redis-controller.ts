@@ -1,20 +1,7 @@
-import { KubeConfig } from '@kubernetes/client-node';
-import { registerAuth, sha256Hex, TokenAuthenticator } from '@spillway/auth';
-import { CatalogStore } from '@spillway/catalog';
-import { EksNodegroupScaler, KubernetesDeploymentScaler, Route53DnsWeights } from '@spillway/cloud';
 import { buildConfig } from '@spillway/config';
-import {
-  createLogger,
-  createMetricsRegistry,
-  enforceHttpLimits,
-  httpServerOptions,
-  installProblemHandlers,
-  registerOperationalRoutes,
-} from '@spillway/observability';
+import { createLogger, createMetricsRegistry } from '@spillway/observability';
 import type { RedisAccess } from '@spillway/state';
 import { CLOUD_FAKES_CAPACITY, type CloudFakes, startCloudFakes } from '@spillway/test/support/burst-world';
-import { ManualSource } from '@spillway/test/support/manual-source';
-import Fastify from 'fastify';
 import {
   type RedisControllerStores,
   type RunningController,
@@ -22,9 +9,7 @@ import {
   redisTrafficPolicies,
   startController,
 } from '../../src/index.js';
-import { TOKENS } from '../controller-harness.js';
-
-const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+import { checkoutCatalog, fakeCloudAdapters, serveControllerApi } from './controller-world.js';
 
 export const SERVICE = 'checkout.shop';
 
@@ -106,21 +91,10 @@ export async function startRedisHarness(options: RedisHarnessOptions) {
       ],
     });
 
-    const catalog = new CatalogStore({ staleAfterMs: 60_000 });
+    const { catalog } = await checkoutCatalog();
     cleanups.push(() => catalog.close());
-    const dc1 = new ManualSource('dc1', 'onprem', 'dc1');
-    const cloud = new ManualSource('eks-use1', 'cloud', 'us-west-2');
-    await dc1.start(catalog.attach(dc1));
-    await cloud.start(catalog.attach(cloud));
-    dc1.report({ [SERVICE]: [dc1.endpoint('10.0.0.1'), dc1.endpoint('10.0.0.2')] });
-    cloud.report({ [SERVICE]: [cloud.endpoint('10.1.0.1'), cloud.endpoint('10.1.0.2')] });
 
-    const pacing = { intervalMs: 5, timeoutMs: 20_000 };
-    const adapters = {
-      nodegroups: new EksNodegroupScaler({ client: { endpoint: eks.url, credentials }, pacing }),
-      deployments: new KubernetesDeploymentScaler(() => kubeConfig(k8s.url)),
-      dns: new Route53DnsWeights({ client: { endpoint: route53.url, credentials }, pacing }),
-    };
+    const adapters = fakeCloudAdapters(cloudFakes);
     cleanups.push(() => {
       adapters.nodegroups.close();
       adapters.dns.close();
@@ -166,21 +140,7 @@ export async function startRedisHarness(options: RedisHarnessOptions) {
     }
     cleanups.push(() => running.stop());
 
-    const app = enforceHttpLimits(Fastify(httpServerOptions({ bodyLimitBytes: 64 * 1024 })));
-    installProblemHandlers(app);
-    registerAuth(app, {
-      openReads: true,
-      authenticator: new TokenAuthenticator(
-        (['operator', 'viewer', 'webhook'] as const).map((role) => ({
-          name: role,
-          role,
-          sha256: sha256Hex(TOKENS[role]),
-        })),
-      ),
-    });
-    registerOperationalRoutes(app, { registry, checks: running.readiness });
-    running.routes(app);
-    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const { url, app } = await serveControllerApi(running, registry, { checks: running.readiness });
     cleanups.push(() => app.close());
 
     return {
@@ -225,15 +185,4 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<
   } finally {
     clearTimeout(timer);
   }
-}
-
-function kubeConfig(server: string): KubeConfig {
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: [{ name: 'eks-use1', server, skipTLSVerify: true }],
-    users: [{ name: 'spillway', token: 'k8s-token' }],
-    contexts: [{ name: 'eks-use1', cluster: 'eks-use1', user: 'spillway' }],
-    currentContext: 'eks-use1',
-  });
-  return config;
 }
