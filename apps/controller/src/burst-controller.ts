@@ -18,7 +18,7 @@ import {
   type ShareVerdict,
 } from '@spillway/burst';
 import type { DnsWeights } from '@spillway/cloud';
-import type { JobQueue } from '@spillway/jobs';
+import { FencedEnqueueError, type JobQueue } from '@spillway/jobs';
 import type {
   BurstPolicy,
   CatalogReader,
@@ -480,7 +480,8 @@ export class BurstController {
       for (const service of remaining) this.unfinished.add(service);
       this.moreDue = false;
       passEnded(false);
-      if (error instanceof FencedWriteError) return this.fenced(error, fence);
+      if (error instanceof FencedWriteError) return this.fenced(error.operation, fence);
+      if (error instanceof FencedEnqueueError) return this.fenced('jobs.enqueue', fence);
       this.metrics.error();
       const message = error instanceof Error ? error.message : String(error);
       if (!this.lastError) this.logger.error({ err: error }, 'reconcile failed; retrying on the next pass');
@@ -494,12 +495,12 @@ export class BurstController {
    * a failure of the controller (it does not report itself degraded): it stops deciding, and the
    * lease, at its next renewal, finds it has lost. Logged once per leadership.
    */
-  private fenced(error: FencedWriteError, fence: FencingToken | undefined): void {
-    this.metrics.fencedWrite(error.operation);
+  private fenced(operation: string, fence: FencingToken | undefined): void {
+    this.metrics.fencedWrite(operation);
     if (fence?.value === this.lastFenced) return;
     this.lastFenced = fence?.value;
     this.logger.warn(
-      { owner: this.owner, operation: error.operation },
+      { owner: this.owner, operation },
       'lease lost during a reconcile pass: its write was refused and the pass stopped',
     );
   }
@@ -838,14 +839,9 @@ export class BurstController {
     });
   }
 
-  /**
-   * BullMQ adds a job in a script of its own, so the fence is checked just before it. A pause
-   * between the two leaves a job of a decision that was stored under the lease; its worker acts
-   * only while the stored state still wants its value (action-handlers' stillWanted).
-   */
+  /** Fenced like the pass's other writes: BullMQ adds it only while the lease holds this token. */
   private async enqueue(service: string, action: BurstAction, fence: FencingToken | undefined): Promise<void> {
-    if (fence) await this.deps.lease.checkFence?.(fence, 'jobs.enqueue');
-    const { enqueued } = await this.deps.jobs.enqueue(toJob(service, action));
+    const { enqueued } = await this.deps.jobs.enqueue(toJob(service, action), fence);
     if (!enqueued) return;
     this.jobServices.set(action.key, service);
     this.metrics.action(action.kind);

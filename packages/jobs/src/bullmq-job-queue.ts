@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type Logger, silentLogger } from '@spillway/observability';
-import { type Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
+import { Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import type { ActionJob } from './action-job.js';
 import { type BullMqConnection, consumerOptions, producerOptions } from './bullmq-connection.js';
-import { JobQueueUnavailableError, NonRetryableError } from './errors.js';
+import { FencedEnqueueError, JobQueueUnavailableError, NonRetryableError } from './errors.js';
 import { jobIdOf, keyOfJobId } from './job-id.js';
-import type { JobEvent, JobHandler, JobQueue, JobState, JobStatus } from './job-queue.js';
+import type { JobEvent, JobFence, JobHandler, JobQueue, JobState, JobStatus } from './job-queue.js';
 import { UNKNOWN_STATUS } from './job-queue.js';
 import type { JsonValue } from './json.js';
 import { DEFAULT_RETRY, type RetryOptions } from './retry-options.js';
@@ -87,6 +87,8 @@ export class BullMqJobQueue implements JobQueue {
   private readonly listeners = new Set<(event: JobEvent) => void>();
   private readonly retry: RetryOptions;
   private readonly logger: Logger;
+  /** Fenced adds one at a time: WATCH belongs to a connection, and two would share one. */
+  private fencedAdds: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly connection: BullMqConnection,
@@ -100,18 +102,54 @@ export class BullMqJobQueue implements JobQueue {
     for (const kind of options.kinds ?? []) this.lane(kind);
   }
 
-  async enqueue(job: ActionJob): Promise<{ enqueued: boolean }> {
+  async enqueue(job: ActionJob, fence?: JobFence): Promise<{ enqueued: boolean }> {
     const { queue } = this.lane(job.kind);
     const jobId = jobIdOf(job.key);
     const addedBy = randomUUID();
     try {
-      await queue.add(job.kind, { ...job, addedBy }, { jobId });
+      if (fence?.key === undefined) await queue.add(job.kind, { ...job, addedBy }, { jobId });
+      else await this.addFenced(queue, { ...job, addedBy }, jobId, { key: fence.key, value: fence.value });
       // An add of an existing id returns without error; only the winner's data is stored.
       const stored = await queue.getJob(jobId);
       return { enqueued: stored === undefined || stored.data.addedBy === addedBy };
     } catch (error) {
+      if (error instanceof FencedEnqueueError) throw error;
       throw new JobQueueUnavailableError(job.key, { cause: error });
     }
+  }
+
+  /**
+   * Adds the job only while the fence key holds the token: WATCH the key, compare, then BullMQ's
+   * own add script inside MULTI (as its FlowProducer adds jobs), so a change of holder between
+   * the compare and the add makes EXEC add nothing.
+   */
+  private async addFenced(
+    queue: Queue<StoredJob, JsonValue | null>,
+    data: StoredJob,
+    jobId: string,
+    fence: Required<JobFence>,
+  ): Promise<void> {
+    const add = this.fencedAdds.then(async () => {
+      const client = await queue.client;
+      // BullMQ's client type leaves WATCH out; the object is the ioredis client, which has it.
+      const watching = client as unknown as { watch(key: string): Promise<unknown>; unwatch(): Promise<unknown> };
+      await watching.watch(fence.key);
+      try {
+        if ((await client.get(fence.key)) !== fence.value) throw new FencedEnqueueError(data.key);
+        const multi = client.multi();
+        const job = new Job<StoredJob, JsonValue | null>(queue, data.kind, data, { ...queue.jobsOpts, jobId }, jobId);
+        await job.addJob(multi);
+        const results = await multi.exec();
+        if (results === null) throw new FencedEnqueueError(data.key);
+        const failed = results.find(([error]) => error);
+        if (failed) throw failed[0];
+      } finally {
+        // A no-op after EXEC; after a refused compare, the connection must not stay watching.
+        await watching.unwatch();
+      }
+    });
+    this.fencedAdds = add.catch(() => undefined);
+    await add;
   }
 
   process(handlers: Readonly<Record<string, JobHandler>>): void {

@@ -4,6 +4,18 @@ export class NonRetryableError extends Error {
 }
 
 /**
+ * A fenced add refused: the lease whose token the job was added under has moved to another
+ * holder (see JobFence). Nothing was added.
+ */
+export class FencedEnqueueError extends Error {
+  override readonly name = 'FencedEnqueueError';
+
+  constructor(readonly key: string) {
+    super(`job ${key} not enqueued: the lease it was fenced with has moved to another holder`);
+  }
+}
+
+/**
  * The queue's store could not take the job (Redis down). Enqueue fails fast rather than waiting:
  * the controller is level-triggered and asks again, with the same key, on its next pass.
  */

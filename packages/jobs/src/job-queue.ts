@@ -28,10 +28,23 @@ export type JobHandler = (
   progress: (progress: JsonValue) => Promise<void>,
 ) => Promise<JsonValue | undefined>;
 
+/**
+ * A lease's fencing token (the shape of @spillway/state's FencingToken): a fenced add goes
+ * through only while the Redis key `key` still holds `value`, checked atomically with the add.
+ */
+export interface JobFence {
+  readonly key?: string;
+  readonly value: string;
+}
+
 /** The small interface the burst controller builds on; BullMQ and in-process implement it. */
 export interface JobQueue {
-  /** `enqueued: false` when a job with this key exists (waiting, running, done or failed). */
-  enqueue(job: ActionJob): Promise<{ enqueued: boolean }>;
+  /**
+   * `enqueued: false` when a job with this key exists (waiting, running, done or failed). With
+   * `fence` (a leader's), refused with FencedEnqueueError once the lease has moved on; the
+   * in-process queue (embedded: one process) has no lease to check and ignores it.
+   */
+  enqueue(job: ActionJob, fence?: JobFence): Promise<{ enqueued: boolean }>;
   /** Starts working on the given kinds in this process. */
   process(handlers: Readonly<Record<string, JobHandler>>): void;
   status(key: string): Promise<JobStatus>;

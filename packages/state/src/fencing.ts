@@ -51,8 +51,3 @@ export async function fencedCall<T>(operation: string, call: () => Promise<T>): 
     throw error;
   }
 }
-
-/** Only the fence check, for a write no script can include (a BullMQ job add). */
-export const CHECK_FENCE_SCRIPT = `${FENCE_GUARD}
-return 1
-`;

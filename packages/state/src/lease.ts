@@ -18,8 +18,6 @@ export interface Lease {
    * while not leading. Absent on a lease whose writes need no fence (embedded: one process).
    */
   fence?(): FencingToken | undefined;
-  /** Refuses (FencedWriteError) once the lease has moved on from `token`: for a write no script can include. */
-  checkFence?(token: FencingToken, operation: string): Promise<void>;
   /** Stops renewing and releases the lease if held. */
   stop(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Logger, silentLogger } from '@spillway/observability';
 import type { Redis } from 'ioredis';
-import { CHECK_FENCE_SCRIPT, type FencingToken, fencedCall } from './fencing.js';
+import type { FencingToken } from './fencing.js';
 import type { Lease } from './lease.js';
 import { ACQUIRE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from './lease-scripts.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -72,10 +72,6 @@ export class RedisLease implements Lease {
 
   fence(): FencingToken | undefined {
     return this.isLeader() ? { key: this.fenceKey, value: this.token } : undefined;
-  }
-
-  async checkFence(token: FencingToken, operation: string): Promise<void> {
-    await fencedCall(operation, () => this.client.eval(CHECK_FENCE_SCRIPT, 1, token.key ?? this.fenceKey, token.value));
   }
 
   onChange(listener: (leader: boolean) => void): () => void {

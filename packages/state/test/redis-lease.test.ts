@@ -172,7 +172,6 @@ describe('RedisLease', () => {
       audit.append(entry, old),
       inbox.ack('s', ['x'], old),
       due.takeDue(Date.now(), 10, old),
-      a.lease.checkFence(old, 'jobs.enqueue'),
     ];
     for (const write of stale) await expect(write).rejects.toBeInstanceOf(FencedWriteError);
     expect(await states.get('s')).toEqual({ v: 2 });
