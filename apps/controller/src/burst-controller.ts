@@ -444,6 +444,8 @@ export class BurstController {
     // Pinned for the whole pass: if the lease moves on while it runs (a pause longer than the
     // lease), its remaining writes are refused by the store instead of overwriting the new leader's.
     const fence = this.deps.lease.fence?.();
+    // A fencing lease gives no token once its deadline passed (even since isLeader): no pass then.
+    if (this.deps.lease.fence && !fence) return;
     const now = this.now();
     this.slo.poll(this.deps.policies.current(), now);
     this.forecasts.poll(this.reconciledPolicies(), now);
