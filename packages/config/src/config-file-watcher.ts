@@ -13,6 +13,8 @@ export type ConfigReload =
 /** What asked for the reload: the file changed on disk, or someone asked (SIGHUP). */
 export type ReloadTrigger = 'file' | 'signal';
 
+const DEFAULT_DEBOUNCE_MS = 250;
+
 export interface ConfigFileWatcherOptions {
   readonly file: string;
   /** The file's text the process started with: a change back to it is no change. */
@@ -20,6 +22,8 @@ export interface ConfigFileWatcherOptions {
   /** Quiet time after the last file event before the file is read (editors write in bursts). */
   readonly debounceMs?: number;
   readonly env?: NodeJS.ProcessEnv;
+  /** Reads the file (tests script what a reader sees while a writer is half done). */
+  readonly readText?: (file: string) => Promise<string>;
   readonly onReload: (reload: ConfigReload) => void | Promise<void>;
 }
 
@@ -29,6 +33,11 @@ export interface ConfigFileWatcherOptions {
  * file over the old one, and a Kubernetes ConfigMap volume swaps a `..data` symlink, and both
  * leave a watch on the old inode deaf. A file event whose text is the same as the last one read
  * is ignored; a signal always reloads. Reloads never overlap.
+ *
+ * A file event is acted on only once the text holds still: it is read again one debounce
+ * later, and if it moved the writer is not done (a shell's `>` or a plain writeFile truncates,
+ * then writes) and the reload waits for the next quiet spell. Read half-written, a file that is
+ * still valid YAML would have been applied without the policies still to come.
  */
 export class ConfigFileWatcher {
   private watcher: FSWatcher | undefined;
@@ -70,7 +79,20 @@ export class ConfigFileWatcher {
     if (this.stopped) return;
     clearTimeout(this.timer);
     // onReload reports its own failures; a rejection here has nobody left to tell.
-    this.timer = setTimeout(() => this.reload('file').catch(() => undefined), this.options.debounceMs ?? 250);
+    this.timer = setTimeout(
+      () => this.reload('file').catch(() => undefined),
+      this.options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
+    );
+  }
+
+  private read(): Promise<string> {
+    return (this.options.readText ?? ((file) => readFile(file, 'utf8')))(this.options.file);
+  }
+
+  /** The same text one debounce later: the writer is done. */
+  private async holdsStill(text: string): Promise<boolean> {
+    await delay(this.options.debounceMs ?? DEFAULT_DEBOUNCE_MS);
+    return !this.stopped && (await this.read()) === text;
   }
 
   private async readAndReport(trigger: ReloadTrigger): Promise<void> {
@@ -78,7 +100,11 @@ export class ConfigFileWatcher {
     const { file, env, onReload } = this.options;
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await this.read();
+      if (trigger === 'file' && !(await this.holdsStill(text))) {
+        this.schedule();
+        return;
+      }
     } catch (error) {
       const problem = { path: '', message: `cannot read the file: ${(error as Error).message}` };
       await onReload({ ok: false, file, error: new ConfigError(file, [problem]), trigger });
@@ -94,6 +120,10 @@ export class ConfigFileWatcher {
       await onReload({ ok: false, file, error, trigger });
     }
   }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function hash(text: string): string {
